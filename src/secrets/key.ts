@@ -1,0 +1,105 @@
+import { createHash } from "node:crypto";
+import { inspect } from "node:util";
+import { KeyFormatError } from "../errors.ts";
+import type { KeySource } from "../schema/record.ts";
+import { REDACTED, registerSecret } from "./scrubber.ts";
+
+const MAX_KEY_LENGTH = 4096;
+
+/**
+ * An API key in memory. The value sits in a private field; JSON, `util.inspect`, string conversion and
+ * structured logging all print `[redacted]`. Only the TokenHub client calls `reveal()`, to build the header.
+ */
+export class SecretKey {
+  readonly #value: string;
+  readonly source: KeySource;
+  /** Truncated SHA-256: lets the flow recognise a key it saw rejected without keeping the key. */
+  readonly fingerprint: string;
+
+  constructor(value: string, source: KeySource) {
+    this.#value = value;
+    this.source = source;
+    this.fingerprint = fingerprintOf(value);
+    registerSecret(value);
+  }
+
+  reveal(): string {
+    return this.#value;
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  [inspect.custom](): string {
+    return `SecretKey(${this.source}, ${REDACTED})`;
+  }
+}
+
+export function fingerprintOf(value: string): string {
+  return createHash("sha256").update(value).digest("hex").slice(0, 12);
+}
+
+/**
+ * Sanity checks only: TokenHub documents no key prefix or length, so nothing is refused for its shape beyond
+ * what cannot be a key or cannot travel in an HTTP header. Messages never include the value.
+ */
+export function parseKey(raw: string, source: KeySource): SecretKey {
+  const value = raw.trim();
+  // Register before any check, so that even a refused key cannot reach a log line through a later message.
+  if (value.length > 0) registerSecret(value);
+  const where = describeSource(source);
+  if (value.length === 0) {
+    throw new KeyFormatError("key_empty", `The key from ${where} is empty.`, {
+      remedy: "Copy the whole key from the TokenHub console (API Keys) and supply it again.",
+    });
+  }
+  if (value.length > MAX_KEY_LENGTH) {
+    throw new KeyFormatError(
+      "key_too_long",
+      `The key from ${where} is longer than ${MAX_KEY_LENGTH} characters.`,
+      {
+        remedy: "Check that only the key was copied, not a whole file or page.",
+      },
+    );
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) {
+    throw new KeyFormatError("key_control_chars", `The key from ${where} contains control characters.`, {
+      remedy:
+        "Copy the key again from the TokenHub console; it may have picked up a terminal escape or a newline.",
+    });
+  }
+  if (/\s/.test(value)) {
+    throw new KeyFormatError("key_whitespace", `The key from ${where} has whitespace inside it.`, {
+      remedy: "Copy the key again as one unbroken token.",
+    });
+  }
+  if (!/^[\x21-\x7e]+$/.test(value)) {
+    throw new KeyFormatError(
+      "key_not_ascii",
+      `The key from ${where} has characters an HTTP header cannot carry.`,
+      {
+        remedy: "Copy the key again from the TokenHub console; look for smart quotes or look-alike letters.",
+      },
+    );
+  }
+  return new SecretKey(value, source);
+}
+
+export function describeSource(source: KeySource): string {
+  switch (source) {
+    case "event":
+      return "the host";
+    case "env":
+      return "TOKENHUB_API_KEY";
+    case "host":
+      return "the host's secret store";
+    case "keychain":
+      return "the OS keychain";
+  }
+}

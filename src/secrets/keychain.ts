@@ -1,0 +1,96 @@
+import { KeychainUnavailableError } from "../errors.ts";
+
+/** The part of keytar we use. keytar is archived upstream and native, so it stays optional and lazily loaded. */
+interface Keytar {
+  getPassword(service: string, account: string): Promise<string | null>;
+  setPassword(service: string, account: string, password: string): Promise<void>;
+  deletePassword(service: string, account: string): Promise<boolean>;
+}
+
+export interface Keychain {
+  get(): Promise<string | undefined>;
+  set(value: string): Promise<void>;
+  delete(): Promise<boolean>;
+}
+
+const UNAVAILABLE_REMEDY =
+  "Set TOKENHUB_API_KEY in the environment instead, or let the host supply the key; nothing is written in plaintext.";
+
+let loading: Promise<Keytar> | undefined;
+
+/** Loads keytar once per process. A variable specifier keeps bundlers and tsc from requiring it at build time. */
+function loadKeytar(): Promise<Keytar> {
+  loading ??= (async () => {
+    const specifier = "keytar";
+    try {
+      const mod = (await import(specifier)) as { default?: Keytar } & Partial<Keytar>;
+      const keytar = (mod.default ?? mod) as Keytar;
+      if (typeof keytar.getPassword !== "function") throw new Error("keytar has no getPassword");
+      return keytar;
+    } catch (cause) {
+      throw new KeychainUnavailableError(
+        "keychain_not_installed",
+        `OS keychain unavailable: keytar could not load (${reasonOf(cause)}).`,
+        {
+          remedy: UNAVAILABLE_REMEDY,
+          cause,
+        },
+      );
+    }
+  })();
+  return loading;
+}
+
+function reasonOf(cause: unknown): string {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (/Cannot find (module|package)/i.test(message)) return "not installed";
+  if (/NODE_MODULE_VERSION|compiled against a different Node/i.test(message))
+    return "built for another Node version";
+  if (/libsecret|\.so/i.test(message)) return "libsecret is missing";
+  return message.split("\n")[0]?.slice(0, 160) ?? "unknown error";
+}
+
+/** Maps libsecret / D-Bus failures to a code and a sentence a person understands. */
+function unavailable(cause: unknown): KeychainUnavailableError {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (/DBUS_SESSION_BUS_ADDRESS|autolaunch|dbus|ServiceUnknown|org\.freedesktop\.secrets/i.test(message)) {
+    return new KeychainUnavailableError(
+      "keychain_no_service",
+      "OS keychain unavailable: no Secret Service on the D-Bus session.",
+      {
+        remedy: `Start a keyring (for example gnome-keyring) in a desktop or dbus-run-session. ${UNAVAILABLE_REMEDY}`,
+        cause,
+      },
+    );
+  }
+  if (/locked|unlock|cancel+ed by user|prompt/i.test(message)) {
+    return new KeychainUnavailableError(
+      "keychain_locked",
+      "OS keychain unavailable: the keyring is locked.",
+      {
+        remedy: `Unlock the login keyring and try again. ${UNAVAILABLE_REMEDY}`,
+        cause,
+      },
+    );
+  }
+  return new KeychainUnavailableError("keychain_error", `OS keychain error: ${reasonOf(cause)}.`, {
+    remedy: UNAVAILABLE_REMEDY,
+    cause,
+  });
+}
+
+export function createKeychain(service: string, account: string): Keychain {
+  const call = async <T>(fn: (k: Keytar) => Promise<T>): Promise<T> => {
+    const keytar = await loadKeytar();
+    try {
+      return await fn(keytar);
+    } catch (cause) {
+      throw unavailable(cause);
+    }
+  };
+  return {
+    get: async () => (await call((k) => k.getPassword(service, account))) ?? undefined,
+    set: (value) => call((k) => k.setPassword(service, account, value)),
+    delete: () => call((k) => k.deletePassword(service, account)),
+  };
+}

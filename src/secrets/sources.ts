@@ -1,0 +1,71 @@
+import { TokenHubSetupError } from "../errors.ts";
+import type { KeySource } from "../schema/record.ts";
+import { describeSource, parseKey, type SecretKey } from "./key.ts";
+import type { Keychain } from "./keychain.ts";
+
+export const ENV_VAR = "TOKENHUB_API_KEY";
+
+/** Where Step-1 may find a key, besides one the host hands over in an event. */
+export interface KeySources {
+  env?: Readonly<Record<string, string | undefined>>;
+  /** A secret the host resolved for us (OpenClaw's SecretRef, say). */
+  hostSecret?: () => Promise<string | undefined> | string | undefined;
+  /** `false` switches the keychain off. */
+  keychain?: Keychain | false;
+}
+
+export interface Resolution {
+  key?: SecretKey;
+  /** Sentences for the user about sources that could not be used; never contain a key. */
+  notices: string[];
+  /** A key was found but it is one TokenHub already rejected in this flow. */
+  sawRejected: boolean;
+}
+
+/**
+ * Step-1: the explicit key first, then TOKENHUB_API_KEY, the host's secret, the OS keychain. A later source is
+ * read only when the earlier ones gave nothing usable, so keytar is not even loaded when the env has a key.
+ */
+export async function resolveKey(
+  sources: KeySources,
+  options: { explicit?: SecretKey; rejected?: readonly string[]; only?: KeySource },
+): Promise<Resolution> {
+  const rejected = new Set(options.rejected ?? []);
+  const notices: string[] = [];
+  let sawRejected = false;
+  const order: KeySource[] = options.only ? [options.only] : ["event", "env", "host", "keychain"];
+  for (const source of order) {
+    let key: SecretKey | undefined;
+    try {
+      key = source === "event" ? options.explicit : await readSource(sources, source);
+    } catch (err) {
+      notices.push(
+        err instanceof TokenHubSetupError ? err.toLine() : `${describeSource(source)} could not be read.`,
+      );
+      continue;
+    }
+    if (!key) continue;
+    if (rejected.has(key.fingerprint)) {
+      sawRejected = true;
+      notices.push(
+        `The key from ${describeSource(source)} was already rejected by TokenHub; it was skipped.`,
+      );
+      continue;
+    }
+    return { key, notices, sawRejected };
+  }
+  return { notices, sawRejected };
+}
+
+async function readSource(
+  sources: KeySources,
+  source: Exclude<KeySource, "event">,
+): Promise<SecretKey | undefined> {
+  let raw: string | undefined;
+  if (source === "env") raw = (sources.env ?? process.env)[ENV_VAR];
+  else if (source === "host") raw = sources.hostSecret ? await sources.hostSecret() : undefined;
+  else raw = sources.keychain ? await sources.keychain.get() : undefined;
+  // An empty variable counts as "not set": that is what people mean by `TOKENHUB_API_KEY=`.
+  if (raw === undefined || raw.trim() === "") return undefined;
+  return parseKey(raw, source);
+}

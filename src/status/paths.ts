@@ -1,0 +1,10 @@
+import { homedir } from "node:os";
+import { isAbsolute, join } from "node:path";
+
+/** `$XDG_STATE_HOME/tokenhub-setup/status.json`, or `~/.local/state/tokenhub-setup/status.json`. */
+export function defaultStatusPath(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const xdg = env.XDG_STATE_HOME;
+  // The XDG spec says relative values are invalid and must be ignored.
+  const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), ".local", "state");
+  return join(base, "tokenhub-setup", "status.json");
+}
