@@ -104,7 +104,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const at = Date.now();
     const requestId = `req-${++counter}`;
-    const url = new URL(req.url ?? "/", origin);
+    // origin + path, not new URL(path, origin): a path like "//elsewhere/x" must stay a path, as a real server sees it.
+    const url = new URL(`${origin}${req.url ?? "/"}`);
     const { text, tooLarge } = await readBody(req, maxBodyBytes);
     const token = bearerToken(req.headers.authorization);
     const record = recordRequest(req, url, tooLarge ? undefined : text, token, at);

@@ -1,0 +1,315 @@
+import { ChatCompletionSchema, DashScopeErrorBodySchema, OpenAIErrorBodySchema } from "../schema/chat.ts";
+import { scrub } from "../secrets/scrubber.ts";
+import type { ProbeResponse, ResponseBody } from "./client.ts";
+import { parseRetryAfter } from "./retry-after.ts";
+import {
+  type CompiledRule,
+  compileRoutingRules,
+  matchRoutingRule,
+  type RoutingReason,
+} from "./routing-rules.ts";
+
+/**
+ * The one place that decides what an HTTP outcome means. Every outcome is plain data (it is kept in machine
+ * context and diagnostics), with a scrubbed, bounded message.
+ */
+interface Common {
+  status: number | null;
+  requestId: string | null;
+  latencyMs: number;
+  message: string;
+}
+export type Outcome =
+  | (Common & { kind: "ok"; id: string; model: string; content: string; streamed: boolean })
+  | (Common & { kind: "unauthorized" })
+  | (Common & {
+      kind: "retryable";
+      reason: "rate_limited" | "server_error" | "network" | "timeout";
+      retryAfterMs: number | null;
+    })
+  | (Common & { kind: "routing"; reason: RoutingReason; code: string | null })
+  | (Common & { kind: "insufficientBalance" })
+  | (Common & { kind: "invalidResponse"; reason: InvalidReason })
+  | (Common & { kind: "fatal"; code: string; remedy: string });
+export type OutcomeKind = Outcome["kind"];
+
+export type InvalidReason =
+  | "wrong_object"
+  | "empty_choices"
+  | "null_content"
+  | "schema_mismatch"
+  | "malformed_body"
+  | "empty_body"
+  | "oversized"
+  | "stream_incomplete"
+  | "unexpected_status";
+
+// The quickstart's retry list, plus 408 (the server's own "request timeout" is the same kind of transient).
+const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+/** undici and system error codes: which are worth another attempt. Anything not listed is fatal. */
+const TRANSPORT_CODES: Record<string, "network" | "timeout"> = {
+  request_timeout: "timeout", // our own whole-request limit
+  UND_ERR_CONNECT_TIMEOUT: "timeout",
+  UND_ERR_HEADERS_TIMEOUT: "timeout",
+  UND_ERR_BODY_TIMEOUT: "timeout",
+  ETIMEDOUT: "timeout",
+  UND_ERR_SOCKET: "network", // the other side closed the socket (reset mid-body, dropped connection)
+  UND_ERR_CLOSED: "network",
+  ECONNRESET: "network",
+  ECONNREFUSED: "network",
+  EPIPE: "network",
+  EAI_AGAIN: "network", // DNS said "try again"
+  EHOSTUNREACH: "network",
+  ENETUNREACH: "network",
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: "network",
+};
+
+const FATAL_TRANSPORT: Record<string, { code: string; remedy: string }> = {
+  ENOTFOUND: { code: "dns_failure", remedy: "Check the base URL's host name and this machine's DNS." },
+};
+
+/**
+ * TLS failures: Node's own codes (ERR_TLS_*, ERR_SSL_*, ERR_OSSL_*) and OpenSSL's verify codes, not all of which
+ * say CERT (UNABLE_TO_VERIFY_LEAF_SIGNATURE, the usual "corporate proxy CA missing" failure, does not).
+ */
+const TLS_CODE =
+  /CERT|TLS|SSL|OSSL|^UNABLE_TO_|^INVALID_CA$|^PATH_LENGTH_EXCEEDED$|^INVALID_PURPOSE$|^HOSTNAME_MISMATCH$|^CRL_/i;
+
+export function isTlsErrorCode(code: string): boolean {
+  return TLS_CODE.test(code);
+}
+
+/**
+ * Billing refusals that do not come as 402: OpenAI answers 429 `insufficient_quota` when the balance is gone,
+ * DashScope 400 `Arrearage`. Retrying them cannot help; matched on the code or, failing that, the type.
+ */
+const BALANCE_CODE = /^(insufficient_?(quota|balance|funds)|arrearage)$/i;
+
+const VALID_OBJECTS = new Set(["chat.completion", "chat.completion.chunk"]);
+
+const defaultRules = compileRoutingRules();
+
+export function classify(response: ProbeResponse, rules: readonly CompiledRule[] = defaultRules): Outcome {
+  if (response.type === "transport") return classifyTransport(response);
+  const requestId = requestIdOf(response.headers, response.type === "response" ? response.body : undefined);
+  const base = { status: response.status, requestId, latencyMs: response.latencyMs };
+  if (response.type === "overflow") {
+    return {
+      ...base,
+      kind: "invalidResponse",
+      reason: "oversized",
+      message: `the response is larger than ${response.limitBytes} bytes`,
+    };
+  }
+  const { status, body, headers } = response;
+  if (status === 200) return validate(body, base);
+  const error = errorOf(body);
+  if (status >= 300 && status < 400) {
+    const target = safeOrigin(headers.location);
+    return {
+      ...base,
+      kind: "fatal",
+      code: "redirect_refused",
+      message: bounded(`TokenHub answered ${status} redirecting to ${target}; redirects are not followed`),
+      remedy: "Check the base URL: it should be the API origin itself (https://tokenhub.link/v1).",
+    };
+  }
+  if (status === 401)
+    return { ...base, kind: "unauthorized", message: bounded(error.message || "the key was rejected") };
+  if (status === 402 || (status >= 400 && status < 500 && isBalanceError(error))) {
+    return {
+      ...base,
+      kind: "insufficientBalance",
+      message: bounded(error.message || "insufficient balance"),
+    };
+  }
+  const routing = matchRoutingRule(rules, status, error);
+  if (routing)
+    return { ...base, kind: "routing", reason: routing, code: error.code, message: bounded(error.message) };
+  if (RETRYABLE_STATUSES.has(status)) {
+    return {
+      ...base,
+      kind: "retryable",
+      reason: status === 429 ? "rate_limited" : "server_error",
+      retryAfterMs: parseRetryAfter(headers),
+      message: bounded(error.message || `HTTP ${status}`),
+    };
+  }
+  if (status >= 200 && status < 300) {
+    return {
+      ...base,
+      kind: "invalidResponse",
+      reason: "unexpected_status",
+      message: `expected 200, got ${status}`,
+    };
+  }
+  return {
+    ...base,
+    kind: "fatal",
+    code: status === 403 ? "forbidden" : "request_rejected",
+    message: bounded(`HTTP ${status}: ${error.message || "the request was refused"}`),
+    remedy:
+      status === 403
+        ? "The key is valid but may not use this model or region; check its permissions in the TokenHub console."
+        : "Check the model name and the base URL; this request cannot succeed by retrying.",
+  };
+}
+
+/** Step-4: the quickstart's machine check, on a JSON body or an assembled stream. */
+function validate(body: ResponseBody, base: Omit<Common, "message">): Outcome {
+  const invalid = (reason: InvalidReason, message: string): Outcome => ({
+    ...base,
+    kind: "invalidResponse",
+    reason,
+    message: bounded(message),
+  });
+  switch (body.kind) {
+    case "empty":
+      return invalid("empty_body", "the 200 response has no body");
+    case "malformed":
+      return invalid("malformed_body", body.reason);
+    case "text":
+      return invalid("malformed_body", "the 200 response is not JSON");
+    case "stream": {
+      if (body.error) {
+        return {
+          ...base,
+          kind: "retryable",
+          reason: "server_error",
+          retryAfterMs: null,
+          message: bounded(`the stream reported an error: ${body.error.message}`),
+        };
+      }
+      if (body.chunks === 0) return invalid("empty_choices", "the stream carried no chunks");
+      if (!VALID_OBJECTS.has(body.object ?? "")) return invalid("wrong_object", `object is "${body.object}"`);
+      if (body.content === null) return invalid("null_content", "no chunk carried delta.content");
+      if (!body.sawDone && !body.finishReason) {
+        return invalid("stream_incomplete", "the stream ended without a finish_reason or [DONE]");
+      }
+      return {
+        ...base,
+        kind: "ok",
+        id: body.id ?? "",
+        model: body.model ?? "",
+        content: scrub(body.content),
+        streamed: true,
+        message: "ok",
+      };
+    }
+    case "json": {
+      const value = body.value as Record<string, unknown> | null;
+      if (!value || typeof value !== "object" || Array.isArray(value))
+        return invalid("malformed_body", "the body is not a JSON object");
+      if (typeof value.object !== "string" || !VALID_OBJECTS.has(value.object)) {
+        return invalid("wrong_object", `object is ${JSON.stringify(value.object)?.slice(0, 40)}`);
+      }
+      if (!Array.isArray(value.choices) || value.choices.length === 0)
+        return invalid("empty_choices", "choices is empty");
+      const first = value.choices[0] as { message?: { content?: unknown } } | undefined;
+      if (first?.message?.content === null || first?.message?.content === undefined) {
+        return invalid("null_content", "choices[0].message.content is null");
+      }
+      const parsed = ChatCompletionSchema.safeParse(value);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        return invalid(
+          "schema_mismatch",
+          `${issue?.path.join(".") || "body"}: ${issue?.message ?? "does not match"}`,
+        );
+      }
+      return {
+        ...base,
+        kind: "ok",
+        id: parsed.data.id,
+        model: parsed.data.model,
+        content: scrub(parsed.data.choices[0]?.message.content ?? ""),
+        streamed: false,
+        message: "ok",
+      };
+    }
+  }
+}
+
+function classifyTransport(response: Extract<ProbeResponse, { type: "transport" }>): Outcome {
+  const base = { status: null, requestId: null, latencyMs: response.latencyMs };
+  const kind = TRANSPORT_CODES[response.code];
+  const message = bounded(`${response.code} during ${response.phase}: ${response.message}`);
+  if (kind) return { ...base, kind: "retryable", reason: kind, retryAfterMs: null, message };
+  const fatal = FATAL_TRANSPORT[response.code];
+  if (fatal) return { ...base, kind: "fatal", code: fatal.code, remedy: fatal.remedy, message };
+  if (isTlsErrorCode(response.code)) {
+    return {
+      ...base,
+      kind: "fatal",
+      code: "tls_failure",
+      remedy:
+        "The TLS handshake failed: check the system clock, proxy and CA settings (NODE_EXTRA_CA_CERTS).",
+      message,
+    };
+  }
+  return {
+    ...base,
+    kind: "fatal",
+    code: "network_failure",
+    remedy: "Check the network connection, proxy settings and the base URL.",
+    message,
+  };
+}
+
+interface ErrorInfo {
+  code: string | null;
+  message: string;
+  /** OpenAI's `error.type`, when the body has one. */
+  type?: string | null;
+}
+
+function isBalanceError(error: ErrorInfo): boolean {
+  return [error.code, error.type].some((value) => typeof value === "string" && BALANCE_CODE.test(value));
+}
+
+/** The error code and message, from an OpenAI-style or DashScope-style body, or the text. */
+function errorOf(body: ResponseBody): ErrorInfo {
+  if (body.kind === "json") {
+    const openai = OpenAIErrorBodySchema.safeParse(body.value);
+    if (openai.success) {
+      const { code, type, message } = openai.data.error;
+      return {
+        code: code === null || code === undefined ? (type ?? null) : String(code),
+        message,
+        type: type ?? null,
+      };
+    }
+    const dash = DashScopeErrorBodySchema.safeParse(body.value);
+    if (dash.success) return { code: dash.data.code, message: dash.data.message };
+    return { code: null, message: "" };
+  }
+  if (body.kind === "text" || body.kind === "malformed")
+    return { code: null, message: body.text.slice(0, 300) };
+  if (body.kind === "stream" && body.error) return body.error;
+  return { code: null, message: "" };
+}
+
+function requestIdOf(headers: Record<string, string>, body: ResponseBody | undefined): string | null {
+  const fromHeader = headers["x-request-id"] ?? headers["request-id"] ?? headers["x-dashscope-request-id"];
+  if (fromHeader) return bounded(fromHeader, 128);
+  if (body?.kind === "json" && body.value && typeof body.value === "object") {
+    const id = (body.value as { request_id?: unknown }).request_id;
+    if (typeof id === "string") return bounded(id, 128);
+  }
+  return null;
+}
+
+function safeOrigin(location: string | undefined): string {
+  if (!location) return "nowhere (no Location header)";
+  try {
+    return new URL(location).origin;
+  } catch {
+    return "a relative location";
+  }
+}
+
+function bounded(text: string, max = 300): string {
+  const clean = scrub(text).replace(/\s+/g, " ").trim();
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}

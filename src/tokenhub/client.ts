@@ -1,0 +1,310 @@
+import { performance } from "node:perf_hooks";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import { Agent, type Dispatcher, request } from "undici";
+import type { Config } from "../schema/config.ts";
+import type { SecretKey } from "../secrets/key.ts";
+import { isTlsErrorCode } from "./classify.ts";
+import { type AssembledStream, createStreamAssembler } from "./sse.ts";
+import { endpointUrl, parseBaseUrl } from "./url.ts";
+
+/** The quickstart's Step-3 message. */
+export const PROBE_PROMPT = "Reply with OK only.";
+
+/** Headers kept from a response: enough to classify and diagnose; nothing else is carried around. */
+const KEPT_HEADERS = [
+  "content-type",
+  "content-encoding",
+  "retry-after",
+  "retry-after-ms",
+  "x-request-id",
+  "request-id",
+  "x-dashscope-request-id",
+  "location",
+  "date",
+] as const;
+
+export type ResponseBody =
+  | { kind: "json"; value: unknown }
+  | { kind: "text"; text: string }
+  | { kind: "malformed"; reason: string; text: string }
+  | { kind: "empty" }
+  | AssembledStream;
+
+/** One attempt's raw result, before Step-4 gives it a meaning (classify.ts). Holds no request header. */
+export type ProbeResponse =
+  | {
+      type: "response";
+      status: number;
+      headers: Record<string, string>;
+      body: ResponseBody;
+      latencyMs: number;
+    }
+  | {
+      type: "overflow";
+      status: number;
+      headers: Record<string, string>;
+      limitBytes: number;
+      latencyMs: number;
+    }
+  | {
+      type: "transport";
+      code: string;
+      message: string;
+      phase: "connect" | "headers" | "body";
+      latencyMs: number;
+    };
+
+export interface ProbeRequest {
+  model: string;
+  stream: boolean;
+  key: SecretKey;
+  /** Aborts the request when the caller goes away (xstate aborts it when `requesting` is left). */
+  signal?: AbortSignal;
+}
+
+export interface TokenHubClient {
+  readonly endpoint: URL;
+  chat(request: ProbeRequest): Promise<ProbeResponse>;
+  close(): Promise<void>;
+}
+
+export interface ClientOptions {
+  baseUrl: string;
+  timeouts: Config["timeouts"];
+  maxResponseBytes: number;
+  /** A dispatcher shared across clients; otherwise the client owns one Agent and closes it in `close()`. */
+  dispatcher?: Dispatcher;
+  userAgent?: string;
+}
+
+/**
+ * One attempt per call, never a retry: only the statechart decides whether to try again. Redirects are not
+ * followed (undici's `request` does not follow them, and no redirect interceptor is installed), so the key
+ * reaches no origin but the configured one.
+ *
+ * Timing: `requestMs` is an AbortSignal timer and precise. `headersMs` and `bodyMs` are undici's own timeouts,
+ * which run on its low-resolution "fast timers" (about 1 s): a value under a second may fire up to ~1 s late.
+ */
+export function createTokenHubClient(options: ClientOptions): TokenHubClient {
+  const base = parseBaseUrl(options.baseUrl);
+  const endpoint = endpointUrl(base, "chat/completions");
+  const ownsDispatcher = options.dispatcher === undefined;
+  const dispatcher =
+    options.dispatcher ??
+    new Agent({
+      connect: { timeout: options.timeouts.connectMs },
+      headersTimeout: options.timeouts.headersMs,
+      bodyTimeout: options.timeouts.bodyMs,
+      keepAliveTimeout: 4_000,
+    });
+  const userAgent = options.userAgent ?? "tokenhub-setup";
+
+  return {
+    endpoint,
+    close: async () => {
+      if (ownsDispatcher) await dispatcher.close();
+    },
+    async chat(probe) {
+      const started = performance.now();
+      const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+      const timeout = AbortSignal.timeout(options.timeouts.requestMs);
+      const signal = probe.signal ? AbortSignal.any([probe.signal, timeout]) : timeout;
+      const body = JSON.stringify({
+        model: probe.model,
+        messages: [{ role: "user", content: PROBE_PROMPT }],
+        max_tokens: 32,
+        temperature: 0,
+        ...(probe.stream ? { stream: true } : {}),
+      });
+
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(endpoint, {
+          method: "POST",
+          dispatcher,
+          signal,
+          headersTimeout: options.timeouts.headersMs,
+          bodyTimeout: options.timeouts.bodyMs,
+          headers: {
+            authorization: `Bearer ${probe.key.reveal()}`,
+            "content-type": "application/json",
+            accept: probe.stream ? "text/event-stream, application/json" : "application/json",
+            "user-agent": userAgent,
+          },
+          body,
+        });
+      } catch (err) {
+        rethrowIfCancelled(probe.signal, err);
+        return transport(err, timeout.aborted, "headers", elapsed());
+      }
+
+      // Errors surface through reading the body. Destroying it unread (below) makes undici emit an AbortError
+      // 'error' event; without a listener that event would be an uncaught exception and end the host process.
+      response.body.on("error", () => {});
+      const headers = keptHeaders(response.headers);
+      const declared = Number(response.headers["content-length"]);
+      if (Number.isFinite(declared) && declared > options.maxResponseBytes && !headers["content-encoding"]) {
+        response.body.destroy();
+        return {
+          type: "overflow",
+          status: response.statusCode,
+          headers,
+          limitBytes: options.maxResponseBytes,
+          latencyMs: elapsed(),
+        };
+      }
+
+      try {
+        const read = await readBody(response, headers, options.maxResponseBytes);
+        if (read === "overflow") {
+          response.body.destroy();
+          return {
+            type: "overflow",
+            status: response.statusCode,
+            headers,
+            limitBytes: options.maxResponseBytes,
+            latencyMs: elapsed(),
+          };
+        }
+        return { type: "response", status: response.statusCode, headers, body: read, latencyMs: elapsed() };
+      } catch (err) {
+        response.body.destroy();
+        rethrowIfCancelled(probe.signal, err);
+        if (err instanceof DecodeError) {
+          return {
+            type: "response",
+            status: response.statusCode,
+            headers,
+            body: { kind: "malformed", reason: err.message, text: "" },
+            latencyMs: elapsed(),
+          };
+        }
+        return transport(err, timeout.aborted, "body", elapsed());
+      }
+    },
+  };
+}
+
+class DecodeError extends Error {}
+
+function rethrowIfCancelled(signal: AbortSignal | undefined, err: unknown): void {
+  if (signal?.aborted) throw signal.reason ?? err;
+}
+
+function keptHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of KEPT_HEADERS) {
+    const value = raw[name];
+    if (value !== undefined) out[name] = (Array.isArray(value) ? value.join(", ") : value).slice(0, 512);
+  }
+  return out;
+}
+
+/**
+ * Reads the body under the size cap (counted after decompression: a small gzip can inflate to gigabytes),
+ * assembling an SSE stream as it arrives or collecting JSON/text.
+ */
+async function readBody(
+  response: Dispatcher.ResponseData,
+  headers: Record<string, string>,
+  limit: number,
+): Promise<ResponseBody | "overflow"> {
+  const isStream = /^text\/event-stream/i.test(headers["content-type"] ?? "");
+  const assembler = isStream ? createStreamAssembler() : undefined;
+  const decoder = new TextDecoder("utf-8");
+  const parts: string[] = [];
+  let total = 0;
+
+  for await (const chunk of decoded(response.body, headers["content-encoding"])) {
+    total += chunk.byteLength;
+    if (total > limit) return "overflow";
+    const text = decoder.decode(chunk, { stream: true });
+    if (assembler) assembler.feed(text);
+    else parts.push(text);
+  }
+  const tail = decoder.decode();
+  if (assembler) {
+    assembler.feed(tail);
+    return assembler.finish();
+  }
+  const text = parts.join("") + tail;
+  if (text.trim() === "") return { kind: "empty" };
+  if (/json/i.test(headers["content-type"] ?? "") || /^\s*[[{]/.test(text)) {
+    try {
+      return { kind: "json", value: JSON.parse(text) };
+    } catch (err) {
+      return {
+        kind: "malformed",
+        reason: `body is not valid JSON (${(err as Error).message})`,
+        text: text.slice(0, 200),
+      };
+    }
+  }
+  return { kind: "text", text: text.slice(0, 2000) };
+}
+
+/**
+ * The body's bytes, decoded per content-encoding. `pipeline` owns both streams: a network error reaches the
+ * inflater, a zlib error or an early stop by the reader (the cap was hit) destroys the body, so an abandoned
+ * gzip bomb neither keeps inflating nor keeps downloading, and nothing is left waiting on a 'drain'.
+ */
+async function* decoded(body: Readable, encoding: string | undefined): AsyncIterable<Buffer> {
+  const kind = encoding?.trim().toLowerCase();
+  if (!kind || kind === "identity") {
+    yield* body;
+    return;
+  }
+  const inflater =
+    kind === "gzip" || kind === "x-gzip"
+      ? createGunzip()
+      : kind === "deflate"
+        ? createInflate()
+        : kind === "br"
+          ? createBrotliDecompress()
+          : undefined;
+  if (!inflater) throw new DecodeError(`unsupported content-encoding "${kind.slice(0, 40)}"`);
+  // The first error of either stream is also the inflater's, so it is seen (and judged) by the loop below.
+  const piping = pipeline(body, inflater).catch(() => {});
+  try {
+    for await (const chunk of inflater as AsyncIterable<Buffer>) yield chunk;
+  } catch (err) {
+    // A network failure while feeding surfaces here too; only zlib's own errors mean "the encoding lied":
+    // Z_DATA_ERROR, Z_BUF_ERROR (truncated) for gzip/deflate, ERR__ERROR_FORMAT_* and the like for brotli.
+    if (/^(Z_|ERR__ERROR_|ERR_BROTLI|ERR_ZLIB)/.test((err as NodeJS.ErrnoException).code ?? "")) {
+      throw new DecodeError(`body does not decode as ${kind} (${(err as Error).message})`);
+    }
+    throw err;
+  } finally {
+    inflater.destroy();
+    await piping;
+  }
+}
+
+function transport(
+  err: unknown,
+  timedOut: boolean,
+  phase: "headers" | "body",
+  latencyMs: number,
+): ProbeResponse {
+  if (timedOut) {
+    return {
+      type: "transport",
+      code: "request_timeout",
+      message: "the request took longer than allowed",
+      phase,
+      latencyMs,
+    };
+  }
+  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  const code = String(
+    (typeof e.code === "string" && e.code) ||
+      (typeof e.cause?.code === "string" && e.cause.code) ||
+      "unknown",
+  );
+  const message = String(e.message ?? e.cause?.message ?? err).slice(0, 300);
+  const connectPhase =
+    /CONNECT|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/.test(code) || isTlsErrorCode(code);
+  return { type: "transport", code, message, phase: connectPhase ? "connect" : phase, latencyMs };
+}
