@@ -1,0 +1,36 @@
+/**
+ * tokenhub-setup: from "set up TokenHub" to a verified, recorded integration.
+ * Hosts drive it with `createSession` (live) or `runTurn` (one call per turn, snapshot in and out).
+ */
+export {
+  ConfigError,
+  EventError,
+  KeychainUnavailableError,
+  KeyFormatError,
+  SnapshotError,
+  StatusStoreError,
+  TokenHubSetupError,
+} from "./errors.ts";
+export { createLogger, type Logger, type LoggerOptions, silentLogger } from "./log.ts";
+export { MACHINE_VERSION, setupMachine } from "./machine/setup-machine.ts";
+export * from "./schema/index.ts";
+export { type KeySources, REDACTED, registerSecret, scrub } from "./secrets/index.ts";
+export {
+  type Clock,
+  createSession,
+  createVirtualClock,
+  openEnvelope,
+  runTurn,
+  type Session,
+  type SessionOptions,
+  systemClock,
+  type TurnInput,
+  type TurnResult,
+} from "./session/index.ts";
+export {
+  createFileStatusStore,
+  createMemoryStatusStore,
+  defaultStatusPath,
+  type StatusStore,
+} from "./status/index.ts";
+export { classify, type Outcome } from "./tokenhub/index.ts";

@@ -1,0 +1,255 @@
+import { randomInt, randomUUID } from "node:crypto";
+import { inspect } from "node:util";
+import { type Actor, createActor, type Subscription, toPromise } from "xstate";
+import { ConfigError, EventError, TokenHubSetupError } from "../errors.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { needKeyNotification } from "../machine/notifications.ts";
+import { REST_STATES, type Settings, type SetupEvent, type SetupMachine } from "../machine/setup-machine.ts";
+import { type Config, type ConfigInput, ConfigSchema } from "../schema/config.ts";
+import { type HostEvent, HostEventSchema, type Notification, type Output } from "../schema/host.ts";
+import type { SnapshotEnvelope } from "../schema/snapshot.ts";
+import { parseKey } from "../secrets/key.ts";
+import { createKeychain, type Keychain } from "../secrets/keychain.ts";
+import { scrubDeep } from "../secrets/scrubber.ts";
+import type { KeySources } from "../secrets/sources.ts";
+import { KeyVault } from "../secrets/vault.ts";
+import { defaultStatusPath } from "../status/paths.ts";
+import { createFileStatusStore, type StatusStore } from "../status/store.ts";
+import { createTokenHubClient, type TokenHubClient } from "../tokenhub/client.ts";
+import { compileRoutingRules } from "../tokenhub/routing-rules.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { bindMachine } from "./services.ts";
+import { makeEnvelope, openEnvelope } from "./snapshot.ts";
+
+export interface SessionOptions {
+  config?: ConfigInput;
+  /** Where Step-1 looks. @default { env: process.env, keychain: the OS keychain (lazily loaded) } */
+  sources?: KeySources;
+  /** @default a file store at config.statusPath or $XDG_STATE_HOME/tokenhub-setup/status.json */
+  store?: StatusStore;
+  /** @default the system clock */
+  clock?: Clock;
+  /** @default pino JSON on stderr at config.logLevel (or TOKENHUB_SETUP_LOG_LEVEL, else info), scrubbed */
+  logger?: Logger;
+  /** A client shared between sessions (one connection pool); otherwise the session owns one. */
+  client?: TokenHubClient;
+  /** Resume from a snapshot a host stored (an envelope object or its JSON text). */
+  snapshot?: unknown;
+  id?: string;
+}
+
+export type NotificationListener = (notification: Notification) => void;
+
+export interface Session {
+  readonly id: string;
+  /** Validates and sends a host event. A key in KEY_PROVIDED is taken out before the machine sees the event. */
+  send(event: HostEvent): void;
+  /** Every notification, scrubbed, in order. Returns an unsubscribe function. */
+  subscribe(listener: NotificationListener): () => void;
+  /** The current state's name. */
+  readonly state: string;
+  readonly atRest: boolean;
+  /** Resolves at the next rest state (awaitingKey, backingOff, or a final state). */
+  untilRest(options?: { restOnBackoffLongerThanMs?: number }): Promise<string>;
+  /** Resolves with the output once a final state is reached. */
+  done(): Promise<Output>;
+  /** The envelope to persist; only at rest states (SnapshotError elsewhere). */
+  snapshot(): SnapshotEnvelope;
+  stop(): Promise<void>;
+}
+
+export function resolveConfig(input: ConfigInput | undefined): Config {
+  const parsed = ConfigSchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(
+      "invalid_config",
+      `Invalid configuration at ${issue?.path.join(".") || "(root)"}: ${issue?.message}.`,
+      {
+        remedy: "Fix the setting; see the configuration table in the README.",
+        cause: parsed.error,
+      },
+    );
+  }
+  return parsed.data;
+}
+
+export function createSession(options: SessionOptions = {}): Session {
+  const config = resolveConfig(options.config);
+  const rules = compileRoutingRules(config.routingRules);
+  const envelope = options.snapshot === undefined ? undefined : openEnvelope(options.snapshot);
+  const clock = options.clock ?? systemClock;
+  const id = options.id ?? randomUUID();
+  const logger = (options.logger ?? createLogger(config.logLevel ? { level: config.logLevel } : {})).child({
+    sessionId: id,
+  });
+  const ownsClient = options.client === undefined;
+  const client =
+    options.client ??
+    createTokenHubClient({
+      baseUrl: config.baseUrl,
+      timeouts: config.timeouts,
+      maxResponseBytes: config.maxResponseBytes,
+    });
+  const keychain: Keychain | undefined =
+    options.sources?.keychain === false
+      ? undefined
+      : (options.sources?.keychain ?? createKeychain(config.keychainService, config.keychainAccount));
+  const sources: KeySources = {
+    env: options.sources?.env ?? process.env,
+    ...(options.sources?.hostSecret ? { hostSecret: options.sources.hostSecret } : {}),
+    keychain: keychain ?? false,
+  };
+  const vault = new KeyVault();
+  const store = options.store ?? createFileStatusStore(config.statusPath ?? defaultStatusPath());
+  const machine = bindMachine({
+    client,
+    rules,
+    sources,
+    vault,
+    store,
+    clock,
+    logger,
+    ...(keychain ? { keychain } : {}),
+  });
+
+  const settings: Settings = {
+    modelChain: config.modelChain,
+    retry: config.retry,
+    totalMs: config.timeouts.totalMs,
+    stream: config.stream,
+    endpoint: client.endpoint.href,
+    consoleUrl: config.consoleUrl,
+    contactUrl: config.contactUrl,
+  };
+  const actor: Actor<SetupMachine> = createActor(machine, {
+    input: { settings },
+    ...(envelope ? { snapshot: envelope.snapshot as never } : {}),
+  });
+
+  const listeners = new Set<NotificationListener>();
+  const publish = (notification: Notification) => {
+    const clean = scrubDeep(notification);
+    for (const listener of listeners) listener(clean);
+  };
+  actor.on("*", (emitted) => publish(emitted as Notification));
+  let lastState = "";
+  actor.subscribe({
+    next: (snapshot) => {
+      const state = String(snapshot.value);
+      if (state !== lastState) logger.debug({ from: lastState || "(start)", to: state }, "transition");
+      lastState = state;
+    },
+    error: (err) => logger.error({ err }, "the setup flow crashed"),
+  });
+  actor.start();
+
+  const stateOf = () => String(actor.getSnapshot().value);
+
+  const session: Session = {
+    id,
+    get state() {
+      return stateOf();
+    },
+    get atRest() {
+      return REST_STATES.has(stateOf());
+    },
+    send(event) {
+      const parsed = HostEventSchema.safeParse(event);
+      if (!parsed.success) {
+        // The issue text may quote the event, and a malformed KEY_PROVIDED may carry a key: scrub via the error.
+        throw new EventError(
+          "invalid_event",
+          `Not a tokenhub-setup event: ${parsed.error.issues[0]?.message ?? "invalid"}.`,
+          {
+            remedy: "Send one of SETUP, KEY_PROVIDED, KEY_READY or CANCEL as the manifest describes.",
+          },
+        );
+      }
+      const machineEvent = toMachineEvent(parsed.data);
+      if (machineEvent) actor.send(machineEvent);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    untilRest(opts = {}) {
+      const longWait = opts.restOnBackoffLongerThanMs ?? Number.POSITIVE_INFINITY;
+      const resting = () => {
+        const snap = actor.getSnapshot();
+        const state = String(snap.value);
+        if (state !== "backingOff") return REST_STATES.has(state) && state !== "idle" ? state : undefined;
+        return (snap.context.retryAt ?? 0) - clock.now() > longWait ? state : undefined;
+      };
+      return new Promise((resolve, reject) => {
+        const now = resting();
+        if (now) return resolve(now);
+        let sub: Subscription | undefined;
+        sub = actor.subscribe({
+          next: () => {
+            const state = resting();
+            if (state) {
+              sub?.unsubscribe();
+              resolve(state);
+            }
+          },
+          error: (err) => reject(err),
+        });
+      });
+    },
+    async done() {
+      return scrubDeep((await toPromise(actor)) as Output);
+    },
+    snapshot() {
+      const state = stateOf();
+      if (!REST_STATES.has(state)) {
+        throw new TokenHubSetupError("snapshot_not_at_rest", `A snapshot cannot be taken in ${state}.`, {
+          remedy: "Wait for a rest state (awaitingKey, backingOff or a final state).",
+        });
+      }
+      return makeEnvelope(state, actor.getPersistedSnapshot(), clock.now());
+    },
+    async stop() {
+      actor.stop();
+      listeners.clear();
+      if (ownsClient) await client.close();
+    },
+  };
+
+  // Hosts hold sessions in their own objects; an accidental `console.log(session)` must not leak anything.
+  Object.defineProperty(session, inspect.custom, { value: () => `Session(${id}, ${stateOf()})` });
+
+  /** The machine's event for a host event; null when the event is answered here (a key that cannot be right). */
+  function toMachineEvent(event: HostEvent): SetupEvent | null {
+    const at = clock.now();
+    switch (event.type) {
+      case "SETUP":
+        return {
+          type: "SETUP",
+          at,
+          seed: randomInt(2 ** 31),
+          ...(event.preferences ? { preferences: event.preferences } : {}),
+        };
+      case "KEY_READY":
+        return { type: "KEY_READY", at, seed: randomInt(2 ** 31) };
+      case "CANCEL":
+        return { type: "CANCEL", at, ...(event.reason ? { reason: event.reason } : {}) };
+      case "KEY_PROVIDED": {
+        try {
+          vault.handOver(parseKey(event.key, "event"));
+        } catch (err) {
+          // A key that cannot be right is answered like a missing one, with the reason, and the flow stays put.
+          if (!(err instanceof TokenHubSetupError)) throw err;
+          const state = stateOf();
+          if (state === "awaitingKey" || state === "idle") {
+            publish(needKeyNotification("missing", config.consoleUrl, [err.toLine()]));
+          }
+          return null;
+        }
+        return { type: "KEY_PROVIDED", at, seed: randomInt(2 ** 31), remember: event.remember ?? false };
+      }
+    }
+  }
+
+  return session;
+}
