@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// The `tokenhub-setup` command. This file is kept free of imports that need a newer Node, so that on an old
+// Node the person gets a sentence instead of a syntax or undici error.
+const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 19)) {
+  process.stderr.write(
+    `tokenhub-setup needs Node.js 22.19 or newer; this is ${process.versions.node}. Install a current Node (https://nodejs.org) or run it through the project's npm scripts, which bring their own.\n`,
+  );
+  process.exit(2);
+}
+
+const { runCli } = await import("./run.ts");
+const { default: pkg } = await import("../../package.json", { with: { type: "json" } });
+
+let interrupts = 0;
+const code = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  version: pkg.version,
+  onInterrupt(handler) {
+    const onSigint = () => {
+      interrupts += 1;
+      // A second Ctrl-C means "now": writes are atomic, so leaving mid-flight cannot tear a file.
+      if (interrupts > 1) process.exit(130);
+      handler();
+    };
+    process.on("SIGINT", onSigint);
+    return () => process.off("SIGINT", onSigint);
+  },
+});
+process.exitCode = code;

@@ -1,0 +1,33 @@
+import type { Notification } from "../schema/host.ts";
+import type { CompletionRecord } from "../schema/record.ts";
+
+/** Human text for each notification, for stderr. One notification, a few lines at most. */
+export function renderNotification(n: Notification): string {
+  switch (n.type) {
+    case "progress":
+      return `[${n.step}/5] ${n.title}${n.detail ? `: ${n.detail}` : ""}`;
+    case "needKey":
+      return [`! ${n.message}`, ...n.instructions.steps.map((s, i) => `  ${i + 1}. ${s}`)].join("\n");
+    case "completed":
+      return `✔ ${summary(n.record)}`;
+    case "escalated": {
+      const { failure, contact, diagnostic } = n.escalation;
+      const ids = diagnostic.attempts.map((a) => a.requestId).filter(Boolean);
+      return [
+        `✖ ${failure.message}`,
+        `  What to do: ${failure.remedy}`,
+        ...(failure.retryAt ? [`  Retry after: ${failure.retryAt}`] : []),
+        `  Enterprise Support: ${contact}${ids.length ? ` (request ids: ${ids.join(", ")})` : ""}`,
+      ].join("\n");
+    }
+    case "cancelled":
+      return `Cancelled${n.reason ? `: ${n.reason}` : ""}. Nothing was written.`;
+  }
+}
+
+function summary(record: CompletionRecord): string {
+  const r = record.result;
+  const attempts = `${r.attempts} attempt${r.attempts === 1 ? "" : "s"}`;
+  const fallback = r.fallbacks_used.length ? `, fell back from ${r.fallbacks_used.join(", ")}` : "";
+  return `Integration complete: ${record.model} (${record.provider_mode}) answered "${r.reply_preview ?? ""}" via ${record.endpoint} (HTTP ${r.http_status}, ${r.latency_ms} ms, ${attempts}${fallback}).`;
+}

@@ -1,0 +1,150 @@
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { EXIT } from "../../src/cli/exit-codes.ts";
+import { COMPLETION_TEMPLATE_FIELDS, CompletionRecordSchema } from "../../src/schema/record.ts";
+import { startSimulator } from "../../src/simulator/index.ts";
+
+const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [MAIN, ...args],
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe("tokenhub-setup CLI (non-interactive)", () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "tokenhub-cli-"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("--simulate --json prints a record with the completion template's fields and exits 0", async () => {
+    const r = await cli(["--simulate", "--json"], { XDG_STATE_HOME: dir });
+    assert.equal(r.code, EXIT.complete, r.stderr);
+    const record = CompletionRecordSchema.parse(JSON.parse(r.stdout));
+    assert.deepEqual(Object.keys(record).slice(0, COMPLETION_TEMPLATE_FIELDS.length), [
+      ...COMPLETION_TEMPLATE_FIELDS,
+    ]);
+    assert.equal(record.integration_status, "complete");
+    assert.match(r.stderr, /\[1\/5\] Read TOKENHUB_API_KEY/);
+    assert.match(r.stderr, /Integration complete/);
+    // --simulate never touches the real record.
+    await assert.rejects(stat(join(dir, "tokenhub-setup", "status.json")), { code: "ENOENT" });
+  });
+
+  it("writes the record where --status-file says, mode 0600", async () => {
+    const file = join(dir, "records", "status.json");
+    const r = await cli(["--simulate", "--status-file", file]);
+    assert.equal(r.code, EXIT.complete, r.stderr);
+    const record = CompletionRecordSchema.parse(JSON.parse(await readFile(file, "utf8")));
+    assert.equal(record.integration_status, "complete");
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.match(r.stderr, new RegExp(`Record: ${file}`));
+  });
+
+  for (const [scenario, code, failure] of [
+    ["unauthorized", EXIT.keyRejected, undefined],
+    ["routing-exhausted", EXIT.escalated, "routing_exhausted"],
+    ["insufficient-balance", EXIT.escalated, "insufficient_balance"],
+    ["malformed-json", EXIT.invalidResponse, "invalid_response"],
+    ["region-unavailable-dashscope", EXIT.complete, undefined],
+  ] as const) {
+    it(`exits ${code} on the ${scenario} scenario`, async () => {
+      const r = await cli(["--simulate", "--json", "--scenario", scenario]);
+      assert.equal(r.code, code, r.stderr);
+      const json = JSON.parse(r.stdout);
+      if (failure) assert.equal(json.failure.code, failure);
+    });
+  }
+
+  it("exits 3 and explains where to get a key when none is found", async () => {
+    const sim = await startSimulator({ scenario: "happy" });
+    try {
+      const r = await cli(["--base-url", sim.baseUrl, "--json", "--status-file", join(dir, "none.json")], {
+        TOKENHUB_API_KEY: "",
+      });
+      assert.equal(r.code, EXIT.keyMissing, r.stderr);
+      assert.equal(JSON.parse(r.stdout).needKey.reason, "missing");
+      assert.match(r.stderr, /API Keys/);
+      assert.equal(sim.requests.length, 0);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  for (const args of [
+    ["--bogus"],
+    ["--model"],
+    ["--scenario", "happy"],
+    ["--simulate", "--base-url", "https://x.test/v1"],
+  ]) {
+    it(`exits 2 with one line for a usage error: ${args.join(" ")}`, async () => {
+      const r = await cli(args);
+      assert.equal(r.code, EXIT.usage);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+    });
+  }
+
+  it("exits 2 for a plain-http base URL that is not loopback, before any request", async () => {
+    const r = await cli(["--base-url", "http://tokenhub.link/v1"], { TOKENHUB_API_KEY: "sk-cli-http-check" });
+    assert.equal(r.code, EXIT.usage);
+    assert.match(r.stderr, /only https: is allowed/);
+  });
+
+  it("exits 2 for an unknown scenario, naming it", async () => {
+    const r = await cli(["--simulate", "--scenario", "no-such-scenario"]);
+    assert.equal(r.code, EXIT.usage);
+    assert.match(r.stderr, /no-such-scenario/);
+  });
+
+  it("--help tells the truth about options and exit codes", async () => {
+    const r = await cli(["--help"]);
+    assert.equal(r.code, 0);
+    for (const option of ["--json", "--base-url", "--model", "--status-file", "--simulate", "--scenario"]) {
+      assert.ok(r.stdout.includes(option), option);
+    }
+    for (const [name, code] of Object.entries(EXIT))
+      assert.ok(r.stdout.includes(String(code)), `${name} ${code}`);
+  });
+
+  it("Ctrl-C cancels cleanly with exit 130 and writes nothing", async () => {
+    const file = join(dir, "cancel.json");
+    const child = spawn(
+      process.execPath,
+      [MAIN, "--simulate", "--scenario", "slow-headers", "--status-file", file],
+      {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      if (stderr.includes("[3/5]") && !child.killed) child.kill("SIGINT");
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    assert.equal(code, EXIT.cancelled, stderr);
+    assert.match(stderr, /Cancelled/);
+    await assert.rejects(stat(file), { code: "ENOENT" });
+  });
+});
