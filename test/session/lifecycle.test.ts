@@ -60,6 +60,53 @@ describe("session lifecycle", () => {
     }
   });
 
+  it("remembers a handed-over key in the keychain only after it validated, and says so in the record", async () => {
+    const sim = await startSimulator({ scenario: "happy", acceptKeys: [GOOD] });
+    const stored: string[] = [];
+    const keychain = {
+      get: async () => undefined,
+      set: async (value: string) => void stored.push(value),
+      delete: async () => true,
+    };
+    const failing = { ...keychain, set: async () => Promise.reject(new Error("locked collection")) };
+    try {
+      for (const [chain, expectNote] of [
+        [keychain, /stored in the OS keychain/],
+        [failing, /not stored/],
+      ] as const) {
+        const store = createMemoryStatusStore();
+        const session = createSession({
+          config: { baseUrl: sim.baseUrl },
+          sources: { env: {}, keychain: chain },
+          store,
+          logger: silentLogger(),
+        });
+        session.send({ type: "SETUP" });
+        assert.equal(await session.untilRest(), "awaitingKey");
+        session.send({ type: "KEY_PROVIDED", key: GOOD, remember: true });
+        assert.equal(await session.untilRest(), "complete");
+        assert.match(store.records.at(-1)?.notes ?? "", expectNote);
+        await session.stop();
+      }
+      assert.deepEqual(stored, [GOOD]);
+
+      // A rejected key is never stored.
+      const store = createMemoryStatusStore();
+      const session = createSession({
+        config: { baseUrl: sim.baseUrl },
+        sources: { env: {}, keychain },
+        store,
+        logger: silentLogger(),
+      });
+      session.send({ type: "KEY_PROVIDED", key: BAD, remember: true });
+      assert.equal(await session.untilRest(), "awaitingKey");
+      await session.stop();
+      assert.deepEqual(stored, [GOOD]);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it("answers a malformed handed-over key with needKey and stays put", async () => {
     const session = createSession({
       config: { baseUrl: "http://127.0.0.1:9/v1" },
