@@ -145,7 +145,7 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
       response.body.on("error", () => {});
       const headers = keptHeaders(response.headers);
       const declared = Number(response.headers["content-length"]);
-      if (Number.isFinite(declared) && declared > options.maxResponseBytes && !headers["content-encoding"]) {
+      const overflow = (): ProbeResponse => {
         response.body.destroy();
         return {
           type: "overflow",
@@ -154,20 +154,14 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
           limitBytes: options.maxResponseBytes,
           latencyMs: elapsed(),
         };
+      };
+      if (Number.isFinite(declared) && declared > options.maxResponseBytes && !headers["content-encoding"]) {
+        return overflow();
       }
 
       try {
         const read = await readBody(response, headers, options.maxResponseBytes);
-        if (read === "overflow") {
-          response.body.destroy();
-          return {
-            type: "overflow",
-            status: response.statusCode,
-            headers,
-            limitBytes: options.maxResponseBytes,
-            latencyMs: elapsed(),
-          };
-        }
+        if (read === "overflow") return overflow();
         return { type: "response", status: response.statusCode, headers, body: read, latencyMs: elapsed() };
       } catch (err) {
         response.body.destroy();
