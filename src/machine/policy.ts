@@ -2,12 +2,15 @@ import type { Config } from "../schema/config.ts";
 import type { Failure, ProviderMode } from "../schema/record.ts";
 import type { Outcome } from "../tokenhub/classify.ts";
 
+// The last instant with a four-digit year: later dates print as "+033714-..." (toISOString's extended years),
+// which the record's and the output's ISO datetime schema refuse, so the failure record could not be written.
+const MAX_DATE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /**
  * The only home of "when to try again and with what": backoff delays, the server-delay cap, the total
  * deadline and the model fallback chain. Pure functions of their arguments; time and randomness come in as
  * values, so a run is reproducible from its events.
  */
-const MAX_DATE_MS = 8.64e15;
 
 export interface Policy {
   modelChain: string[];
@@ -53,7 +56,7 @@ export function decideRetry(
         code: "server_delay_too_long",
         message: `TokenHub asked to wait ${Math.round(server / 1000)} s before retrying (${outcome.message}).`,
         remedy: "Run the setup again after the time below; if it keeps asking, contact Enterprise Support.",
-        // Clamped to the largest valid Date: a 13-digit Retry-After must not crash the flow.
+        // Clamped to a date the schemas accept: a 13-digit Retry-After must not break the record.
         retryAt: new Date(Math.min(facts.now + server, MAX_DATE_MS)).toISOString(),
       },
     };

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
+import type { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
+import { createGzip } from "node:zlib";
 import type { NamedSseEvent, SseEvent, Step } from "./scenario.ts";
 
 /** What a step's placeholders and the `chat` template are filled from. */
@@ -14,11 +16,14 @@ export interface ReplyContext {
   redirectTo: string;
 }
 
-/** A response ready to send: a whole body, or SSE frames sent one by one. */
+/**
+ * A response ready to send: a whole body (then `padding` spaces, generated while sending), or SSE frames sent
+ * one by one.
+ */
 export interface Reply {
   status: number;
   headers: Record<string, string>;
-  body: { kind: "bytes"; data: Buffer } | { kind: "sse"; frames: string[] };
+  body: { kind: "bytes"; data: Buffer; padding: number } | { kind: "sse"; frames: string[] };
 }
 
 /** A complete JSON response (the simulator's own 401, 404, 413 answers). */
@@ -43,18 +48,14 @@ export function buildReply(step: Step, ctx: ReplyContext): Reply {
     );
   }
   if (step.text !== undefined) {
-    return bytesReply(status, headers, padEnd(fillString(step.text, ctx), pad), "text/plain; charset=utf-8");
+    return bytesReply(status, headers, fillString(step.text, ctx), "text/plain; charset=utf-8", pad);
   }
   if (step.body !== undefined) {
     // Trailing spaces keep the JSON valid while making it as large as asked.
-    return bytesReply(
-      status,
-      headers,
-      padEnd(JSON.stringify(fillPlaceholders(step.body, ctx)), pad),
-      "application/json",
-    );
+    const json = JSON.stringify(fillPlaceholders(step.body, ctx));
+    return bytesReply(status, headers, json, "application/json", pad);
   }
-  return bytesReply(status, headers, padEnd("", pad), undefined);
+  return bytesReply(status, headers, "", undefined, pad);
 }
 
 function bytesReply(
@@ -62,15 +63,17 @@ function bytesReply(
   headers: Record<string, string>,
   text: string,
   contentType: string | undefined,
+  pad = 0,
 ): Reply {
   const data = Buffer.from(text, "utf8");
+  const padding = Math.max(0, pad - data.length);
   const typed: Record<string, string> =
     contentType === undefined || "content-type" in headers ? {} : { "content-type": contentType };
   // The real length always wins: a "mid-body" drop relies on it to leave the client short of bytes.
   return {
     status,
-    headers: { ...typed, ...headers, "content-length": String(data.length) },
-    body: { kind: "bytes", data },
+    headers: { ...typed, ...headers, "content-length": String(data.length + padding) },
+    body: { kind: "bytes", data, padding },
   };
 }
 
@@ -81,11 +84,6 @@ function sseReply(status: number, headers: Record<string, string>, frames: strin
     headers: streamHeaders,
     body: { kind: "sse", frames: [...paddingComments(frames, pad), ...frames] },
   };
-}
-
-function padEnd(text: string, pad: number): string {
-  const missing = pad - Buffer.byteLength(text, "utf8");
-  return missing > 0 ? text + " ".repeat(missing) : text;
 }
 
 /** SSE comment lines (ignored by parsers) sent first, so a stream can be made as large as asked. */
@@ -232,10 +230,14 @@ function fillString(text: string, ctx: ReplyContext): string {
 
 // ---- sending ----------------------------------------------------------------------------------------------
 
+/** Padding is written in pieces of this size, each only when the socket has room for it. */
+const PAD_CHUNK = Buffer.alloc(64 * 1024, " ");
+
 /**
- * Send a reply with the step's timing and failure mode.
+ * Send a reply with the step's timing, encoding and failure mode.
  * `signal` aborts when the simulator closes or the client goes away: pending waits end and nothing more is
- * written, so `close()` never waits for a `delayMs`.
+ * written, so `close()` never waits for a `delayMs`, and a client that stops reading a 50 MB body stops the
+ * simulator from generating the rest.
  */
 export async function sendReply(
   res: ServerResponse,
@@ -243,31 +245,174 @@ export async function sendReply(
   step: Step,
   signal: AbortSignal,
 ): Promise<void> {
+  if (step.never === true) {
+    await untilAborted(signal);
+    return;
+  }
   if (!(await wait(step.delayMs, signal))) return;
   if (step.drop === "before-headers") {
     res.socket?.destroy();
     return;
   }
-  res.writeHead(reply.status, reply.headers);
-  if (step.drop === "mid-body") return sendHalfThenDrop(res, reply);
-  if (reply.body.kind === "bytes") {
-    res.end(reply.body.data);
+  res.writeHead(reply.status, wireHeaders(reply.headers, step));
+  const out = step.gzip === true ? gzipTo(res) : plainTo(res);
+  const pieces = bodyPieces(reply);
+  const total = pieces.reduce((sum, piece) => sum + piece.size, 0);
+  const cut = cutPoint(reply, step, pieces, total);
+  if (reply.body.kind === "sse") res.flushHeaders();
+
+  let sent = 0;
+  for (const [index, piece] of pieces.entries()) {
+    if (index > 0 && reply.body.kind === "sse" && !(await wait(step.chunkDelayMs, signal))) return;
+    for (const chunk of piece.chunks()) {
+      const end = sent + chunk.length;
+      if (cut !== undefined && sent < cut && end >= cut) {
+        // The cut falls inside this chunk: its first part reaches the socket, then the drop or the stall.
+        await out.writeThrough(chunk.subarray(0, cut - sent));
+        if (step.drop !== undefined) {
+          res.destroy();
+          return;
+        }
+        if (!(await wait(step.stallBodyMs, signal))) return;
+        if (end > cut && !(await out.write(chunk.subarray(cut - sent), signal))) return;
+      } else if (chunk.length > 0 && !(await out.write(chunk, signal))) {
+        return;
+      }
+      sent = end;
+    }
+    if (reply.body.kind === "sse") await out.flush();
+  }
+  if (step.drop !== undefined) {
+    // Only an empty body gets here: there was nothing to cut, but the connection still breaks.
+    res.destroy();
     return;
   }
-  res.flushHeaders();
-  for (const [index, frame] of reply.body.frames.entries()) {
-    if (index > 0 && !(await wait(step.chunkDelayMs, signal))) return;
-    res.write(frame);
-  }
-  res.end();
+  await out.end();
 }
 
-/** Headers, then the first half of the body bytes, then a destroyed socket: the client is left mid-body. */
-function sendHalfThenDrop(res: ServerResponse, reply: Reply): void {
-  const whole =
-    reply.body.kind === "bytes" ? reply.body.data : Buffer.from(reply.body.frames.join(""), "utf8");
-  const half = whole.subarray(0, Math.max(1, Math.floor(whole.length / 2)));
-  res.write(half, () => res.destroy());
+/** The step's encoding on top of the reply's headers: gzip and chunked bodies carry no content-length. */
+function wireHeaders(headers: Record<string, string>, step: Step): Record<string, string> {
+  const wire = { ...headers };
+  if (step.gzip !== undefined) wire["content-encoding"] = "gzip";
+  if (step.gzip === true || step.chunked === true) delete wire["content-length"];
+  return wire;
+}
+
+/** One part of a body, whose bytes are produced only when it is sent. */
+interface Piece {
+  size: number;
+  chunks(): Iterable<Buffer>;
+}
+
+function bodyPieces(reply: Reply): Piece[] {
+  if (reply.body.kind === "sse") {
+    return reply.body.frames.map((frame) => {
+      const data = Buffer.from(frame, "utf8");
+      return { size: data.length, chunks: () => [data] };
+    });
+  }
+  const { data, padding } = reply.body;
+  const pieces: Piece[] = [{ size: data.length, chunks: () => [data] }];
+  if (padding > 0) pieces.push({ size: padding, chunks: () => paddingChunks(padding) });
+  return pieces;
+}
+
+function* paddingChunks(size: number): Generator<Buffer> {
+  for (let left = size; left > 0; left -= PAD_CHUNK.length) {
+    yield left >= PAD_CHUNK.length ? PAD_CHUNK : PAD_CHUNK.subarray(0, left);
+  }
+}
+
+/**
+ * Where a drop or a stall happens, as a byte offset into the body: half the bytes (at least one), or for
+ * `mid-stream` and SSE stalls the end of the first half of the events (at least one), so they arrive whole.
+ */
+function cutPoint(reply: Reply, step: Step, pieces: Piece[], total: number): number | undefined {
+  const midBody = step.drop === "mid-body" || step.drop === "mid-stream" || step.stallBodyMs !== undefined;
+  if (!midBody || total === 0) return undefined;
+  if (reply.body.kind === "sse" && step.drop !== "mid-body") {
+    const events = Math.max(1, Math.ceil(pieces.length / 2));
+    return pieces.slice(0, events).reduce((sum, piece) => sum + piece.size, 0);
+  }
+  return Math.max(1, Math.floor(total / 2));
+}
+
+/** Where body bytes go: straight to the response, or through gzip. Writes wait for room (backpressure). */
+interface BodySink {
+  /** Resolves false when the client went away or `signal` aborted: stop sending. */
+  write(chunk: Buffer, signal: AbortSignal): Promise<boolean>;
+  /** Write and resolve once the bytes are on the socket, so a drop right after cannot discard them. */
+  writeThrough(chunk: Buffer): Promise<void>;
+  /** Push what gzip holds onto the wire (a no-op without gzip). */
+  flush(): Promise<void>;
+  /** End the body; resolves when the response is finished or gone. */
+  end(): Promise<void>;
+}
+
+function plainTo(res: ServerResponse): BodySink {
+  return {
+    write: (chunk, signal) => writeWithRoom(res, res, chunk, signal),
+    writeThrough: (chunk) => new Promise((resolve) => res.write(chunk, () => resolve())),
+    flush: async () => {},
+    end: () => finished(res, () => res.end()),
+  };
+}
+
+function gzipTo(res: ServerResponse): BodySink {
+  const gzip = createGzip();
+  gzip.on("error", () => {});
+  gzip.pipe(res);
+  // A client that leaves mid-body destroys the response; the compressor is of no further use.
+  res.once("close", () => gzip.destroy());
+  const flush = () => new Promise<void>((resolve) => gzip.flush(() => resolve()));
+  return {
+    write: (chunk, signal) => writeWithRoom(gzip, res, chunk, signal),
+    writeThrough: async (chunk) => {
+      gzip.write(chunk);
+      await flush();
+    },
+    flush,
+    end: () => finished(res, () => gzip.end()),
+  };
+}
+
+/** Run `end` and resolve when the response has finished sending, or closed early. */
+function finished(res: ServerResponse, end: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed) return resolve();
+    res.once("finish", () => resolve());
+    res.once("close", () => resolve());
+    end();
+  });
+}
+
+async function writeWithRoom(
+  stream: Writable,
+  res: ServerResponse,
+  chunk: Buffer,
+  signal: AbortSignal,
+): Promise<boolean> {
+  if (signal.aborted || res.destroyed) return false;
+  if (stream.write(chunk)) return true;
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      stream.off("drain", onDrain);
+      res.off("close", onGone);
+      signal.removeEventListener("abort", onGone);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onGone = () => done(false);
+    stream.on("drain", onDrain);
+    res.on("close", onGone);
+    signal.addEventListener("abort", onGone, { once: true });
+  });
+}
+
+/** Resolve once `signal` aborts (the client went away or the simulator is closing). */
+function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }
 
 /** Resolve true after `ms`, or false as soon as `signal` aborts. */

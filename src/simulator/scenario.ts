@@ -59,14 +59,37 @@ export const StepSchema = z
     done: z.boolean().optional(),
     /** A response generated from the request: `chat` answers "OK" as JSON, or as SSE when `stream: true`. */
     template: z.literal("chat").optional(),
-    /** Make the body at least this many bytes (oversized-body tests). */
+    /**
+     * Make the body at least this many bytes (oversized-body tests). For `body`, `text` and bodiless steps the
+     * padding (trailing spaces) is generated as the client reads it, never held in memory, so a 50 MB body
+     * costs the simulator next to nothing.
+     */
     padBytes: nonNegativeInt.optional(),
     /** Wait before sending headers, in milliseconds. */
     delayMs: nonNegativeInt.optional(),
     /** Wait between SSE events, in milliseconds. */
     chunkDelayMs: nonNegativeInt.optional(),
-    /** Break the connection: without any answer, or after the headers and part of the body. */
-    drop: z.enum(["before-headers", "mid-body"]).optional(),
+    /**
+     * Break the connection: without any answer (`before-headers`), after the headers and the first half of the
+     * body bytes (`mid-body`, which may cut an SSE event in two), or after the first half of the SSE events,
+     * each sent whole (`mid-stream`: a stream cut between events, without `[DONE]`; on a reply that turns out
+     * not to be SSE, such as the `chat` template answering a non-stream request, it acts as `mid-body`).
+     */
+    drop: z.enum(["before-headers", "mid-body", "mid-stream"]).optional(),
+    /** Never answer: hold the request open, sending nothing, until the client gives up or the simulator closes. */
+    never: z.literal(true).optional(),
+    /**
+     * Send the headers and the first half of the body (half the bytes; half the events for SSE), then stall
+     * this long before sending the rest, in milliseconds (body-timeout tests).
+     */
+    stallBodyMs: nonNegativeInt.optional(),
+    /**
+     * `true`: gzip the body on the wire (`content-encoding: gzip`, chunked, no content-length), flushed after
+     * each SSE event. `"lie"`: say `content-encoding: gzip` but send the bytes as they are.
+     */
+    gzip: z.union([z.literal(true), z.literal("lie")]).optional(),
+    /** Send the body chunked, without content-length, so a client learns its size only by reading it. */
+    chunked: z.literal(true).optional(),
     /** This step belongs to the sequence of requests for that model (or models) only. */
     match: z
       .strictObject({ model: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]) })
@@ -88,6 +111,28 @@ export const StepSchema = z
         path: ["drop"],
         message: '"mid-body" needs a body, text, sse or template',
       });
+    }
+    if (step.drop === "mid-stream" && step.sse === undefined && step.template === undefined) {
+      ctx.addIssue({ code: "custom", path: ["drop"], message: '"mid-stream" needs an sse or template body' });
+    }
+    if (step.stallBodyMs !== undefined && sources.length === 0 && step.padBytes === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["stallBodyMs"],
+        message: '"stallBodyMs" needs a body, text, sse, template or padBytes',
+      });
+    }
+    if (step.never === true) {
+      const extra = (["drop", "stallBodyMs", "delayMs", "chunkDelayMs", "gzip", "chunked"] as const).filter(
+        (key) => step[key] !== undefined,
+      );
+      if (extra.length > 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["never"],
+          message: `"never" sends nothing, so ${extra.join(", ")} cannot apply`,
+        });
+      }
     }
     if (step.done !== undefined && step.sse === undefined) {
       ctx.addIssue({ code: "custom", path: ["done"], message: '"done" applies to "sse" steps only' });

@@ -5,7 +5,12 @@ import type { ConfigInput } from "../../src/schema/config.ts";
 import type { Notification, Output } from "../../src/schema/host.ts";
 import { createVirtualClock } from "../../src/session/clock.ts";
 import { createSession, type SessionOptions } from "../../src/session/session.ts";
-import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
+import {
+  type Scenario,
+  type Simulator,
+  type SimulatorOptions,
+  startSimulator,
+} from "../../src/simulator/index.ts";
 import { createMemoryStatusStore } from "../../src/status/store.ts";
 
 export const TEST_KEY = "sk-test-flow-0123456789abcdef";
@@ -19,15 +24,22 @@ export interface FlowResult {
   records: ReturnType<typeof createMemoryStatusStore>["records"];
 }
 
-export async function runFlow(
-  scenario: string,
-  options: { config?: ConfigInput; env?: Record<string, string>; session?: Partial<SessionOptions> } = {},
-): Promise<FlowResult> {
-  const sim = await startSimulator({ scenario });
+export interface FlowOptions {
+  config?: ConfigInput;
+  env?: Record<string, string>;
+  session?: Partial<SessionOptions>;
+  /** Simulator options besides the scenario (e.g. `redirectTo`). */
+  simulator?: Omit<SimulatorOptions, "scenario">;
+  /** Point the flow elsewhere than the simulator (a closed port, a host that does not resolve). */
+  baseUrl?: string;
+}
+
+export async function runFlow(scenario: string | Scenario, options: FlowOptions = {}): Promise<FlowResult> {
+  const sim = await startSimulator({ ...options.simulator, scenario });
   const clock = createVirtualClock();
   const store = createMemoryStatusStore();
   const session = createSession({
-    config: { baseUrl: sim.baseUrl, ...options.config },
+    config: { baseUrl: options.baseUrl ?? sim.baseUrl, ...options.config },
     sources: { env: options.env ?? { TOKENHUB_API_KEY: TEST_KEY }, keychain: false },
     store,
     clock,
