@@ -11,7 +11,6 @@ const MAX_DATE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
  * deadline and the model fallback chain. Pure functions of their arguments; time and randomness come in as
  * values, so a run is reproducible from its events.
  */
-
 export interface Policy {
   modelChain: string[];
   retry: Config["retry"];

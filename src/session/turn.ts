@@ -3,6 +3,8 @@ import type { HostEvent, Notification, Output } from "../schema/host.ts";
 import type { SnapshotEnvelope } from "../schema/snapshot.ts";
 import { createSession, type Session, type SessionOptions } from "./session.ts";
 
+const FINAL_STATES = new Set(["complete", "escalated", "cancelled"]);
+
 export interface TurnInput extends Omit<SessionOptions, "snapshot"> {
   /** The host event for this turn; omit it to resume a stored backoff. */
   event?: HostEvent;
@@ -14,6 +16,8 @@ export interface TurnInput extends Omit<SessionOptions, "snapshot"> {
    * @default 30000
    */
   maxWaitMs?: number;
+  /** Aborting it cancels the flow (CANCEL), as a host does when its own call is cancelled. */
+  signal?: AbortSignal;
 }
 
 export interface TurnResult {
@@ -30,7 +34,7 @@ export interface TurnResult {
  * (awaitingKey, a long backoff, or a final state), and hand back the notifications and a snapshot to store.
  */
 export async function runTurn(input: TurnInput): Promise<TurnResult> {
-  const { event, snapshot, maxWaitMs = 30_000, ...options } = input;
+  const { event, snapshot, maxWaitMs = 30_000, signal, ...options } = input;
   let refusedSnapshot: TurnResult["refusedSnapshot"];
   let session: Session;
   try {
@@ -42,15 +46,21 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
   }
   const notifications: Notification[] = [];
   const unsubscribe = session.subscribe((n) => notifications.push(n));
+  const cancel = () => {
+    if (!FINAL_STATES.has(session.state))
+      session.send({ type: "CANCEL", reason: "the host cancelled the call" });
+  };
+  signal?.addEventListener("abort", cancel, { once: true });
   try {
-    if (event) session.send(event);
+    if (event && !signal?.aborted) session.send(event);
     const state =
       session.state === "idle" ? "idle" : await session.untilRest({ restOnBackoffLongerThanMs: maxWaitMs });
     const result: TurnResult = { state, notifications, snapshot: session.snapshot() };
-    if (["complete", "escalated", "cancelled"].includes(state)) result.output = await session.done();
+    if (FINAL_STATES.has(state)) result.output = await session.done();
     if (refusedSnapshot) result.refusedSnapshot = refusedSnapshot;
     return result;
   } finally {
+    signal?.removeEventListener("abort", cancel);
     unsubscribe();
     await session.stop();
   }

@@ -5,6 +5,7 @@ import { renderReadme } from "../../scripts/readme.ts";
 import { EXIT } from "../../src/cli/exit-codes.ts";
 import { statechartEdges } from "../../src/machine/diagram.ts";
 import { STATE_NAMES } from "../../src/machine/setup-machine.ts";
+import { buildPluginManifest } from "../../src/openclaw/manifest.ts";
 import { buildManifest, TRIGGERS } from "../../src/schema/manifest.ts";
 
 const root = new URL("../../", import.meta.url);
@@ -17,6 +18,32 @@ describe("generated documents cannot drift", () => {
       JSON.parse(read("skill.manifest.json")),
       JSON.parse(JSON.stringify(buildManifest(pkg.version))),
     );
+  });
+
+  it("openclaw.plugin.json is what the zod schemas generate (run `npm run manifest`)", () => {
+    const pkg = JSON.parse(read("package.json")) as { version: string; openclaw: { extensions: string[] } };
+    const plugin = JSON.parse(read("openclaw.plugin.json"));
+    assert.deepEqual(plugin, JSON.parse(JSON.stringify(buildPluginManifest(pkg.version))));
+    assert.equal(plugin.configSchema.additionalProperties, false);
+    assert.equal(plugin.uiHints.apiKey.sensitive, true);
+    assert.deepEqual(
+      plugin.configContracts.secretInputs.paths.map((p: { path: string }) => p.path),
+      ["apiKey"],
+    );
+    assert.deepEqual(pkg.openclaw.extensions, ["./dist/openclaw/index.js"]);
+  });
+
+  it("the bundled SKILL.md names the skill, the tool and the key variable", () => {
+    const skill = read("skills/tokenhub-setup/SKILL.md");
+    const front = skill.split("---")[1] ?? "";
+    assert.match(front, /^name: tokenhub-setup$/m);
+    assert.match(front, /^description: .*set up TokenHub/m);
+    assert.equal(
+      JSON.parse(/^metadata: (.*)$/m.exec(front)?.[1] ?? "{}").openclaw.primaryEnv,
+      "TOKENHUB_API_KEY",
+    );
+    assert.match(skill, /tokenhub_setup/);
+    assert.match(skill, /without pasting it into the chat/);
   });
 
   it("the manifest carries the contract the issue asks for", () => {

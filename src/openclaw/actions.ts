@@ -1,0 +1,234 @@
+import { join } from "node:path";
+import { TokenHubSetupError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { HostEvent } from "../schema/host.ts";
+import type { CompletionRecord } from "../schema/record.ts";
+import { resolveConfig } from "../session/session.ts";
+import { runTurn, type TurnResult } from "../session/turn.ts";
+import { createFileStatusStore } from "../status/store.ts";
+import { createTokenHubClient, type TokenHubClient } from "../tokenhub/client.ts";
+import {
+  API_KEY_PATH,
+  DEFAULT_STORE_REF,
+  PLUGIN_ID,
+  type PluginConfig,
+  PluginConfigSchema,
+  type ToolParams,
+} from "./config.ts";
+import { createConversationStore, storedState } from "./conversations.ts";
+import type { HostApi, HostSdk } from "./host.ts";
+import { hostLogger } from "./logging.ts";
+import { statusText, turnText } from "./text.ts";
+import { unwire, wire } from "./wiring.ts";
+
+export interface ActionResult {
+  text: string;
+  details: Record<string, unknown>;
+}
+
+/** Long waits end the call; the model is told when to resume instead of holding the turn for a minute. */
+const MAX_WAIT_IN_CALL_MS = 15_000;
+const FINAL = new Set(["complete", "escalated", "cancelled"]);
+
+/**
+ * The one implementation behind the tool, the slash command and the CLI: OpenClaw's world (session keys,
+ * plugin config, SecretRefs, state folder) translated to runTurn and back.
+ */
+export function createActions(api: HostApi, sdk: HostSdk) {
+  const parsed = PluginConfigSchema.safeParse(api.pluginConfig ?? {});
+  const pluginConfig: PluginConfig | undefined = parsed.success ? parsed.data : undefined;
+  // The skill's own config, without the key (an invalid plugin config is reported by run(), not thrown here).
+  const { apiKey: _apiKey, ...coreConfig } = pluginConfig ?? PluginConfigSchema.parse({});
+  let stateDir: string | undefined;
+  const pluginStateDir = () => {
+    stateDir ??= join(sdk.stateDir(), "plugins", PLUGIN_ID);
+    return stateDir;
+  };
+  const recordPath = () => coreConfig.statusPath ?? join(pluginStateDir(), "status.json");
+  let client: TokenHubClient | undefined;
+  let logger: Logger | undefined;
+
+  // The key as OpenClaw holds it: the configured apiKey (string or SecretRef), else the entry the secrets tool's
+  // masked prompt writes. Resolved on every call, so a key stored after `start` is seen by `resume`.
+  const hostSecret = (config: unknown) => async () => {
+    const configured = pluginConfig?.apiKey;
+    let resolved: { value?: string; unresolvedRefReason?: string };
+    try {
+      resolved = await sdk.resolveSecret({
+        config,
+        env: process.env,
+        value: configured ?? DEFAULT_STORE_REF,
+        path: API_KEY_PATH,
+      });
+    } catch {
+      resolved = {};
+    }
+    if (resolved.value) return resolved.value;
+    if (configured !== undefined && resolved.unresolvedRefReason) {
+      throw new TokenHubSetupError(
+        "host_secret_unresolved",
+        `The configured apiKey is not available: ${resolved.unresolvedRefReason}`,
+        {
+          remedy: "Set what the SecretRef points to where the OpenClaw gateway runs, then resume.",
+        },
+      );
+    }
+    return undefined;
+  };
+
+  async function turn(
+    sessionKey: string,
+    event: HostEvent | undefined,
+    snapshot: string | undefined,
+    config: unknown,
+    signal?: AbortSignal,
+  ) {
+    const core = resolveConfig(coreConfig);
+    client ??= createTokenHubClient({
+      baseUrl: core.baseUrl,
+      timeouts: core.timeouts,
+      maxResponseBytes: core.maxResponseBytes,
+    });
+    logger ??= hostLogger(api.logger, core.logLevel ?? "warn");
+    const result = await runTurn({
+      ...(event ? { event } : {}),
+      ...(snapshot === undefined ? {} : { snapshot }),
+      ...(signal ? { signal } : {}),
+      config: { ...coreConfig, statusPath: recordPath() },
+      sources: { env: process.env, hostSecret: hostSecret(config), keychain: false },
+      client,
+      logger,
+      maxWaitMs: MAX_WAIT_IN_CALL_MS,
+    });
+    await createConversationStore(join(pluginStateDir(), "conversations")).save(sessionKey, result.snapshot);
+    return result;
+  }
+
+  async function run(
+    params: ToolParams,
+    sessionKey: string,
+    options: { config?: unknown; signal?: AbortSignal } = {},
+  ): Promise<ActionResult> {
+    if (!pluginConfig) {
+      const issue = parsed.error?.issues[0];
+      return {
+        text: `The tokenhub-setup plugin config is invalid at ${issue?.path.join(".")}: ${issue?.message}. Fix plugins.entries.${PLUGIN_ID}.config.`,
+        details: { state: "invalidConfig" },
+      };
+    }
+    const config = options.config ?? api.config;
+    const conversations = createConversationStore(join(pluginStateDir(), "conversations"));
+    const stored = await conversations.load(sessionKey);
+    const state = storedState(stored);
+
+    if (params.action === "status" || params.action === "unwire") {
+      if (params.action === "unwire") {
+        const undone = await unwire(api, pluginStateDir());
+        return {
+          text: undone.restored
+            ? `Removed the tokenhub model provider (and restored what was there before) in ${undone.path}.`
+            : "Nothing to undo: this plugin has not wired a tokenhub provider.",
+          details: { state: state ?? "none", unwired: undone.restored },
+        };
+      }
+      const record = await createFileStatusStore(recordPath()).read();
+      const text = statusText(record, recordPath());
+      if (params.wire)
+        return withWiring({ text, details: { state: state ?? "none", record } }, record, params);
+      return { text, details: { state: state ?? "none", ...(record ? { record } : {}) } };
+    }
+
+    if (params.action === "cancel") {
+      if (!stored || !state || FINAL.has(state))
+        return { text: "No TokenHub setup is in progress.", details: { state: state ?? "none" } };
+      return describe(
+        await turn(
+          sessionKey,
+          { type: "CANCEL", reason: "cancelled by the user" },
+          stored,
+          config,
+          options.signal,
+        ),
+        params,
+      );
+    }
+
+    // resume continues a stored flow; start (or resume with nothing to continue) begins afresh.
+    let event: HostEvent | undefined = {
+      type: "SETUP",
+      ...(params.model || params.stream !== undefined
+        ? {
+            preferences: {
+              ...(params.model ? { modelChain: [params.model] } : {}),
+              ...(params.stream === undefined ? {} : { stream: params.stream }),
+            },
+          }
+        : {}),
+    };
+    let snapshot: string | undefined;
+    if (params.action === "resume" && state === "awaitingKey") {
+      event = { type: "KEY_READY" };
+      snapshot = stored;
+    } else if (params.action === "resume" && state === "backingOff") {
+      event = undefined;
+      snapshot = stored;
+    }
+    const result = await turn(sessionKey, event, snapshot, config, options.signal);
+    const described = describe(result, params);
+    const record = result.output?.status === "complete" ? result.output.record : undefined;
+    return params.wire && record ? withWiring(described, record, params) : described;
+  }
+
+  function describe(result: TurnResult, params: ToolParams): ActionResult {
+    const needKey = [...result.notifications].reverse().find((n) => n.type === "needKey");
+    return {
+      text: [
+        turnText(result, { recordPath: recordPath() }),
+        ...(result.refusedSnapshot
+          ? [`(A stored setup could not be resumed: ${result.refusedSnapshot.message} It started afresh.)`]
+          : []),
+      ].join("\n"),
+      details: {
+        action: params.action,
+        state: result.state,
+        ...(needKey?.type === "needKey"
+          ? { needKey: { reason: needKey.reason, message: needKey.message } }
+          : {}),
+        ...(result.output?.status === "complete" ? { record: result.output.record } : {}),
+        ...(result.output?.status === "escalated" ? { escalation: result.output.escalation } : {}),
+      },
+    };
+  }
+
+  async function withWiring(
+    described: ActionResult,
+    record: CompletionRecord | undefined,
+    params: ToolParams,
+  ): Promise<ActionResult> {
+    if (record?.integration_status !== "complete") {
+      return {
+        ...described,
+        text: `${described.text}\nNot wired: there is no verified integration to wire; run the setup first.`,
+      };
+    }
+    const done = await wire(api, pluginStateDir(), record, params.setDefault ?? false);
+    if ("refusal" in done) return { ...described, text: `${described.text}\nNot wired: ${done.refusal}` };
+    return {
+      text: [
+        described.text,
+        `Wired: models.providers.tokenhub = ${JSON.stringify(done.entry)} in ${done.path}${done.defaultModel ? `, default model ${done.defaultModel}` : ""}.`,
+        `To undo: ${"tokenhub_setup"} {"action":"unwire"} or openclaw config unset models.providers.tokenhub.`,
+      ].join("\n"),
+      details: {
+        ...described.details,
+        wiring: {
+          provider: "tokenhub",
+          entry: done.entry,
+          ...(done.defaultModel ? { defaultModel: done.defaultModel } : {}),
+        },
+      },
+    };
+  }
+
+  return { run, recordPath, close: async () => client?.close() };
+}

@@ -1,0 +1,13 @@
+// The only module that imports OpenClaw's plugin SDK (resolved from the host at run time).
+import { definePluginEntry } from "openclaw/plugin-sdk/plugin-entry";
+import { resolveConfiguredSecretInputString } from "openclaw/plugin-sdk/secret-input-runtime";
+import { resolveStateDir } from "openclaw/plugin-sdk/state-paths";
+import type { HostSdk } from "./host.ts";
+
+export { definePluginEntry };
+
+export const sdk: HostSdk = {
+  resolveSecret: (params) =>
+    resolveConfiguredSecretInputString({ ...params, unresolvedReasonStyle: "detailed" }),
+  stateDir: () => resolveStateDir(process.env),
+};

@@ -1,0 +1,159 @@
+import { z } from "zod";
+import { EXIT } from "../cli/exit-codes.ts";
+import { TokenHubSetupError } from "../errors.ts";
+import { scrub } from "../secrets/scrubber.ts";
+import { type ActionResult, createActions } from "./actions.ts";
+import { PLUGIN_ID, TOOL_NAME, type ToolParams, ToolParamsSchema } from "./config.ts";
+import type { CliCommand, HostApi, HostSdk, ToolResult } from "./host.ts";
+
+/** The session a call belongs to when the host gives none (tools.invoke without a session key). */
+const DEFAULT_SESSION = "agent:main:main";
+const CLI_SESSION = "openclaw-cli";
+
+export const TOOL_DESCRIPTION =
+  'Set up and verify the user\'s TokenHub integration (TokenHub agent quickstart): reads the TokenHub API key, sends one minimal chat completion, validates it and records the result. Call with {"action":"start"} when the user asks to set up, connect or check TokenHub; {"action":"resume"} after they stored the key; {"action":"status"} for the last result. Never ask the user to paste the key into the chat.';
+
+/** The tool's parameters as the model sees them, generated from the zod schema. */
+export const TOOL_PARAMETERS = z.toJSONSchema(ToolParamsSchema, { io: "input" }) as Record<string, unknown>;
+
+/**
+ * Registers the tool, the /tokenhub command and `openclaw tokenhub ...`. Nothing here touches `api.runtime`:
+ * in cli-metadata registration that throws; it is used only inside handlers (wiring).
+ */
+export function registerTokenHub(api: HostApi, sdk: HostSdk): void {
+  const actions = createActions(api, sdk);
+
+  api.registerTool(
+    (ctx) => ({
+      name: TOOL_NAME,
+      label: "TokenHub setup",
+      description: TOOL_DESCRIPTION,
+      parameters: TOOL_PARAMETERS,
+      async execute(_toolCallId, params, signal) {
+        const parsed = ToolParamsSchema.safeParse(params);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          return toolResult({
+            text: `Invalid ${TOOL_NAME} parameters at ${issue?.path.join(".") || "(root)"}: ${issue?.message}.`,
+            details: { state: "invalidParams" },
+          });
+        }
+        const config = ctx.getRuntimeConfig?.() ?? ctx.runtimeConfig;
+        return toolResult(
+          await guarded(() =>
+            actions.run(parsed.data, ctx.sessionKey ?? DEFAULT_SESSION, {
+              ...(config === undefined ? {} : { config }),
+              ...(signal ? { signal } : {}),
+            }),
+          ),
+        );
+      },
+    }),
+    { name: TOOL_NAME },
+  );
+
+  api.registerCommand({
+    name: "tokenhub",
+    description: "TokenHub setup without the model: /tokenhub setup | resume | status | cancel",
+    acceptsArgs: true,
+    async handler(ctx) {
+      const word = (ctx.args ?? "").trim().split(/\s+/)[0]?.toLowerCase() || "setup";
+      const action = COMMAND_ACTIONS[word];
+      if (!action) return { text: "Usage: /tokenhub setup | resume | status | cancel" };
+      const result = await guarded(() =>
+        actions.run(
+          { action },
+          ctx.sessionKey ?? DEFAULT_SESSION,
+          ctx.config === undefined ? {} : { config: ctx.config },
+        ),
+      );
+      return { text: result.text };
+    },
+  });
+
+  api.registerCli(
+    ({ program }) => {
+      const root = program.command("tokenhub").description("Verify and record the TokenHub integration");
+      cliCommand(root, "setup", "Run the TokenHub agent quickstart (Steps 1-5) and record the result")
+        .option("--model <model>", "a model to verify instead of the configured chain")
+        .option("--wire", "after success, add TokenHub as model provider 'tokenhub'")
+        .option("--set-default", "with --wire: make the verified model the default")
+        .action(async (opts: { json?: boolean; model?: string; wire?: boolean; setDefault?: boolean }) => {
+          const params: ToolParams = {
+            action: "start",
+            ...(opts.model ? { model: opts.model } : {}),
+            ...(opts.wire ? { wire: true } : {}),
+            ...(opts.setDefault ? { setDefault: true } : {}),
+          };
+          printCli(await guarded(() => actions.run(params, CLI_SESSION)), opts.json ?? false);
+        });
+      cliCommand(root, "resume", "Continue a setup after the key was stored").action(
+        async (opts: { json?: boolean }) => {
+          printCli(await guarded(() => actions.run({ action: "resume" }, CLI_SESSION)), opts.json ?? false);
+        },
+      );
+      cliCommand(root, "status", "Show the last recorded TokenHub integration").action(
+        async (opts: { json?: boolean }) => {
+          printCli(await guarded(() => actions.run({ action: "status" }, CLI_SESSION)), opts.json ?? false);
+        },
+      );
+    },
+    {
+      descriptors: [
+        { name: "tokenhub", description: "Verify and record the TokenHub integration", hasSubcommands: true },
+      ],
+    },
+  );
+}
+
+const COMMAND_ACTIONS: Record<string, ToolParams["action"]> = {
+  setup: "start",
+  start: "start",
+  resume: "resume",
+  status: "status",
+  cancel: "cancel",
+};
+
+function cliCommand(root: CliCommand, name: string, description: string): CliCommand {
+  return root.command(name).description(description).option("--json", "print the result as JSON");
+}
+
+/**
+ * stdout, not console.log: OpenClaw's CLI masks console output by key name, which would mangle the JSON. The
+ * exit code follows tokenhub-setup's own CLI (0 complete, 3/4 key missing/rejected, 5/6 escalated).
+ */
+function printCli(result: ActionResult, json: boolean): void {
+  process.stdout.write(json ? `${JSON.stringify(result.details, null, 2)}\n` : `${result.text}\n`);
+  const state = result.details.state;
+  const needKey = result.details.needKey as { reason?: string } | undefined;
+  const escalation = result.details.escalation as { failure?: { code?: string } } | undefined;
+  if (state === "awaitingKey")
+    process.exitCode = needKey?.reason === "rejected" ? EXIT.keyRejected : EXIT.keyMissing;
+  else if (state === "escalated")
+    process.exitCode =
+      escalation?.failure?.code === "invalid_response" ? EXIT.invalidResponse : EXIT.escalated;
+  else if (state === "cancelled") process.exitCode = EXIT.cancelled;
+  else if (state === "invalidConfig" || state === "invalidParams") process.exitCode = EXIT.usage;
+}
+
+/** A failure inside an action becomes a sentence for the model or the user, never a stack in the chat. */
+async function guarded(fn: () => Promise<ActionResult>): Promise<ActionResult> {
+  try {
+    return await fn();
+  } catch (err) {
+    const line =
+      err instanceof TokenHubSetupError
+        ? err.toLine()
+        : `Unexpected error: ${(err as Error)?.message ?? String(err)}`;
+    return {
+      text: `TokenHub setup failed: ${scrub(line)}`,
+      details: { state: "error", code: (err as { code?: string })?.code ?? "unexpected" },
+    };
+  }
+}
+
+function toolResult(result: ActionResult): ToolResult {
+  return { content: [{ type: "text", text: result.text }], details: result.details };
+}
+
+export { PLUGIN_ID };

@@ -1,0 +1,78 @@
+import type { Notification } from "../schema/host.ts";
+import type { CompletionRecord } from "../schema/record.ts";
+import type { TurnResult } from "../session/turn.ts";
+import { API_KEY_PATH, TOOL_NAME } from "./config.ts";
+
+/**
+ * What the model reads after a tool call. Written as instructions it can follow: what happened, what to tell
+ * the user, what to call next. Never contains the key (everything here comes from scrubbed notifications).
+ */
+export function turnText(turn: TurnResult, context: { recordPath: string }): string {
+  const needKey = [...turn.notifications].reverse().find((n) => n.type === "needKey");
+  switch (turn.state) {
+    case "complete":
+      return completeText(
+        turn.output?.status === "complete" ? turn.output.record : undefined,
+        context.recordPath,
+      );
+    case "awaitingKey":
+      return needKey?.type === "needKey" ? needKeyText(needKey) : "TokenHub setup is waiting for an API key.";
+    case "backingOff": {
+      const retryAt = (turn.snapshot.snapshot.context as { retryAt?: number | null }).retryAt;
+      const when = retryAt ? new Date(retryAt).toISOString() : "a moment";
+      return `TokenHub asked to wait before the next attempt. Call ${TOOL_NAME} with {"action":"resume"} after ${when}.`;
+    }
+    case "escalated":
+      return turn.output?.status === "escalated"
+        ? escalatedText(turn.output.escalation)
+        : "TokenHub setup failed.";
+    case "cancelled":
+      return "TokenHub setup was cancelled. Nothing was recorded.";
+    default:
+      return `TokenHub setup is in state ${turn.state}.`;
+  }
+}
+
+function completeText(record: CompletionRecord | undefined, recordPath: string): string {
+  if (!record) return "TokenHub integration verified.";
+  const r = record.result;
+  return [
+    `TokenHub integration verified: model ${record.model} (${record.provider_mode}) answered "${r.reply_preview ?? ""}" at ${record.endpoint}, HTTP ${r.http_status} in ${r.latency_ms} ms after ${r.attempts} attempt(s)${r.fallbacks_used.length ? `, falling back from ${r.fallbacks_used.join(", ")}` : ""}.`,
+    `The record (integration_status=${record.integration_status}, validated_at=${record.validated_at}) is at ${recordPath}.`,
+    `Offer the user to add TokenHub to OpenClaw as model provider "tokenhub" with model ${record.model} (the API key stays a SecretRef). If they agree, call ${TOOL_NAME} with {"action":"status","wire":true} (add "setDefault":true to make it the default model).`,
+  ].join("\n");
+}
+
+function needKeyText(n: Extract<Notification, { type: "needKey" }>): string {
+  return [
+    n.message,
+    `Tell the user to create a key at ${n.instructions.consoleUrl} (API Keys; it is shown once). Do NOT ask them to paste it into this conversation.`,
+    "They can store it either way:",
+    `- the secrets tool's request action with the name TOKENHUB_API_KEY (a masked prompt; this plugin reads that entry), or`,
+    `- set TOKENHUB_API_KEY where the OpenClaw gateway runs, then: openclaw config set ${API_KEY_PATH} --ref-source env --ref-provider default --ref-id TOKENHUB_API_KEY`,
+    `When the user says the key is stored, call ${TOOL_NAME} with {"action":"resume"}.`,
+  ].join("\n");
+}
+
+function escalatedText(
+  escalation: Extract<TurnResult["output"], { status: "escalated" }>["escalation"],
+): string {
+  const { failure, contact, diagnostic } = escalation;
+  const ids = diagnostic.attempts.map((a) => a.requestId).filter(Boolean);
+  return [
+    `TokenHub setup could not be completed: ${failure.message}`,
+    `What the user can do: ${failure.remedy}`,
+    ...(failure.retryAt ? [`Retry after ${failure.retryAt}.`] : []),
+    `If it persists, contact TokenHub Enterprise Support (${contact})${ids.length ? ` with the request ids ${ids.join(", ")}` : ""}.`,
+    "Do not retry on your own.",
+  ].join("\n");
+}
+
+export function statusText(record: CompletionRecord | undefined, recordPath: string): string {
+  if (!record)
+    return `No TokenHub integration is recorded yet (${recordPath}). Call ${TOOL_NAME} with {"action":"start"}.`;
+  const base = `Last TokenHub check: ${record.integration_status} for model ${record.model} at ${record.endpoint}, validated_at ${record.validated_at}.`;
+  return record.failure
+    ? `${base} Failure: ${record.failure.message} Remedy: ${record.failure.remedy}`
+    : base;
+}

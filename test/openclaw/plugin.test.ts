@@ -1,0 +1,207 @@
+// The OpenClaw adapter against a fake host (the real host runs in test/e2e/openclaw.e2e.ts).
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { CommandContext, HostApi, HostSdk, HostTool, ToolContext } from "../../src/openclaw/host.ts";
+import { registerTokenHub, TOOL_PARAMETERS } from "../../src/openclaw/plugin.ts";
+import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
+
+const KEY = "sk-plugin-unit-7c1e55aa";
+
+interface FakeHost {
+  api: HostApi;
+  tool(ctx?: ToolContext): HostTool;
+  command(ctx: CommandContext): Promise<{ text: string }>;
+  configFile: Record<string, unknown>;
+  logs: string[];
+}
+
+/** A host that keeps the config file in memory and resolves env SecretRefs from `secrets`. */
+function fakeHost(
+  pluginConfig: Record<string, unknown>,
+  stateDir: string,
+  secrets: Record<string, string>,
+  configFile: Record<string, unknown> = {},
+): FakeHost {
+  let factory: ((ctx: ToolContext) => HostTool | null) | undefined;
+  let handler: ((ctx: CommandContext) => Promise<{ text: string }>) | undefined;
+  const logs: string[] = [];
+  const api: HostApi = {
+    id: "tokenhub-setup",
+    config: configFile,
+    pluginConfig,
+    logger: { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) },
+    registerTool: (f) => {
+      factory = f;
+    },
+    registerCommand: (c) => {
+      handler = c.handler;
+    },
+    registerCli: () => {},
+    runtime: {
+      config: {
+        async mutateConfigFile(mutation) {
+          const result = mutation.mutate(configFile);
+          return { path: "/fake/openclaw.json", result };
+        },
+      },
+    },
+  };
+  const sdk: HostSdk = {
+    stateDir: () => stateDir,
+    async resolveSecret({ value }) {
+      if (typeof value === "string") return { value };
+      const ref = value as { source: string; id: string };
+      const found = ref.source === "env" ? secrets[ref.id] : undefined;
+      return found ? { value: found } : { unresolvedRefReason: `${ref.source}:${ref.id} is unresolved` };
+    },
+  };
+  registerTokenHub(api, sdk);
+  return {
+    api,
+    configFile,
+    logs,
+    tool: (ctx = { sessionKey: "agent:main:t1" }) => factory?.(ctx) as HostTool,
+    command: (ctx) => (handler as (c: CommandContext) => Promise<{ text: string }>)(ctx),
+  };
+}
+
+describe("OpenClaw adapter (fake host)", () => {
+  let dir: string;
+  let sim: Simulator;
+  const savedEnv = process.env.TOKENHUB_API_KEY;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "tokenhub-plugin-"));
+    sim = await startSimulator({ scenario: "happy", acceptKeys: [KEY] });
+    delete process.env.TOKENHUB_API_KEY;
+  });
+  after(async () => {
+    await sim.close();
+    await rm(dir, { recursive: true, force: true });
+    if (savedEnv !== undefined) process.env.TOKENHUB_API_KEY = savedEnv;
+  });
+
+  it("publishes a strict JSON Schema for the tool parameters", () => {
+    assert.equal(TOOL_PARAMETERS.type, "object");
+    assert.equal(TOOL_PARAMETERS.additionalProperties, false);
+    assert.deepEqual((TOOL_PARAMETERS.required as string[]) ?? [], ["action"]);
+  });
+
+  it("start without a key -> needKey text that forbids pasting; after the user sets an env SecretRef, resume completes", async () => {
+    const stateDir = join(dir, "flow");
+    const first = fakeHost({ baseUrl: sim.baseUrl }, stateDir, {});
+    const started = await first.tool().execute("c1", { action: "start" });
+    assert.equal(started.details.state, "awaitingKey");
+    const text = started.content[0]?.text ?? "";
+    assert.match(text, /Do NOT ask them to paste/);
+    assert.match(text, /--ref-source env --ref-provider default --ref-id TOKENHUB_API_KEY/);
+    assert.match(text, /"action":"resume"/);
+    assert.equal(sim.requests.length, 0);
+
+    // Hot reload: OpenClaw re-runs register() with the new plugin config.
+    const reloaded = fakeHost(
+      { baseUrl: sim.baseUrl, apiKey: { source: "env", provider: "default", id: "E2E_KEY" } },
+      stateDir,
+      { E2E_KEY: KEY },
+    );
+    const resumed = await reloaded.tool().execute("c2", { action: "resume" });
+    assert.equal(resumed.details.state, "complete", resumed.content[0]?.text);
+    assert.match(resumed.content[0]?.text ?? "", /TokenHub integration verified/);
+    const status = await reloaded.tool().execute("c3", { action: "status" });
+    assert.match(status.content[0]?.text ?? "", /Last TokenHub check: complete/);
+    assert.ok(!JSON.stringify([started, resumed, status]).includes(KEY));
+    assert.deepEqual(
+      await readdir(join(stateDir, "plugins", "tokenhub-setup", "conversations")).then((f) => f.length),
+      1,
+    );
+  });
+
+  it("keeps conversations apart by session key", async () => {
+    const stateDir = join(dir, "sessions");
+    const host = fakeHost({ baseUrl: sim.baseUrl }, stateDir, {});
+    await host.tool({ sessionKey: "agent:main:a" }).execute("c1", { action: "start" });
+    await host.tool({ sessionKey: "agent:main:b/../../x" }).execute("c1", { action: "start" });
+    const files = await readdir(join(stateDir, "plugins", "tokenhub-setup", "conversations"));
+    assert.equal(files.length, 2);
+    assert.ok(
+      files.every((f) => /^[0-9a-f]{32}\.json$/.test(f)),
+      "session keys never become paths",
+    );
+  });
+
+  it("wires TokenHub as a provider with the SecretRef, never the key, and unwire restores the config", async () => {
+    const stateDir = join(dir, "wire");
+    const ref = { source: "env", provider: "default", id: "E2E_KEY" };
+    const configFile: Record<string, unknown> = {
+      plugins: { entries: { "tokenhub-setup": { config: { apiKey: ref } } } },
+      agents: { defaults: { model: { primary: "mock/mock-1" } } },
+    };
+    const host = fakeHost({ baseUrl: sim.baseUrl, apiKey: ref }, stateDir, { E2E_KEY: KEY }, configFile);
+    const wired = await host.tool().execute("c1", { action: "start", wire: true, setDefault: true });
+    assert.equal(wired.details.state, "complete");
+    const providers = (
+      configFile.models as { providers: Record<string, { apiKey: unknown; baseUrl: string; api: string }> }
+    ).providers;
+    assert.deepEqual(providers.tokenhub?.apiKey, ref);
+    assert.equal(providers.tokenhub?.api, "openai-completions");
+    assert.equal(providers.tokenhub?.baseUrl, sim.baseUrl);
+    assert.equal(
+      (configFile.agents as { defaults: { model: { primary: string } } }).defaults.model.primary,
+      "tokenhub/deepseek-v3.2",
+    );
+    assert.ok(!JSON.stringify(configFile).includes(KEY));
+    assert.match(wired.content[0]?.text ?? "", /To undo/);
+
+    const undone = await host.tool().execute("c2", { action: "unwire" });
+    assert.equal(undone.details.unwired, true);
+    assert.equal(providers.tokenhub, undefined);
+    assert.equal(
+      (configFile.agents as { defaults: { model: { primary: string } } }).defaults.model.primary,
+      "mock/mock-1",
+    );
+  });
+
+  it("refuses to wire a key configured as plain text", async () => {
+    const configFile: Record<string, unknown> = {
+      plugins: { entries: { "tokenhub-setup": { config: { apiKey: KEY } } } },
+    };
+    const host = fakeHost({ baseUrl: sim.baseUrl, apiKey: KEY }, join(dir, "plain"), {}, configFile);
+    const result = await host.tool().execute("c1", { action: "start", wire: true });
+    assert.equal(result.details.state, "complete");
+    assert.match(result.content[0]?.text ?? "", /Not wired: .*plain text/);
+    assert.equal(configFile.models, undefined);
+    assert.ok(!JSON.stringify(result).includes(KEY));
+  });
+
+  it("answers bad parameters and an invalid plugin config with a sentence", async () => {
+    const host = fakeHost({ baseUrl: sim.baseUrl }, join(dir, "bad"), {});
+    const bad = await host.tool().execute("c1", { action: "launch" });
+    assert.equal(bad.details.state, "invalidParams");
+    const broken = fakeHost(
+      { baseUrl: "http://tokenhub.link/v1", retry: { maxAttempts: 9 } },
+      join(dir, "broken"),
+      {},
+    );
+    const result = await broken.tool().execute("c1", { action: "start" });
+    assert.equal(result.details.state, "invalidConfig");
+    assert.match(result.content[0]?.text ?? "", /plugin config is invalid/);
+  });
+
+  it("/tokenhub runs without the model, over the same session code", async () => {
+    const host = fakeHost(
+      { baseUrl: sim.baseUrl, apiKey: { source: "env", provider: "default", id: "E2E_KEY" } },
+      join(dir, "cmd"),
+      {
+        E2E_KEY: KEY,
+      },
+    );
+    const setup = await host.command({ args: "setup", sessionKey: "agent:main:c" });
+    assert.match(setup.text, /TokenHub integration verified/);
+    const status = await host.command({ args: "status", sessionKey: "agent:main:c" });
+    assert.match(status.text, /complete/);
+    const usage = await host.command({ args: "dance", sessionKey: "agent:main:c" });
+    assert.match(usage.text, /^Usage: \/tokenhub/);
+  });
+});
