@@ -70,8 +70,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     sim && !options.statusFile
       ? createMemoryStatusStore()
       : createFileStatusStore(options.statusFile ?? defaultStatusPath(io.env));
+  // Through io.stderr, not fd 2: the caller decides where the (scrubbed) log lines go.
   const logger = createLogger({
     level: options.verbose ? "debug" : (io.env.TOKENHUB_SETUP_LOG_LEVEL ?? "error"),
+    destination: io.stderr,
   });
 
   let session: ReturnType<typeof createSession>;

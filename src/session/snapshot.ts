@@ -47,8 +47,9 @@ export function openEnvelope(raw: unknown): SnapshotEnvelope {
   if (typeof raw === "string") {
     try {
       value = JSON.parse(raw);
-    } catch (cause) {
-      throw corrupt("the snapshot is not valid JSON", cause);
+    } catch {
+      // No cause: V8's SyntaxError quotes the text around the error, and a corrupt snapshot may hold anything.
+      throw corrupt("the snapshot is not valid JSON");
     }
   }
   const envelope = SnapshotEnvelopeSchema.safeParse(value);

@@ -1,0 +1,456 @@
+/**
+ * A test model of the statechart for `xstate/graph`, and the bookkeeping that says which of the machine's
+ * transitions a path takes.
+ *
+ * Why a composite logic and not `createTestModel(setupMachine)`: xstate/graph refuses machines with `invoke`
+ * ("Invocations on test machines are not supported"), and its traversal uses the machine's pure `transition`,
+ * which never runs an actor. So actor completions are modelled as the events xstate itself delivers for them,
+ * `xstate.done.actor.<id>` (with an `output`) and `xstate.error.actor.<id>` (with an `error`), with payloads
+ * chosen so that every guard is taken both ways. Next to the machine snapshot the model keeps a little of the
+ * world outside it (is a handed-over key live, has a key been rejected, how was this state entered), so it
+ * only offers outcomes that the real services can produce from that point; the runner in
+ * `statechart-runner.ts` then makes each path happen against the simulator.
+ */
+import {
+  fromTransition,
+  getMicrosteps,
+  initialTransition,
+  type SnapshotFrom,
+  type TransitionSnapshot,
+  transition,
+} from "xstate";
+import { statechartEdges } from "../../src/machine/diagram.ts";
+import { KEY_LOST, type Settings, setupMachine } from "../../src/machine/setup-machine.ts";
+import { resolveConfig } from "../../src/session/session.ts";
+import type { Step as SimStep } from "../../src/simulator/index.ts";
+import type { Outcome } from "../../src/tokenhub/classify.ts";
+
+export type MachineSnapshot = SnapshotFrom<typeof setupMachine>;
+
+/** What the model knows about the world outside the machine. */
+export interface World {
+  /** The session holds a handed-over key that TokenHub has not rejected: Step-1 finds it first. */
+  handedLive: boolean;
+  /** A key was rejected (401) in this flow, so the host can hand over a key that is known to be bad. */
+  rejectedKey: boolean;
+  /** How the current state was entered, where it decides which outcomes are possible next. */
+  entry: "SETUP" | "KEY_PROVIDED" | "KEY_READY" | "sleep" | "other";
+}
+
+export interface ModelState {
+  machine: MachineSnapshot;
+  world: World;
+}
+export type ModelSnapshot = TransitionSnapshot<ModelState>;
+
+export type ProbeOutcomeName = "ok" | "unauthorized" | "retryable" | "routing" | "insufficientBalance";
+export type StepLabel =
+  | "SETUP"
+  | "KEY_PROVIDED"
+  | "KEY_READY"
+  | "CANCEL"
+  | "resolveKey:found"
+  | "resolveKey:missing"
+  | "resolveKey:failed"
+  | `probe:${ProbeOutcomeName}`
+  | "probe:keyLost"
+  | "probe:failed"
+  | "sleep:done"
+  | "writeStatus:done"
+  | "writeStatus:failed";
+
+/** A machine event (host event or actor completion) plus the label the runner realises it from. */
+export interface ModelEvent {
+  type: string;
+  label: StepLabel;
+  at?: number;
+  seed?: number;
+  remember?: boolean;
+  actorId?: string;
+  output?: unknown;
+  error?: unknown;
+}
+
+const common = { requestId: "req-model", latencyMs: 1 };
+
+/** Each probe outcome the model offers, with the simulator step that makes TokenHub answer that way. */
+export const PROBE_OUTCOMES: Record<ProbeOutcomeName, { outcome: Outcome; step: SimStep }> = {
+  ok: {
+    outcome: {
+      ...common,
+      status: 200,
+      kind: "ok",
+      id: "chatcmpl-model",
+      model: "m",
+      content: "OK",
+      streamed: false,
+      message: "ok",
+    },
+    step: { template: "chat" },
+  },
+  unauthorized: {
+    outcome: { ...common, status: 401, kind: "unauthorized", message: "Invalid API key provided" },
+    step: {
+      status: 401,
+      body: {
+        error: { message: "Invalid API key provided", type: "authentication_error", code: "invalid_api_key" },
+      },
+    },
+  },
+  retryable: {
+    outcome: {
+      ...common,
+      status: 503,
+      kind: "retryable",
+      reason: "server_error",
+      retryAfterMs: null,
+      message: "Service temporarily unavailable",
+    },
+    step: {
+      status: 503,
+      body: { error: { message: "Service temporarily unavailable", type: "server_error", code: null } },
+    },
+  },
+  routing: {
+    outcome: {
+      ...common,
+      status: 503,
+      kind: "routing",
+      reason: "region_unavailable",
+      code: "RegionUnavailable",
+      message: "The model is not available in the selected region",
+    },
+    step: {
+      status: 503,
+      body: {
+        code: "RegionUnavailable",
+        message: "The model is not available in the selected region",
+        request_id: "{{requestId}}",
+      },
+    },
+  },
+  insufficientBalance: {
+    outcome: { ...common, status: 402, kind: "insufficientBalance", message: "Insufficient account balance" },
+    step: {
+      status: 402,
+      body: {
+        error: {
+          message: "Insufficient account balance",
+          type: "billing_error",
+          code: "insufficient_balance",
+        },
+      },
+    },
+  },
+};
+
+/** The settings a session builds from the default configuration (the endpoint does not matter here). */
+export function modelSettings(): Settings {
+  const config = resolveConfig({});
+  return {
+    modelChain: config.modelChain,
+    retry: config.retry,
+    totalMs: config.timeouts.totalMs,
+    stream: config.stream,
+    endpoint: "http://127.0.0.1/v1/chat/completions",
+    consoleUrl: config.consoleUrl,
+    contactUrl: config.contactUrl,
+  };
+}
+
+function invokeId(state: string): string {
+  const id = setupMachine.root.states[state]?.invoke[0]?.id;
+  if (!id) throw new Error(`${state} invokes nothing`);
+  return id;
+}
+
+/** The events the model offers in a state: host events, and actor outcomes the real services can produce. */
+export function eventsFor({ machine, world }: ModelState): ModelEvent[] {
+  if (machine.status !== "active") return [];
+  const state = String(machine.value);
+  const at = machine.context.now;
+  const cancel: ModelEvent = { type: "CANCEL", at, label: "CANCEL" };
+  const done = (label: StepLabel, output: unknown): ModelEvent => ({
+    type: `xstate.done.actor.${invokeId(state)}`,
+    actorId: invokeId(state),
+    output,
+    label,
+  });
+  const failed = (label: StepLabel, error: unknown): ModelEvent => ({
+    type: `xstate.error.actor.${invokeId(state)}`,
+    actorId: invokeId(state),
+    error,
+    label,
+  });
+  const setup: ModelEvent = { type: "SETUP", at, seed: 7, label: "SETUP" };
+  const provided: ModelEvent = { type: "KEY_PROVIDED", at, seed: 7, remember: false, label: "KEY_PROVIDED" };
+  const ready: ModelEvent = { type: "KEY_READY", at, seed: 7, label: "KEY_READY" };
+
+  switch (state) {
+    case "idle":
+      return [setup, provided, ready, cancel];
+    case "awaitingKey":
+      return [provided, ready, cancel];
+    case "resolvingKey": {
+      // A key handed over now, or earlier and still good, is what Step-1 finds first; otherwise the host secret.
+      const source = world.entry === "KEY_PROVIDED" || world.handedLive ? "event" : "host";
+      const events = [
+        done("resolveKey:found", { found: true, source, fingerprint: `fp-${source}`, notices: [], at }),
+      ];
+      // "Nothing usable" needs a handed-over key that is known to be bad, or no live handed-over key at all.
+      const canMiss = world.entry === "KEY_PROVIDED" ? world.rejectedKey : !world.handedLive;
+      if (canMiss) {
+        events.push(
+          done("resolveKey:missing", { found: false, sawRejected: world.rejectedKey, notices: [], at }),
+        );
+      }
+      events.push(failed("resolveKey:failed", { message: "injected failure while reading the sources" }));
+      return [...events, cancel];
+    }
+    case "requesting": {
+      const events = Object.entries(PROBE_OUTCOMES).map(([name, { outcome }]) =>
+        done(`probe:${name as ProbeOutcomeName}`, { outcome, at }),
+      );
+      // A key is lost only across a restore, and the flow can only be persisted in backingOff.
+      if (world.entry === "sleep") {
+        events.push(failed("probe:keyLost", { code: KEY_LOST, message: "the key is no longer available" }));
+      }
+      events.push(failed("probe:failed", { message: "injected client failure" }));
+      return [...events, cancel];
+    }
+    case "backingOff":
+      return [done("sleep:done", undefined), cancel];
+    case "writingStatus":
+      return [
+        done("writeStatus:done", { record: machine.context.record, at }),
+        failed("writeStatus:failed", { message: "injected store failure" }),
+        cancel,
+      ];
+    default:
+      throw new Error(`the model has no events for the stable state ${state}`);
+  }
+}
+
+function nextWorld({ machine, world }: ModelState, event: ModelEvent): World {
+  const next: World = { ...world, entry: "other" };
+  switch (event.label) {
+    case "SETUP":
+    case "KEY_READY":
+    case "KEY_PROVIDED":
+      next.entry = event.label;
+      break;
+    case "resolveKey:found":
+    case "resolveKey:failed":
+      // The runner hands over a fresh key here.
+      if (world.entry === "KEY_PROVIDED") next.handedLive = true;
+      break;
+    case "resolveKey:missing":
+      // ... and a known-bad one here.
+      if (world.entry === "KEY_PROVIDED") next.handedLive = false;
+      break;
+    case "probe:unauthorized":
+      next.rejectedKey = true;
+      if (machine.context.keySource === "event") next.handedLive = false;
+      break;
+    case "sleep:done":
+      next.entry = "sleep";
+      break;
+    case "probe:keyLost":
+      // Realised by restoring the snapshot in a fresh session: its vault is empty.
+      next.handedLive = false;
+      break;
+  }
+  return next;
+}
+
+export function initialModelState(): ModelState {
+  return {
+    machine: initialTransition(setupMachine, { settings: modelSettings() })[0],
+    world: { handedLive: false, rejectedKey: false, entry: "other" },
+  };
+}
+
+/** One macrostep of the machine (xstate's pure `transition`), and what it means for the world. */
+export function stepModel(state: ModelState, event: ModelEvent): ModelState {
+  const [machine] = transition(setupMachine, state.machine, event as never);
+  return { machine, world: nextWorld(state, event) };
+}
+
+/** The machine composed with the world, as actor logic xstate/graph can traverse. */
+export const modelLogic = fromTransition(stepModel, initialModelState);
+
+/** Traversal options for xstate/graph: the events of a state and how states are told apart. */
+export const traversal = {
+  events: (snapshot: ModelSnapshot) => eventsFor(snapshot.context),
+  /** Everything that decides what can happen next, plus the transition that led here (transition coverage). */
+  exact: (snapshot: ModelSnapshot, event: ModelEvent | undefined, previous: ModelSnapshot | undefined) =>
+    `${serializeModel(snapshot)} via ${event?.label ?? "start"} from ${previous ? String(previous.context.machine.value) : "-"}`,
+  /** The chart's own loops only: a path is simple when no (state, attempt, model) repeats. */
+  coarse: (snapshot: ModelSnapshot) => {
+    const { value, context } = snapshot.context.machine;
+    return JSON.stringify([String(value), context.attempt, context.modelIndex]);
+  },
+};
+
+/**
+ * Everything that decides what can happen next, and nothing else (the attempt log, fingerprints and times
+ * would make every path its own state).
+ */
+export function serializeModel(snapshot: ModelSnapshot): string {
+  const { machine, world } = snapshot.context;
+  const state = String(machine.value);
+  const c = machine.context;
+  return JSON.stringify([
+    state,
+    c.attempt,
+    c.modelIndex,
+    c.keySource,
+    state === "writingStatus" ? (c.record?.integration_status ?? null) : null,
+    world.handedLive,
+    world.rejectedKey,
+    state === "resolvingKey" || state === "requesting" ? world.entry : null,
+  ]);
+}
+
+// ---- the machine's transitions, and which ones a path takes ------------------------------------------------
+
+export interface Edge {
+  id: string;
+  from: string;
+  to: string;
+  label: string;
+}
+
+type TransitionDefinition = ReturnType<typeof setupMachine.getTransitionData>[number];
+
+const byDefinition = new Map<TransitionDefinition, Edge>();
+let cancelDefinition: TransitionDefinition | undefined;
+
+/** States that can hold a snapshot: not final, and not left at once by an unguarded `always`. */
+export function stableStates(): string[] {
+  return Object.entries(setupMachine.root.states)
+    .filter(([, node]) => node.type !== "final" && !(node.always ?? []).some((t) => !t.guard))
+    .map(([name]) => name);
+}
+
+/**
+ * Every transition of the machine: the edges of `statechartEdges()` (what the README draws), plus the root
+ * `CANCEL` from each stable state. A transient state (validating, unauthorized, fallingBack) is left within the
+ * same macrostep it was entered in, so no event, CANCEL included, can ever be delivered to it.
+ */
+export function machineEdges(): Edge[] {
+  const drawn = statechartEdges();
+  const definitions: Array<{ from: string; t: TransitionDefinition }> = [];
+  for (const [name, node] of Object.entries(setupMachine.root.states)) {
+    for (const [, transitions] of node.transitions) {
+      for (const t of transitions) for (const _ of t.target ?? []) definitions.push({ from: name, t });
+    }
+    for (const t of node.always ?? []) for (const _ of t.target ?? []) definitions.push({ from: name, t });
+  }
+  if (definitions.length !== drawn.length) {
+    throw new Error(`diagram.ts lists ${drawn.length} edges, the machine has ${definitions.length}`);
+  }
+  const edges: Edge[] = drawn.map((e, i) => {
+    const def = definitions[i];
+    const target = def?.t.target?.[0]?.key;
+    if (!def || def.from !== e.from || target !== e.to) {
+      throw new Error(`edge ${i} differs: diagram ${e.from} -> ${e.to}, machine ${def?.from} -> ${target}`);
+    }
+    const edge = { id: `${e.from} -> ${e.to}${e.label ? `: ${e.label}` : ""}`, ...e };
+    byDefinition.set(def.t as TransitionDefinition, edge);
+    return edge;
+  });
+  cancelDefinition = setupMachine.root.transitions.get("CANCEL")?.[0] as TransitionDefinition | undefined;
+  for (const from of stableStates()) {
+    edges.push({ id: `${from} -> cancelled: CANCEL`, from, to: "cancelled", label: "CANCEL" });
+  }
+  return edges;
+}
+
+/** Evaluates a named guard the way xstate does (`{ type, params }`, params possibly a function). */
+function guardPasses(guard: unknown, snapshot: MachineSnapshot, event: ModelEvent): boolean {
+  if (guard === undefined) return true;
+  const g = typeof guard === "string" ? { type: guard } : (guard as { type: string; params?: unknown });
+  const impl = (setupMachine.implementations.guards as Record<string, unknown>)[g.type];
+  if (typeof impl !== "function") throw new Error(`guard ${g.type} is not a named guard`);
+  const args = { context: snapshot.context, event };
+  const params = typeof g.params === "function" ? g.params(args) : g.params;
+  return Boolean(impl(args, params));
+}
+
+export interface TakenStep {
+  /** Every state entered, in order, transient ones included. */
+  states: string[];
+  edges: Edge[];
+}
+
+/** The microsteps of one macrostep, each named by the machine transition it took. */
+export function takenBy(before: MachineSnapshot, event: ModelEvent): TakenStep {
+  if (byDefinition.size === 0) machineEdges();
+  const micro = getMicrosteps(setupMachine, before, event as never);
+  const taken: TakenStep = { states: [], edges: [] };
+  let current = before;
+  for (const [i, [after]] of micro.entries()) {
+    const from = String(current.value);
+    const to = String(after.value);
+    let definition: TransitionDefinition | undefined;
+    if (i === 0) {
+      definition = setupMachine.getTransitionData(current, event as never)[0];
+    } else {
+      const node = setupMachine.root.states[from];
+      definition = (node?.always ?? []).find((t) => guardPasses(t.guard, current, event)) as
+        | TransitionDefinition
+        | undefined;
+    }
+    const edge =
+      definition === cancelDefinition
+        ? { id: `${from} -> cancelled: CANCEL`, from, to: "cancelled", label: "CANCEL" }
+        : definition && byDefinition.get(definition);
+    if (!edge || edge.from !== from || edge.to !== to) {
+      throw new Error(`microstep ${from} -> ${to} on ${event.type} matches no transition of the machine`);
+    }
+    taken.states.push(to);
+    taken.edges.push(edge);
+    current = after;
+  }
+  return taken;
+}
+
+/** A generated path, with the states it enters (from `idle`) and the transitions it takes. */
+export interface ModelPath {
+  events: ModelEvent[];
+  /** The model state before each event (index i) and after the last one (index events.length). */
+  snapshots: ModelState[];
+  states: string[];
+  edges: Edge[];
+  description: string;
+}
+
+/** The labels of a path from xstate/graph (step 0 is the initial state, step i the state after event i). */
+export function labelsOf(steps: ReadonlyArray<{ event: { type: string } }>): StepLabel[] {
+  return steps.slice(1).map((s) => (s.event as ModelEvent).label);
+}
+
+/**
+ * Plays a path's labels from the start, taking each event from what the model offers in the state actually
+ * reached. A path built over a coarse projection may chain states that only look alike; such a path cannot be
+ * realised and comes back undefined.
+ */
+export function replay(labels: readonly StepLabel[]): ModelPath | undefined {
+  let current = initialModelState();
+  const snapshots = [current];
+  const events: ModelEvent[] = [];
+  const states = [String(current.machine.value)];
+  const edges: Edge[] = [];
+  for (const label of labels) {
+    const event = eventsFor(current).find((e) => e.label === label);
+    if (!event) return undefined;
+    const taken = takenBy(current.machine, event);
+    states.push(...taken.states);
+    edges.push(...taken.edges);
+    current = stepModel(current, event);
+    snapshots.push(current);
+    events.push(event);
+  }
+  return { events, snapshots, states, edges, description: labels.join(" → ") || "(start)" };
+}

@@ -1,0 +1,330 @@
+/**
+ * Makes a model path (statechart-model.ts) happen for real: a live session with the real services, a real
+ * TokenHub client against the simulator, a virtual clock and a memory record store. For each path the runner
+ * picks what the world must do:
+ *
+ * - Step-1 outcomes: a key handed over in KEY_PROVIDED (fresh, or one TokenHub already rejected), or the host
+ *   secret callback answering a fresh key or nothing. The sources swallow their own errors, so "resolveKey
+ *   failed" is an injected fault in a dependency outside them: the clock throws once.
+ * - Probe outcomes: a scenario built from the path, one simulator step per request. "probe failed" is the client
+ *   throwing (the edge exists for bugs; the real client reports transport errors as data). "key lost" is a
+ *   snapshot taken in backingOff and restored in a fresh session that cannot read the key any more.
+ * - Record: the memory store, or a file store whose folder cannot exist (/dev/null/...) for the failure edge.
+ * - CANCEL, or the end of a path, in a state that is not a rest state: the runner holds the flow there (a
+ *   request the simulator never answers, a sleep or a record write that does not return) and acts then.
+ *
+ * The states visited are read back from the notifications the session emits, in order.
+ */
+import { setImmediate as tick } from "node:timers/promises";
+import { silentLogger } from "../../src/log.ts";
+import type { Notification } from "../../src/schema/host.ts";
+import { type Clock, createVirtualClock } from "../../src/session/clock.ts";
+import { createSession, type Session } from "../../src/session/session.ts";
+import type { Step as SimStep, Simulator } from "../../src/simulator/index.ts";
+import { createFileStatusStore, createMemoryStatusStore, type StatusStore } from "../../src/status/store.ts";
+import type { TokenHubClient } from "../../src/tokenhub/client.ts";
+import { type ModelPath, PROBE_OUTCOMES, type ProbeOutcomeName } from "./statechart-model.ts";
+
+const WAIT_MS = 2_000;
+
+type Hold =
+  | { kind: "sleep"; index: number; restore: boolean }
+  | { kind: "chat"; index: number }
+  | { kind: "store" };
+
+interface Plan {
+  /** Per client call, in order: a simulator step, or a thrown error. */
+  chat: Array<{ step: SimStep; model: string } | { throws: true }>;
+  /** The stable state after event i is held (for a CANCEL, a restore or the end of the path). */
+  holds: Map<number, Hold>;
+  store: "memory" | "failing" | "gated";
+}
+
+/** What each event needs from the world, read off the whole path before it runs. */
+function planOf(path: ModelPath): Plan {
+  const plan: Plan = { chat: [], holds: new Map(), store: "memory" };
+  let sleeps = 0;
+  for (let i = -1; i < path.events.length; i++) {
+    const label = path.events[i]?.label;
+    const next = path.events[i + 1]?.label;
+    const after = path.snapshots[i + 1]?.machine;
+    const state = String(after?.value);
+    const modelAt = (snapshot: typeof after) =>
+      snapshot?.context.settings.modelChain[snapshot.context.modelIndex] ?? "";
+    if (label === "probe:failed") plan.chat.push({ throws: true });
+    else if (label?.startsWith("probe:") && label !== "probe:keyLost") {
+      const name = label.slice("probe:".length) as ProbeOutcomeName;
+      plan.chat.push({ step: PROBE_OUTCOMES[name].step, model: modelAt(path.snapshots[i]?.machine) });
+    }
+    if (label === "writeStatus:failed") plan.store = "failing";
+    const held = next === undefined || next === "CANCEL";
+    if (state === "backingOff") {
+      const restore = next === "sleep:done" && path.events[i + 2]?.label === "probe:keyLost";
+      if (held || restore) plan.holds.set(i, { kind: "sleep", index: sleeps, restore });
+      // A restored session invokes the sleep again.
+      sleeps += restore ? 2 : 1;
+    }
+    if (state === "requesting" && held) {
+      plan.holds.set(i, { kind: "chat", index: plan.chat.length });
+      plan.chat.push({ step: { never: true }, model: modelAt(after) });
+    }
+    if (state === "writingStatus" && held) {
+      plan.holds.set(i, { kind: "store" });
+      plan.store = "gated";
+    }
+  }
+  return plan;
+}
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+async function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), WAIT_MS);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The virtual clock, with a sleep that does not return (until aborted) and a `now()` that fails once. */
+function faultyClock(holds: Iterable<Hold>) {
+  const base = createVirtualClock();
+  const held = new Map<number, ReturnType<typeof deferred>>();
+  for (const hold of holds) if (hold.kind === "sleep") held.set(hold.index, deferred());
+  let calls = 0;
+  let failNow = false;
+  const clock: Clock & { failNextNow(): void; entered(index: number): Promise<void> } = {
+    now() {
+      if (failNow) {
+        failNow = false;
+        throw new Error("injected clock failure");
+      }
+      return base.now();
+    },
+    sleepUntil(until, signal) {
+      const gate = held.get(calls++);
+      if (!gate) return base.sleepUntil(until, signal);
+      gate.resolve();
+      return new Promise((_, reject) => {
+        signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+      });
+    },
+    failNextNow() {
+      failNow = true;
+    },
+    entered: (index) => held.get(index)?.promise ?? Promise.reject(new Error(`sleep ${index} is not held`)),
+  };
+  return clock;
+}
+
+/** The shared real client, with the path's injected failures and a signal when a held request has started. */
+function scriptedClient(real: TokenHubClient, plan: Plan) {
+  const started = plan.chat.map(() => deferred());
+  let calls = 0;
+  const client: TokenHubClient & { entered(index: number): Promise<void> } = {
+    endpoint: real.endpoint,
+    close: async () => {},
+    async chat(request) {
+      const index = calls++;
+      started[index]?.resolve();
+      if (plan.chat[index] && "throws" in plan.chat[index]) throw new TypeError("injected client failure");
+      return real.chat(request);
+    },
+    entered: (index) => started[index]?.promise ?? Promise.reject(new Error(`no request ${index}`)),
+  };
+  return client;
+}
+
+function storeFor(kind: Plan["store"]) {
+  const memory = createMemoryStatusStore();
+  const entered = deferred();
+  if (kind === "failing")
+    return { store: createFileStatusStore("/dev/null/tokenhub-setup/status.json"), entered };
+  if (kind === "memory") return { store: memory as StatusStore, entered };
+  const store: StatusStore = {
+    location: "gated",
+    read: () => memory.read(),
+    write: () => {
+      entered.resolve();
+      return new Promise<void>(() => {});
+    },
+  };
+  return { store, entered };
+}
+
+/** The state each notification announces; `unauthorized` emits nothing and is the only way from validating to awaitingKey. */
+export function statesFromNotifications(notifications: readonly Notification[]): string[] {
+  const states: string[] = [];
+  for (const n of notifications) {
+    let state: string | undefined;
+    if (n.type === "progress") {
+      const detail = n.detail ?? "";
+      if (n.step === 1) state = "resolvingKey";
+      else if (n.step === 2) state = "awaitingKey";
+      else if (n.step === 4) state = "validating";
+      else if (n.step === 5) state = "writingStatus";
+      else if (/\(attempt \d+\)$/.test(detail)) state = "requesting";
+      else if (/: waiting [\d.]+ s before attempt \d+$/.test(detail)) state = "backingOff";
+      else if (/: trying the next model format$/.test(detail)) state = "fallingBack";
+      else state = `unknown progress: ${detail}`;
+    } else if (n.type === "completed") state = "complete";
+    else if (n.type === "escalated") state = "escalated";
+    else if (n.type === "cancelled") state = "cancelled";
+    if (state === undefined) continue;
+    if (state === "awaitingKey" && states.at(-1) === "validating") states.push("unauthorized");
+    states.push(state);
+  }
+  return states;
+}
+
+export interface PathRun {
+  /** States visited, from idle, as the notifications tell them. */
+  states: string[];
+  /** The session's state at the end. */
+  finalState: string;
+  output: unknown;
+  /** Models of the requests the simulator saw, and the ones the model expected. */
+  requestedModels: string[];
+  expectedModels: string[];
+  notifications: Notification[];
+}
+
+let keyCounter = 0;
+const freshKey = () => `sk-model-${process.pid}-${++keyCounter}-${Math.random().toString(36).slice(2, 10)}`;
+
+/** Runs one model path against the simulator; the simulator's scenario is replaced for the path. */
+export async function runPath(path: ModelPath, sim: Simulator, real: TokenHubClient): Promise<PathRun> {
+  const plan = planOf(path);
+  const simSteps = plan.chat.flatMap((c) => ("step" in c ? [c.step] : []));
+  sim.useScenario({
+    name: "model-path",
+    description: path.description,
+    routes: { "POST /v1/chat/completions": simSteps.length > 0 ? simSteps : [{ template: "chat" }] },
+  });
+  sim.reset();
+  const clock = faultyClock(plan.holds.values());
+  const client = scriptedClient(real, plan);
+  const { store, entered: storeEntered } = storeFor(plan.store);
+  let hostAnswer: string | undefined;
+  let handedKey: string | undefined;
+  let currentKey: string | undefined;
+  const rejectedKeys: string[] = [];
+  const notifications: Notification[] = [];
+  const open = (snapshot?: unknown) => {
+    const s = createSession({
+      config: { baseUrl: sim.baseUrl },
+      sources: { env: {}, hostSecret: () => hostAnswer, keychain: false },
+      store,
+      clock,
+      client,
+      logger: silentLogger(),
+      ...(snapshot === undefined ? {} : { snapshot }),
+    });
+    s.subscribe((n) => notifications.push(n));
+    return s;
+  };
+  let session: Session = open();
+
+  /** Brings the session to the stable state the model is in after event i (undefined when already there). */
+  const reach = (i: number): Promise<void> | undefined => {
+    const want = i < 0 ? "idle" : String(path.snapshots[i + 1]?.machine.value);
+    const hold = plan.holds.get(i);
+    const check = () => {
+      if (session.state !== want) throw new Error(`expected ${want}, the session is in ${session.state}`);
+    };
+    if (want === "idle" || want === "resolvingKey") return void check();
+    if (hold?.kind === "sleep") return within(clock.entered(hold.index), `sleep ${hold.index}`).then(check);
+    if (hold?.kind === "chat") {
+      // Held until the simulator has the request, so the request log is complete when the flow is cancelled.
+      const arrived = plan.chat.slice(0, hold.index + 1).filter((c) => "step" in c).length;
+      const waitArrival = async () => {
+        await client.entered(hold.index);
+        while (sim.requests.length < arrived) await new Promise((r) => setTimeout(r, 1));
+      };
+      return within(waitArrival(), `request ${hold.index}`).then(check);
+    }
+    if (hold?.kind === "store") return within(storeEntered.promise, "the record write").then(check);
+    return within(session.untilRest(), want).then(check);
+  };
+
+  try {
+    for (const [i, event] of path.events.entries()) {
+      const next = path.events[i + 1]?.label;
+      // Host events wait for the state the model says they arrive in; actor outcomes happen on their own.
+      const restore = plan.holds.get(i - 1);
+      if (!event.type.startsWith("xstate.") || (restore?.kind === "sleep" && restore.restore)) {
+        const pending = reach(i - 1);
+        if (pending) await pending;
+      }
+      const world = path.snapshots[i]?.world;
+      switch (event.label) {
+        case "SETUP":
+        case "KEY_READY":
+        case "KEY_PROVIDED": {
+          if (event.label === "KEY_PROVIDED") {
+            const known = rejectedKeys[0];
+            if (next === "resolveKey:missing" && known === undefined)
+              throw new Error("no rejected key to hand over");
+            handedKey = next === "resolveKey:missing" ? known : freshKey();
+          }
+          const handedFirst = event.label === "KEY_PROVIDED" || world?.handedLive === true;
+          hostAnswer = next === "resolveKey:found" && !handedFirst ? freshKey() : undefined;
+          if (next === "resolveKey:found") currentKey = handedFirst ? handedKey : hostAnswer;
+          if (event.label === "KEY_PROVIDED")
+            session.send({ type: "KEY_PROVIDED", key: handedKey as string });
+          else session.send({ type: event.label });
+          // Synchronously, before the resolveKey actor reaches its clock.now().
+          if (next === "resolveKey:failed") clock.failNextNow();
+          break;
+        }
+        case "CANCEL":
+          session.send({ type: "CANCEL", reason: "model path" });
+          break;
+        case "probe:unauthorized":
+          if (currentKey) rejectedKeys.push(currentKey);
+          break;
+        case "sleep:done": {
+          const hold = plan.holds.get(i - 1);
+          if (hold?.kind === "sleep" && hold.restore) {
+            // Persist in backingOff and restore in a fresh session that cannot read the key: Step-2 (lost).
+            const snapshot = JSON.stringify(session.snapshot());
+            await session.stop();
+            hostAnswer = undefined;
+            handedKey = undefined;
+            session = open(snapshot);
+          }
+          break;
+        }
+      }
+    }
+    const last = path.events.length - 1;
+    const pending = reach(last);
+    if (pending) await pending;
+    const finalState = session.state;
+    const output = ["complete", "escalated", "cancelled"].includes(finalState)
+      ? await within(session.done(), "the output")
+      : undefined;
+    return {
+      states: ["idle", ...statesFromNotifications(notifications)],
+      finalState,
+      output,
+      requestedModels: sim.requests.map((r) => (r.body as { model?: string } | undefined)?.model ?? ""),
+      expectedModels: plan.chat.flatMap((c) => ("model" in c ? [c.model] : [])),
+      notifications,
+    };
+  } finally {
+    await session.stop();
+    // Let aborted requests and sleeps settle before the next path reuses the simulator.
+    await tick();
+  }
+}
