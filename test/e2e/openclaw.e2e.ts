@@ -1,0 +1,308 @@
+// The plugin on the real OpenClaw host (openclaw@2026.9.6): install, discovery, the skill's readiness, the tool
+// through the gateway, a gateway restart between start and resume, whole agent turns with a scripted model,
+// the fault paths, and a scan of everything OpenClaw wrote for the key. `npm run test:e2e:openclaw`.
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
+import { createFileStatusStore } from "../../src/status/store.ts";
+import { type MockModel, startMockModel } from "./mock-model.ts";
+import {
+  createHost,
+  ensureOpenClaw,
+  type Gateway,
+  type Host,
+  logOffset,
+  OPENCLAW_VERSION,
+  startGateway,
+  waitForLog,
+} from "./openclaw-host.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const KEY_ONE = "sk-e2e-first-3b9d1c77e0a24f51";
+const KEY_TWO = "sk-e2e-second-c41f08a9d2e6b7a3";
+const TOOL = "tokenhub_setup";
+const log = (line: string) => process.stderr.write(`[e2e] ${line}\n`);
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(join(entry.parentPath, entry.name));
+  }
+  return out;
+}
+
+describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_000 }, () => {
+  let bin: string;
+  let tmp: string;
+  let host: Host;
+  let sim: Simulator;
+  let model: MockModel;
+  let gateway: Gateway | undefined;
+  let port: number;
+  const toolTexts: string[] = [];
+  const started = Date.now();
+  // The gateway's environment holds the keys; OpenClaw config only ever holds references to them.
+  const gatewayEnv = { TOKENHUB_E2E_KEY: KEY_ONE, TOKENHUB_E2E_KEY_TWO: KEY_TWO };
+  const recordPath = () => join(host.stateDir, "plugins", "tokenhub-setup", "status.json");
+  const invoke = async (args: Record<string, unknown>, sessionKey: string) => {
+    assert.ok(gateway, "gateway running");
+    const result = await gateway.invoke(TOOL, args, sessionKey);
+    toolTexts.push(result.text, JSON.stringify(result.details));
+    return result;
+  };
+  // With a gateway running, `config set` hot-reloads the plugin (about 4 s, during which its tool is
+  // unavailable); wait until OpenClaw says the reload was applied.
+  const setKeyRef = async (variable: string, running: boolean) => {
+    const offset = await logOffset(host);
+    const path = "plugins.entries.tokenhub-setup.config.apiKey";
+    await host.oc([
+      "config",
+      "set",
+      path,
+      "--ref-source",
+      "env",
+      "--ref-provider",
+      "default",
+      "--ref-id",
+      variable,
+    ]);
+    if (running)
+      await waitForLog(host, /config hot reload applied \(plugins\.entries\.tokenhub-setup/, offset);
+  };
+
+  before(async () => {
+    bin = await ensureOpenClaw(log);
+    tmp = await mkdtemp(join(tmpdir(), "tokenhub-openclaw-e2e-"));
+    sim = await startSimulator({ scenario: "happy", acceptKeys: [KEY_ONE, KEY_TWO] });
+    model = await startMockModel("set up TokenHub", TOOL, { action: "start" });
+    port = await freePort();
+    host = await createHost(bin, tmp, {
+      gateway: { mode: "local", bind: "loopback", port },
+      models: {
+        providers: {
+          mock: {
+            baseUrl: model.baseUrl,
+            api: "openai-completions",
+            apiKey: "mock-model-key",
+            models: [
+              { id: "mock-1", name: "Mock 1", input: ["text"], contextWindow: 128000, maxTokens: 4096 },
+            ],
+          },
+        },
+      },
+      agents: { defaults: { model: { primary: "mock/mock-1" } } },
+    });
+    log(`state in ${tmp}`);
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    await sim?.close();
+    await model?.close();
+    log(`e2e suite took ${Math.round((Date.now() - started) / 1000)} s`);
+    if (!process.env.TOKENHUB_E2E_KEEP) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it("installs the plugin (plugins install -l) and lists it loaded with its tool", async () => {
+    const install = await host.oc(["plugins", "install", "-l", ROOT, "--force", "--accept-capabilities"]);
+    log(`plugins install: ${install.ms} ms`);
+    await host.oc(["config", "set", "plugins.entries.tokenhub-setup.config.baseUrl", sim.baseUrl]);
+    const list = await host.ocJson<unknown>(["plugins", "list", "--json"]);
+    const ours = JSON.stringify(list);
+    const entry = (Array.isArray(list) ? list : ((list as { plugins?: unknown[] }).plugins ?? [])).find(
+      (p) => (p as { id?: string }).id === "tokenhub-setup",
+    ) as { status?: string; toolNames?: string[] } | undefined;
+    assert.ok(entry, `tokenhub-setup is listed: ${ours.slice(0, 400)}`);
+    assert.equal(entry.status, "loaded");
+    assert.ok(entry.toolNames?.includes(TOOL), `tool listed: ${JSON.stringify(entry)}`);
+  });
+
+  it("skills info shows the bundled skill needing setup without a key, and ready with one", async () => {
+    const missing = await host.ocJson<{ eligible?: boolean; missing?: { env?: string[] } }>([
+      "skills",
+      "info",
+      "tokenhub-setup",
+      "--json",
+    ]);
+    assert.equal(missing.eligible, false);
+    assert.ok(missing.missing?.env?.includes("TOKENHUB_API_KEY"));
+    const human = await host.oc(["skills", "info", "tokenhub-setup"]);
+    assert.match(human.stdout, /Needs setup/i);
+    const ready = await host.ocJson<{ eligible?: boolean }>(["skills", "info", "tokenhub-setup", "--json"], {
+      TOKENHUB_API_KEY: KEY_ONE,
+    });
+    assert.equal(ready.eligible, true);
+  });
+
+  it("tool without a key -> needKey; key set as an env SecretRef -> resume completes; status reports the record", async () => {
+    gateway = await startGateway(bin, host, port, gatewayEnv);
+    const first = await invoke({ action: "start" }, "e2e-one");
+    assert.equal(first.details.state, "awaitingKey", first.text);
+    assert.match(first.text, /Do NOT ask them to paste it/);
+    assert.match(first.text, /secrets tool/);
+    assert.equal(sim.requests.length, 0);
+
+    await setKeyRef("TOKENHUB_E2E_KEY", true);
+    const resumed = await invoke({ action: "resume" }, "e2e-one");
+    assert.equal(resumed.details.state, "complete", resumed.text);
+    assert.match(resumed.text, /TokenHub integration verified/);
+    const record = await createFileStatusStore(recordPath()).read();
+    assert.equal(record?.integration_status, "complete");
+    assert.equal((await stat(recordPath())).mode & 0o777, 0o600);
+    const status = await invoke({ action: "status" }, "e2e-one");
+    assert.match(status.text, /Last TokenHub check: complete/);
+  });
+
+  it("401 -> needKey rejected; the conversation survives a gateway restart; a new key's ref -> resume completes", async () => {
+    sim.useScenario("unauthorized");
+    const rejected = await invoke({ action: "start" }, "e2e-restart");
+    assert.equal(rejected.details.state, "awaitingKey", rejected.text);
+    assert.equal((rejected.details.needKey as { reason?: string }).reason, "rejected");
+    const before = sim.requests.length;
+
+    await gateway?.stop();
+    sim.useScenario("happy");
+    await setKeyRef("TOKENHUB_E2E_KEY_TWO", false); // gateway down: saved for the next start
+    gateway = await startGateway(bin, host, port, gatewayEnv);
+    const resumed = await invoke({ action: "resume" }, "e2e-restart");
+    assert.equal(resumed.details.state, "complete", resumed.text);
+    assert.equal(sim.requests.length, before + 1, "exactly one more request, with the new key");
+  });
+
+  it('a whole agent turn: `openclaw agent --message "set up TokenHub"` ends with the integration recorded', async () => {
+    const previous = (await createFileStatusStore(recordPath()).read())?.validated_at;
+    const turn = await host.oc(
+      [
+        "agent",
+        "--agent",
+        "main",
+        "--session-key",
+        "agent:main:e2e-agent",
+        "--message",
+        "set up TokenHub",
+        "--json",
+      ],
+      gatewayEnv,
+    );
+    log(`agent turn: ${turn.ms} ms`);
+    const record = await createFileStatusStore(recordPath()).read();
+    assert.equal(record?.integration_status, "complete");
+    assert.notEqual(record?.validated_at, previous, "the agent turn wrote a new record");
+    const toolMessage = model.requests
+      .flat()
+      .find((m) => m.role === "tool" && JSON.stringify(m.content).includes("TokenHub integration verified"));
+    assert.ok(toolMessage, "the tool's result reached the model");
+    assert.match(turn.stdout, /TokenHub tool said/);
+    toolTexts.push(turn.stdout);
+  });
+
+  it("503 x3 through an agent turn: the escalation text reaches the model", async () => {
+    sim.useScenario("server-503-always");
+    const before = sim.requests.length;
+    const turn = await host.oc(
+      [
+        "agent",
+        "--agent",
+        "main",
+        "--session-key",
+        "agent:main:e2e-503",
+        "--message",
+        "set up TokenHub",
+        "--json",
+      ],
+      gatewayEnv,
+    );
+    assert.equal(sim.requests.length - before, 3, "three attempts, then escalation");
+    const toolMessage = model.requests
+      .flat()
+      .find((m) => m.role === "tool" && JSON.stringify(m.content).includes("Enterprise Support"));
+    assert.ok(toolMessage, "the escalation reached the model");
+    assert.match(JSON.stringify(toolMessage.content), /failed 3 attempts/);
+    toolTexts.push(turn.stdout);
+    sim.useScenario("happy");
+  });
+
+  it("`openclaw tokenhub status --json` and /tokenhub run over the same session code", async () => {
+    const cli = await host.oc(["tokenhub", "status", "--json"], gatewayEnv);
+    const details = JSON.parse(cli.stdout.slice(cli.stdout.indexOf("{"))) as {
+      record?: { integration_status?: string };
+    };
+    assert.ok(details.record?.integration_status, cli.stdout);
+    await host.oc([
+      "gateway",
+      "call",
+      "chat.send",
+      "--params",
+      JSON.stringify({ sessionKey: "main", message: "/tokenhub status", idempotencyKey: "e2e-status" }),
+      "--json",
+    ]);
+    let history = "";
+    for (let i = 0; i < 20 && !history.includes("Last TokenHub check"); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      history = (
+        await host.oc([
+          "gateway",
+          "call",
+          "chat.history",
+          "--params",
+          JSON.stringify({ sessionKey: "main", limit: 5 }),
+          "--json",
+        ])
+      ).stdout;
+    }
+    assert.match(history, /Last TokenHub check/);
+    toolTexts.push(cli.stdout, history);
+  });
+
+  it("wires the verified model in as models.providers.tokenhub with the SecretRef, and unwire restores the config", async () => {
+    // The last record is the failed 503 run, so wiring needs a fresh verification: start with wire.
+    const wired = await invoke({ action: "start", wire: true }, "e2e-restart");
+    assert.match(wired.text, /Wired: models\.providers\.tokenhub/, wired.text);
+    const config = JSON.parse(await readFile(host.configPath, "utf8"));
+    assert.deepEqual(config.models.providers.tokenhub.apiKey, {
+      source: "env",
+      provider: "default",
+      id: "TOKENHUB_E2E_KEY_TWO",
+    });
+    assert.equal(config.models.providers.tokenhub.baseUrl, sim.baseUrl);
+    assert.equal(config.models.providers.tokenhub.api, "openai-completions");
+    assert.ok(config.models.providers.mock, "the other providers are untouched");
+    const undone = await invoke({ action: "unwire" }, "e2e-restart");
+    assert.equal(undone.details.unwired, true, undone.text);
+    const after = JSON.parse(await readFile(host.configPath, "utf8"));
+    assert.equal(after.models.providers.tokenhub, undefined);
+    assert.ok(after.models.providers.mock);
+  });
+
+  it("the key appears nowhere: OpenClaw's state folder, config, logs, transcripts, gateway output, tool results", async () => {
+    await gateway?.stop();
+    const places: Array<[string, string]> = [];
+    for (const file of await filesUnder(tmp)) places.push([file, (await readFile(file)).toString("latin1")]);
+    places.push(["gateway output", gateway?.output() ?? ""], ["tool results", toolTexts.join("\n")]);
+    assert.ok(places.length > 10, `scanned ${places.length} places`);
+    assert.ok(
+      places.some(([f]) => f.includes("plugins/tokenhub-setup/conversations")),
+      "conversation snapshots were scanned",
+    );
+    for (const [where, text] of places) {
+      for (const key of [KEY_ONE, KEY_TWO]) {
+        for (const form of [key, Buffer.from(key).toString("base64"), encodeURIComponent(key)]) {
+          assert.ok(!text.includes(form), `${where} contains a key`);
+        }
+      }
+    }
+    log(`scanned ${places.length} files and outputs`);
+  });
+});
