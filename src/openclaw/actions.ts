@@ -19,7 +19,7 @@ import { createConversationStore, storedState } from "./conversations.ts";
 import type { HostApi, HostSdk } from "./host.ts";
 import { hostLogger } from "./logging.ts";
 import { statusText, turnText } from "./text.ts";
-import { unwire, wire } from "./wiring.ts";
+import { keyRefFor, providerEntry, rawApiKeyOf, unwire, wire } from "./wiring.ts";
 
 export interface ActionResult {
   text: string;
@@ -150,6 +150,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
           options.signal,
         ),
         params,
+        config,
       );
     }
 
@@ -174,16 +175,18 @@ export function createActions(api: HostApi, sdk: HostSdk) {
       snapshot = stored;
     }
     const result = await turn(sessionKey, event, snapshot, config, options.signal);
-    const described = describe(result, params);
+    const described = describe(result, params, config);
     const record = result.output?.status === "complete" ? result.output.record : undefined;
     return params.wire && record ? withWiring(described, record, params) : described;
   }
 
-  function describe(result: TurnResult, params: ToolParams): ActionResult {
+  function describe(result: TurnResult, params: ToolParams, config: unknown): ActionResult {
     const needKey = [...result.notifications].reverse().find((n) => n.type === "needKey");
+    const record = result.output?.status === "complete" ? result.output.record : undefined;
     return {
       text: [
         turnText(result, { recordPath: recordPath() }),
+        ...(record && !params.wire ? [wiringPreview(record, config)] : []),
         ...(result.refusedSnapshot
           ? [`(A stored setup could not be resumed: ${result.refusedSnapshot.message} It started afresh.)`]
           : []),
@@ -191,13 +194,23 @@ export function createActions(api: HostApi, sdk: HostSdk) {
       details: {
         action: params.action,
         state: result.state,
+        // Progress is for live displays; the model needs what the flow asked for and how it ended.
+        notifications: result.notifications.filter((n) => n.type !== "progress"),
         ...(needKey?.type === "needKey"
           ? { needKey: { reason: needKey.reason, message: needKey.message } }
           : {}),
-        ...(result.output?.status === "complete" ? { record: result.output.record } : {}),
+        ...(record ? { record } : {}),
         ...(result.output?.status === "escalated" ? { escalation: result.output.escalation } : {}),
       },
     };
+  }
+
+  /** What wiring would write, shown before anything is written. Only ever a SecretRef, never a key. */
+  function wiringPreview(record: CompletionRecord, config: unknown): string {
+    const ref = keyRefFor(record, rawApiKeyOf(config));
+    if ("refusal" in ref)
+      return `(Wiring TokenHub in as a model provider is not possible yet: ${ref.refusal})`;
+    return `If the user agrees, wiring would write models.providers.tokenhub = ${JSON.stringify(providerEntry(record, ref))}.`;
   }
 
   async function withWiring(

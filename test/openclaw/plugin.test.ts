@@ -23,7 +23,9 @@ function fakeHost(
   pluginConfig: Record<string, unknown>,
   stateDir: string,
   secrets: Record<string, string>,
-  configFile: Record<string, unknown> = {},
+  configFile: Record<string, unknown> = {
+    plugins: { entries: { "tokenhub-setup": { config: pluginConfig } } },
+  },
 ): FakeHost {
   let factory: ((ctx: ToolContext) => HostTool | null) | undefined;
   let handler: ((ctx: CommandContext) => Promise<{ text: string }>) | undefined;
@@ -109,6 +111,15 @@ describe("OpenClaw adapter (fake host)", () => {
     const resumed = await reloaded.tool().execute("c2", { action: "resume" });
     assert.equal(resumed.details.state, "complete", resumed.content[0]?.text);
     assert.match(resumed.content[0]?.text ?? "", /TokenHub integration verified/);
+    // What wiring would write is shown before anything is written: the SecretRef, never the key.
+    assert.match(
+      resumed.content[0]?.text ?? "",
+      /wiring would write models\.providers\.tokenhub = .*"id":"E2E_KEY"/,
+    );
+    assert.deepEqual(
+      (resumed.details.notifications as Array<{ type: string }>).map((n) => n.type),
+      ["completed"],
+    );
     const status = await reloaded.tool().execute("c3", { action: "status" });
     assert.match(status.content[0]?.text ?? "", /Last TokenHub check: complete/);
     assert.ok(!JSON.stringify([started, resumed, status]).includes(KEY));
