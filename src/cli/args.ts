@@ -1,80 +1,194 @@
 import { parseArgs } from "node:util";
 
-export const HELP = `tokenhub-setup: verify a TokenHub integration (agent quickstart Steps 1-5) and record it.
+/**
+ * Every command's options and help, in one table: the parser (Node's util.parseArgs, strict) and `--help`
+ * read the same entries, so the help cannot list an option the parser does not take.
+ */
+type OptionSpec = {
+  type: "boolean" | "string";
+  short?: string;
+  multiple?: boolean;
+  arg?: string;
+  help: string;
+};
 
-Usage:
-  tokenhub-setup [options]
+const COMMON: Record<string, OptionSpec> = {
+  help: { type: "boolean", short: "h", help: "Show this help." },
+  "no-color": { type: "boolean", help: "No colours (also: NO_COLOR set in the environment)." },
+  quiet: { type: "boolean", short: "q", help: "Only the result and errors." },
+  verbose: { type: "boolean", help: "Debug logs (JSON lines, keys scrubbed) on stderr." },
+};
 
-Reads the key from TOKENHUB_API_KEY or the OS keychain, sends one minimal chat completion,
-validates it, and writes the integration record. Nothing here ever prints the key.
-
-Options:
-  --json               Print the record (or the failure) as JSON on stdout; human text stays on stderr.
-  --base-url URL       TokenHub API base (default https://tokenhub.link/v1; http: only on loopback).
-  --model M            Model format to try; repeat for a fallback chain
-                       (default: deepseek-v3.2, then alibaba/deepseek-v3.2).
-  --stream             Validate over a server-sent-event stream instead of one JSON body.
-  --status-file F      Where to write the record
-                       (default $XDG_STATE_HOME/tokenhub-setup/status.json).
-  --simulate           Run against the built-in simulator on a loopback port with a demo key.
-                       Never touches the real record unless --status-file is given.
-  --scenario NAME      With --simulate: the scenario to play (default happy).
-  --verbose            Debug logs (JSON, scrubbed) on stderr.
-  -h, --help           Show this help.
-  -v, --version        Show the version.
-
-Exit codes:
-  0 complete   2 usage error   3 key missing   4 key rejected (401)
-  5 escalated  6 invalid response   1 other failure   130 cancelled (Ctrl-C)
-
-Examples:
-  npx tokenhub-setup --simulate --json
-  npx tokenhub-setup --simulate --scenario server-503-always
-  TOKENHUB_API_KEY=... npx tokenhub-setup --model deepseek-v3.2 --model alibaba/deepseek-v3.2
-`;
-
-export interface CliOptions {
-  json: boolean;
-  baseUrl?: string;
-  models?: string[];
-  stream: boolean;
-  statusFile?: string;
-  simulate: boolean;
-  scenario?: string;
-  verbose: boolean;
-  help: boolean;
-  version: boolean;
+interface CommandSpec {
+  usage: string;
+  summary: string;
+  options: Record<string, OptionSpec>;
+  positionals?: string;
+  examples: string[];
 }
 
-/** Node's own parser: strict, so an unknown option or a missing value is a usage error (exit 2). */
-export function parseCliArgs(argv: string[]): CliOptions {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
+export const COMMANDS: Record<string, CommandSpec> = {
+  setup: {
+    usage: "tokenhub-setup [setup] [options]",
+    summary:
+      "Run TokenHub's agent quickstart (Steps 1-5): read the key, send one minimal chat completion, validate it,\nwrite the integration record. On a terminal it asks for a missing key with hidden input; off a terminal it\nnever prompts and exits 3.",
     options: {
-      json: { type: "boolean", default: false },
-      "base-url": { type: "string" },
-      model: { type: "string", multiple: true },
-      stream: { type: "boolean", default: false },
-      "status-file": { type: "string" },
-      simulate: { type: "boolean", default: false },
-      scenario: { type: "string" },
-      verbose: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-      version: { type: "boolean", short: "v", default: false },
+      json: {
+        type: "boolean",
+        help: "Print the record (or the failure) as JSON on stdout; human text stays on stderr.",
+      },
+      "base-url": {
+        type: "string",
+        arg: "URL",
+        help: "TokenHub API base (default https://tokenhub.link/v1; http: only on loopback).",
+      },
+      model: {
+        type: "string",
+        multiple: true,
+        arg: "M",
+        help: "Model format to try; repeat for a fallback chain.",
+      },
+      stream: { type: "boolean", help: "Validate over a server-sent-event stream." },
+      "status-file": {
+        type: "string",
+        arg: "F",
+        help: "Where to write the record (default $XDG_STATE_HOME/tokenhub-setup/status.json).",
+      },
+      simulate: {
+        type: "boolean",
+        help: "Run against the built-in simulator with a demo key; the real record is not touched.",
+      },
+      scenario: {
+        type: "string",
+        arg: "NAME",
+        help: "With --simulate: the scenario to play (default happy).",
+      },
+      "no-input": { type: "boolean", help: "Never prompt, even on a terminal." },
+      version: { type: "boolean", short: "v", help: "Show the version." },
     },
+    examples: [
+      "tokenhub-setup                                   # on a terminal: guided, asks for the key if needed",
+      "TOKENHUB_API_KEY=... tokenhub-setup --json       # in CI: record on stdout, exit code says how it went",
+      "tokenhub-setup --simulate --scenario server-503-always",
+      "tokenhub-setup --model deepseek-v3.2 --model alibaba/deepseek-v3.2",
+    ],
+  },
+  status: {
+    usage: "tokenhub-setup status [options]",
+    summary: "Show the recorded integration. Exit 0 when it is recorded as complete, 1 otherwise.",
+    options: {
+      json: { type: "boolean", help: "Print the record as JSON on stdout." },
+      "status-file": {
+        type: "string",
+        arg: "F",
+        help: "The record to read (default $XDG_STATE_HOME/tokenhub-setup/status.json).",
+      },
+    },
+    examples: ["tokenhub-setup status", "tokenhub-setup status --json | jq .model"],
+  },
+  key: {
+    usage: "tokenhub-setup key set|clear|where [options]",
+    positionals: "set | clear | where",
+    summary:
+      "Manage the key in the OS keychain without ever printing it.\n  set    store it (hidden input on a terminal, or --stdin)\n  clear  remove it from the keychain\n  where  say which source would be used now: environment, keychain, or none",
+    options: {
+      stdin: { type: "boolean", help: "With set: read the key from standard input instead of prompting." },
+      "show-masked": { type: "boolean", help: "With where: also show a masked form such as sk-…9f2c." },
+      json: { type: "boolean", help: "With where: print the answer as JSON." },
+    },
+    examples: [
+      "tokenhub-setup key set",
+      "pass show tokenhub | tokenhub-setup key set --stdin",
+      "tokenhub-setup key where --show-masked",
+    ],
+  },
+  doctor: {
+    usage: "tokenhub-setup doctor [options]",
+    summary:
+      "Check and explain, on one screen: Node version, base URL reachability and TLS, clock skew, key source,\nkeychain availability, status file writability, proxy variables. Exit 1 when a check fails.",
+    options: {
+      json: { type: "boolean", help: "Print the checks as JSON on stdout." },
+      "base-url": {
+        type: "string",
+        arg: "URL",
+        help: "The base URL to check (default https://tokenhub.link/v1).",
+      },
+      "status-file": { type: "string", arg: "F", help: "The record path to check." },
+    },
+    examples: ["tokenhub-setup doctor", "tokenhub-setup doctor --json"],
+  },
+  simulate: {
+    usage: "tokenhub-setup simulate [options]",
+    summary:
+      "Run the TokenHub simulator in the foreground, for testing your own agents against TokenHub's behaviours\n(errors, rate limits, streams). Any bearer key is accepted. Ctrl-C stops it.",
+    options: {
+      scenario: { type: "string", arg: "NAME", help: "The scenario to play (default happy)." },
+      port: { type: "string", arg: "P", help: "Port on 127.0.0.1 (default: any free port)." },
+      "list-scenarios": { type: "boolean", help: "List the scenarios and exit." },
+    },
+    examples: [
+      "tokenhub-setup simulate --list-scenarios",
+      "tokenhub-setup simulate --scenario rate-limited-seconds --port 8787",
+    ],
+  },
+};
+
+export const COMMAND_NAMES = Object.keys(COMMANDS);
+
+export interface Parsed {
+  command: string;
+  positionals: string[];
+  values: Record<string, string | boolean | string[] | undefined>;
+}
+
+/** Splits off the command word (default `setup`) and parses the rest strictly. Throws on a usage error. */
+export function parseCommandLine(argv: string[]): Parsed {
+  const first = argv[0];
+  const command = first !== undefined && COMMANDS[first] ? first : "setup";
+  const rest = command === first ? argv.slice(1) : argv;
+  const spec = COMMANDS[command] as CommandSpec;
+  const options = Object.fromEntries(
+    Object.entries({ ...spec.options, ...COMMON }).map(([name, o]) => [
+      name,
+      { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) },
+    ]),
+  );
+  const { values, positionals } = parseArgs({
+    args: rest,
+    strict: true,
+    allowPositionals: spec.positionals !== undefined,
+    options,
   });
-  return {
-    json: values.json,
-    ...(values["base-url"] === undefined ? {} : { baseUrl: values["base-url"] }),
-    ...(values.model === undefined ? {} : { models: values.model }),
-    stream: values.stream,
-    ...(values["status-file"] === undefined ? {} : { statusFile: values["status-file"] }),
-    simulate: values.simulate,
-    ...(values.scenario === undefined ? {} : { scenario: values.scenario }),
-    verbose: values.verbose,
-    help: values.help,
-    version: values.version,
+  return { command, positionals, values: values as Parsed["values"] };
+}
+
+export function helpText(command: string): string {
+  const spec = COMMANDS[command] as CommandSpec;
+  const line = (name: string, o: OptionSpec) => {
+    const flag = `${o.short ? `-${o.short}, ` : "    "}--${name}${o.arg ? ` ${o.arg}` : ""}`;
+    return `  ${flag.padEnd(26)} ${o.help}`;
   };
+  const parts = [
+    `Usage: ${spec.usage}`,
+    "",
+    spec.summary,
+    "",
+    "Options:",
+    ...Object.entries(spec.options).map(([n, o]) => line(n, o)),
+    ...Object.entries(COMMON).map(([n, o]) => line(n, o)),
+    "",
+    "Examples:",
+    ...spec.examples.map((e) => `  ${e}`),
+  ];
+  if (command === "setup") {
+    parts.push(
+      "",
+      "Commands: setup (default), status, key, doctor, simulate; `tokenhub-setup <command> --help` for each.",
+      "",
+      "Exit codes:",
+      "  0 complete   1 other failure   2 usage error   3 key missing   4 key rejected (401)",
+      "  5 escalated  6 invalid response   130 cancelled (Ctrl-C)",
+    );
+  }
+  return `${parts.join("\n")}\n`;
 }

@@ -12,11 +12,22 @@ if (major < 22 || (major === 22 && minor < 19)) {
 const { runCli } = await import("./run.ts");
 const { default: pkg } = await import("../../package.json", { with: { type: "json" } });
 
+// `tokenhub-setup ... | head` closes the pipe early: that is the reader's choice, not an error worth a stack.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 let interrupts = 0;
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
+  stdin: process.stdin,
   env: process.env,
+  // Prompts only when a person is at the keyboard: stdin to type into, stderr to draw on.
+  interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
   version: pkg.version,
   onInterrupt(handler) {
     const onSigint = () => {

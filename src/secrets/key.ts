@@ -91,6 +91,15 @@ export function parseKey(raw: string, source: KeySource): SecretKey {
   return new SecretKey(value, source);
 }
 
+/**
+ * A form a person can recognise their key by, for `key where --show-masked` only: the first three and the last
+ * four characters, and never more than a third of a short key.
+ */
+export function maskKey(value: string): string {
+  if (value.length < 12) return `…${value.slice(-Math.floor(value.length / 3))}`;
+  return `${value.slice(0, 3)}…${value.slice(-4)}`;
+}
+
 export function describeSource(source: KeySource): string {
   switch (source) {
     case "event":

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
-import { Agent, type Dispatcher, request } from "undici";
+import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from "undici";
 import type { Config } from "../schema/config.ts";
 import type { SecretKey } from "../secrets/key.ts";
 import { isTlsErrorCode } from "./classify.ts";
@@ -77,6 +77,46 @@ export interface ClientOptions {
   /** A dispatcher shared across clients; otherwise the client owns one Agent and closes it in `close()`. */
   dispatcher?: Dispatcher;
   userAgent?: string;
+  /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The proxy variables the client honours (upper or lower case), as undici's EnvHttpProxyAgent reads them. */
+export function proxyFromEnv(env: Readonly<Record<string, string | undefined>>): {
+  https?: string;
+  http?: string;
+  noProxy?: string;
+} {
+  const pick = (name: string) => env[name] ?? env[name.toLowerCase()];
+  const https = pick("HTTPS_PROXY");
+  const http = pick("HTTP_PROXY");
+  const noProxy = pick("NO_PROXY");
+  return { ...(https ? { https } : {}), ...(http ? { http } : {}), ...(noProxy ? { noProxy } : {}) };
+}
+
+/**
+ * One Agent with explicit timeouts; behind a corporate proxy (HTTPS_PROXY/HTTP_PROXY set) the same through
+ * undici's EnvHttpProxyAgent, which also honours NO_PROXY. The key still goes only to the configured origin:
+ * through a proxy it travels inside the CONNECT tunnel.
+ */
+function createDispatcher(
+  timeouts: Config["timeouts"],
+  env: Readonly<Record<string, string | undefined>>,
+): Dispatcher {
+  const common = {
+    connect: { timeout: timeouts.connectMs },
+    headersTimeout: timeouts.headersMs,
+    bodyTimeout: timeouts.bodyMs,
+    keepAliveTimeout: 4_000,
+  };
+  const proxy = proxyFromEnv(env);
+  if (!proxy.https && !proxy.http) return new Agent(common);
+  return new EnvHttpProxyAgent({
+    ...common,
+    ...(proxy.https ? { httpsProxy: proxy.https } : {}),
+    ...(proxy.http ? { httpProxy: proxy.http } : {}),
+    ...(proxy.noProxy ? { noProxy: proxy.noProxy } : {}),
+  });
 }
 
 /**
@@ -91,14 +131,7 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
   const base = parseBaseUrl(options.baseUrl);
   const endpoint = endpointUrl(base, "chat/completions");
   const ownsDispatcher = options.dispatcher === undefined;
-  const dispatcher =
-    options.dispatcher ??
-    new Agent({
-      connect: { timeout: options.timeouts.connectMs },
-      headersTimeout: options.timeouts.headersMs,
-      bodyTimeout: options.timeouts.bodyMs,
-      keepAliveTimeout: 4_000,
-    });
+  const dispatcher = options.dispatcher ?? createDispatcher(options.timeouts, options.env ?? process.env);
   const userAgent = options.userAgent ?? "tokenhub-setup";
 
   return {

@@ -1,0 +1,247 @@
+import { randomBytes } from "node:crypto";
+import { TokenHubSetupError } from "../../errors.ts";
+import type { Notification, Output } from "../../schema/host.ts";
+import { parseKey } from "../../secrets/key.ts";
+import { createKeychain, type Keychain } from "../../secrets/keychain.ts";
+import { createSession, resolveConfig, type Session } from "../../session/session.ts";
+import { type Simulator, startSimulator } from "../../simulator/index.ts";
+import { defaultStatusPath } from "../../status/paths.ts";
+import { createFileStatusStore, createMemoryStatusStore, type StatusStore } from "../../status/store.ts";
+import { type CliContext, stringOption } from "../context.ts";
+import { EXIT } from "../exit-codes.ts";
+import { renderNotification } from "../render.ts";
+
+type NeedKey = Extract<Notification, { type: "needKey" }>;
+
+/** Steps 1-5. Off a terminal it never prompts (exit 3 when the key is missing); on one it asks for the key. */
+export async function setupCommand(ctx: CliContext): Promise<number> {
+  const { values } = ctx;
+  const simulate = values.simulate === true;
+  const baseUrl = stringOption(values, "base-url");
+  const scenario = stringOption(values, "scenario");
+  const statusFile = stringOption(values, "status-file");
+  if (simulate && baseUrl) {
+    ctx.say(
+      "tokenhub-setup: --simulate and --base-url cannot be combined: the simulator is the base URL. See --help.",
+    );
+    return EXIT.usage;
+  }
+  if (scenario && !simulate) {
+    ctx.say("tokenhub-setup: --scenario needs --simulate. See --help.");
+    return EXIT.usage;
+  }
+
+  // A fresh demo key per run: the simulator accepts only it, and it is scrubbed like any real key.
+  const demoKey = `sk-sim-${randomBytes(12).toString("hex")}`;
+  let sim: Simulator | undefined;
+  try {
+    sim = simulate
+      ? await startSimulator({ scenario: scenario ?? "happy", acceptKeys: [demoKey] })
+      : undefined;
+  } catch (err) {
+    ctx.say(`tokenhub-setup: ${(err as Error).message}`);
+    return EXIT.usage;
+  }
+  if (sim)
+    ctx.info(
+      `tokenhub-setup: simulator on ${sim.baseUrl} (scenario ${sim.scenario.name}); the real record is not touched.`,
+    );
+
+  // --simulate never overwrites the real record: it keeps the record in memory unless a file is named.
+  const store: StatusStore =
+    sim && !statusFile
+      ? createMemoryStatusStore()
+      : createFileStatusStore(statusFile ?? defaultStatusPath(ctx.io.env));
+  const models = values.model as string[] | undefined;
+  const configInput = {
+    ...(sim ? { baseUrl: sim.baseUrl } : baseUrl ? { baseUrl } : {}),
+    ...(models ? { modelChain: models } : {}),
+    ...(values.stream === true ? { stream: true } : {}),
+  };
+  let session: Session;
+  let keychain: Keychain | undefined;
+  try {
+    const config = resolveConfig(configInput);
+    keychain = sim ? undefined : createKeychain(config.keychainService, config.keychainAccount);
+    session = createSession({
+      config: configInput,
+      sources: keychain
+        ? { env: ctx.io.env, keychain }
+        : { env: { TOKENHUB_API_KEY: demoKey }, keychain: false },
+      store,
+      logger: ctx.logger,
+    });
+  } catch (err) {
+    await sim?.close();
+    if (err instanceof TokenHubSetupError) {
+      ctx.say(`tokenhub-setup: ${err.toLine()}`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+
+  const ui = ctx.interactive ? await interactiveUi(ctx, keychain) : undefined;
+  let needKey: NeedKey | undefined;
+  session.subscribe((n) => {
+    if (n.type === "needKey") needKey = n;
+    if (ui) ui.show(n);
+    else if (n.type === "progress") ctx.info(renderNotification(n));
+    else ctx.say(renderNotification(n));
+  });
+  const removeInterrupt = ctx.io.onInterrupt?.(() => {
+    ui?.interrupted();
+    session.send({ type: "CANCEL", reason: "interrupted (Ctrl-C)" });
+  });
+  try {
+    session.send({ type: "SETUP" });
+    let state = await session.untilRest();
+    // On a terminal, a missing or rejected key is asked for, and the flow goes on from where it rested.
+    while (state === "awaitingKey" && ui && needKey) {
+      const answer = await ui.askForKey(needKey);
+      if (answer === "cancel") {
+        session.send({ type: "CANCEL", reason: "cancelled at the key prompt" });
+      } else {
+        session.send({ type: "KEY_PROVIDED", key: answer.key, remember: answer.remember });
+      }
+      state = await session.untilRest();
+    }
+    const output = state === "awaitingKey" ? undefined : await session.done();
+    if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(jsonResult(state, output, needKey), null, 2)}\n`);
+    if (output && output.status !== "cancelled" && store.location !== "memory")
+      ctx.info(`Record: ${store.location}`);
+    return exitCode(state, output, needKey);
+  } finally {
+    removeInterrupt?.();
+    ui?.close();
+    await session.stop();
+    await sim?.close();
+  }
+}
+
+function jsonResult(state: string, output: Output | undefined, needKey: NeedKey | undefined) {
+  if (output?.status === "complete") return output.record;
+  if (output?.status === "escalated")
+    return output.record ?? { integration_status: "failed", failure: output.escalation.failure };
+  if (output?.status === "cancelled") return { state: "cancelled", reason: output.reason };
+  return {
+    state,
+    needKey: needKey
+      ? { reason: needKey.reason, message: needKey.message, instructions: needKey.instructions }
+      : null,
+  };
+}
+
+function exitCode(
+  state: string,
+  output: Output | undefined,
+  needKey: { reason: string } | undefined,
+): number {
+  if (state === "awaitingKey") return needKey?.reason === "rejected" ? EXIT.keyRejected : EXIT.keyMissing;
+  switch (output?.status) {
+    case "complete":
+      return EXIT.complete;
+    case "cancelled":
+      return EXIT.cancelled;
+    case "escalated":
+      return output.escalation.failure.code === "invalid_response" ? EXIT.invalidResponse : EXIT.escalated;
+    default:
+      return EXIT.failure;
+  }
+}
+
+/**
+ * The terminal UI: a spinner per step and a hidden-input prompt for the key, drawn by @clack/prompts (what
+ * OpenClaw uses) on stderr. Loaded only on a terminal, so scripted runs do not pay for it.
+ */
+async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined) {
+  const clack = await import("@clack/prompts");
+  const common = { output: ctx.io.stderr, ...(ctx.io.stdin ? { input: ctx.io.stdin } : {}) };
+  const spin = clack.spinner({ ...common, indicator: "timer" });
+  let spinning = false;
+  clack.intro(ctx.paint("bold", "tokenhub-setup"), common);
+  const stop = (message: string) => {
+    if (spinning) spin.stop(message);
+    else clack.log.message(message, common);
+    spinning = false;
+  };
+  return {
+    show(n: Notification) {
+      switch (n.type) {
+        case "progress": {
+          const text = `Step ${n.step}/5 ${n.title}${n.detail ? `: ${n.detail}` : ""}`;
+          if (spinning) spin.message(text);
+          else if (n.step !== 2) {
+            spin.start(text);
+            spinning = true;
+          }
+          return;
+        }
+        case "needKey":
+          stop("Step 2/5 A TokenHub API key is needed");
+          clack.note([n.message, "", ...n.instructions.steps.slice(0, 1)].join("\n"), "Key", common);
+          return;
+        case "completed":
+          stop(ctx.paint("green", renderNotification(n)));
+          clack.outro("Done.", common);
+          return;
+        case "escalated":
+          stop(ctx.paint("red", renderNotification(n)));
+          return;
+        case "cancelled":
+          stop(renderNotification(n));
+          return;
+      }
+    },
+    async askForKey(_needKey: NeedKey): Promise<{ key: string; remember: boolean } | "cancel"> {
+      const key = await clack.password({
+        ...common,
+        message: "Paste your TokenHub API key (hidden; it never reaches your shell history)",
+        validate: (value) => {
+          try {
+            parseKey(value ?? "", "event");
+            return undefined;
+          } catch (err) {
+            return err instanceof TokenHubSetupError ? err.message : "That is not a key.";
+          }
+        },
+      });
+      if (clack.isCancel(key)) return "cancel";
+      const remember = keychain ? await offerKeychain(keychain, clack, common) : false;
+      if (remember === "cancel") return "cancel";
+      return { key, remember };
+    },
+    interrupted() {
+      if (spinning) spin.cancel("Interrupted");
+      spinning = false;
+    },
+    close() {
+      if (spinning) spin.clear();
+      spinning = false;
+    },
+  };
+}
+
+/** Offers the OS keychain, or says plainly why it is not available and what that means. */
+async function offerKeychain(
+  keychain: Keychain,
+  clack: typeof import("@clack/prompts"),
+  common: { output: NodeJS.WritableStream },
+): Promise<boolean | "cancel"> {
+  try {
+    await keychain.get();
+  } catch (err) {
+    const reason = err instanceof TokenHubSetupError ? err.message : "the OS keychain could not be reached.";
+    clack.log.warn(
+      `${reason}\nThe key will be used for this run only. To keep it, set TOKENHUB_API_KEY in your shell profile or secret manager.`,
+      common as never,
+    );
+    return false;
+  }
+  const answer = await clack.confirm({
+    ...(common as object),
+    message: "Remember this key in the OS keychain (only after TokenHub accepts it)?",
+    initialValue: true,
+  });
+  if (clack.isCancel(answer)) return "cancel";
+  return answer;
+}

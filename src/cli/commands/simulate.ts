@@ -1,0 +1,47 @@
+import { listScenarios, startSimulator } from "../../simulator/index.ts";
+import { type CliContext, stringOption } from "../context.ts";
+import { EXIT } from "../exit-codes.ts";
+
+/** The simulator in the foreground until Ctrl-C (a normal stop: exit 0). */
+export async function simulateCommand(ctx: CliContext): Promise<number> {
+  if (ctx.values["list-scenarios"] === true) {
+    const scenarios = listScenarios();
+    if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(scenarios, null, 2)}\n`);
+    else for (const s of scenarios) ctx.io.stdout.write(`${s.name.padEnd(30)} ${s.description}\n`);
+    return EXIT.complete;
+  }
+  const portText = stringOption(ctx.values, "port");
+  const port = portText === undefined ? 0 : Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    ctx.say(`tokenhub-setup simulate: --port must be a number from 0 to 65535, not "${portText}".`);
+    return EXIT.usage;
+  }
+  let sim: Awaited<ReturnType<typeof startSimulator>>;
+  try {
+    sim = await startSimulator({ scenario: stringOption(ctx.values, "scenario") ?? "happy", port });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    ctx.say(
+      `tokenhub-setup simulate: ${code === "EADDRINUSE" ? `port ${port} is in use; pick another with --port or omit it` : (err as Error).message}`,
+    );
+    return EXIT.usage;
+  }
+  ctx.io.stdout.write(`${sim.baseUrl}\n`);
+  ctx.info(
+    [
+      `TokenHub simulator on ${sim.baseUrl} (scenario ${sim.scenario.name}). Any bearer key is accepted.`,
+      `Try: TOKENHUB_API_KEY=sk-test tokenhub-setup --base-url ${sim.baseUrl}`,
+      "Ctrl-C stops it.",
+    ].join("\n"),
+  );
+  await new Promise<void>((resolve) => {
+    const remove = ctx.io.onInterrupt?.(() => {
+      remove?.();
+      resolve();
+    });
+    if (!remove) resolve();
+  });
+  await sim.close();
+  ctx.info(`Stopped after ${sim.requests.length} request(s).`);
+  return EXIT.complete;
+}

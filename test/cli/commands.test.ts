@@ -1,0 +1,168 @@
+// status, key, doctor, simulate and the conventions every command shares, as a script would run them.
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { COMMAND_NAMES, COMMANDS } from "../../src/cli/args.ts";
+import { EXIT } from "../../src/cli/exit-codes.ts";
+import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
+
+const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+const KEY = "sk-cli-commands-0f9e8d7c6b5a";
+
+function cli(args: string[], env: Record<string, string | undefined> = {}, input?: string) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [MAIN, ...args],
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+describe("CLI commands", () => {
+  let dir: string;
+  let sim: Simulator;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "tokenhub-cmds-"));
+    sim = await startSimulator({ scenario: "happy" });
+  });
+  after(async () => {
+    await sim.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("every command's --help lists its options and examples", async () => {
+    for (const name of COMMAND_NAMES) {
+      const r = await cli([name, "--help"]);
+      assert.equal(r.code, 0, name);
+      for (const option of Object.keys(COMMANDS[name]?.options ?? {}))
+        assert.ok(r.stdout.includes(`--${option}`), `${name} --${option}`);
+      assert.match(r.stdout, /Examples:/);
+      assert.match(r.stdout, /--no-color/);
+    }
+  });
+
+  it("status: exit 1 with a sentence when nothing is recorded, 0 with the record after a setup", async () => {
+    const file = join(dir, "status.json");
+    const none = await cli(["status", "--status-file", file]);
+    assert.equal(none.code, EXIT.failure);
+    assert.match(none.stderr, /No integration recorded/);
+    const setup = await cli(["--base-url", sim.baseUrl, "--status-file", file], { TOKENHUB_API_KEY: KEY });
+    assert.equal(setup.code, 0, setup.stderr);
+    const human = await cli(["status", "--status-file", file]);
+    assert.equal(human.code, 0);
+    assert.match(human.stderr, /integration complete/);
+    const json = await cli(["status", "--status-file", file, "--json"]);
+    assert.equal(JSON.parse(json.stdout).integration_status, "complete");
+  });
+
+  it("status: a failed or corrupt record exits 1 with one line", async () => {
+    const failed = join(dir, "failed.json");
+    await cli(["--simulate", "--scenario", "routing-exhausted", "--status-file", failed]);
+    const r = await cli(["status", "--status-file", failed]);
+    assert.equal(r.code, EXIT.failure);
+    assert.match(r.stderr, /integration failed[\s\S]*remedy/);
+    const corrupt = join(dir, "corrupt.json");
+    await writeFile(corrupt, "{ half a record");
+    const c = await cli(["status", "--status-file", corrupt]);
+    assert.equal(c.code, EXIT.failure);
+    assert.equal(c.stderr.trim().split("\n").length, 1);
+    assert.match(c.stderr, /not a valid record/);
+  });
+
+  it("key where: names the source without printing the key; a masked form only on request", async () => {
+    const env = await cli(["key", "where"], { TOKENHUB_API_KEY: KEY });
+    assert.equal(env.code, 0);
+    assert.match(env.stderr, /environment/);
+    assert.ok(!env.stderr.includes(KEY));
+    const masked = await cli(["key", "where", "--show-masked", "--json"], { TOKENHUB_API_KEY: KEY });
+    const answer = JSON.parse(masked.stdout) as { source: string; masked: string };
+    assert.equal(answer.source, "env");
+    assert.equal(answer.masked, `sk-…${KEY.slice(-4)}`);
+    assert.ok(!masked.stdout.includes(KEY) && !masked.stderr.includes(KEY));
+    const none = await cli(["key", "where"], { HOME: dir });
+    assert.equal(none.code, EXIT.failure);
+    assert.match(none.stderr, /Key source: none/);
+  });
+
+  it("key set: refuses without a terminal unless --stdin; a keychain that is unavailable is one line, not a stack", async () => {
+    const noTty = await cli(["key", "set"]);
+    assert.equal(noTty.code, EXIT.usage);
+    assert.match(noTty.stderr, /--stdin/);
+    // No D-Bus session in this environment: the keychain cannot be reached, and it says so.
+    const r = await cli(["key", "set", "--stdin"], { DBUS_SESSION_BUS_ADDRESS: undefined }, `${KEY}\n`);
+    if (r.code === 0) assert.match(r.stderr, /Stored in the OS keychain/);
+    else {
+      assert.equal(r.code, EXIT.failure);
+      assert.match(r.stderr, /OS keychain/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    }
+    assert.ok(!r.stderr.includes(KEY));
+    const bad = await cli(["key", "set", "--stdin"], {}, "sk with spaces\n");
+    assert.equal(bad.code, EXIT.failure);
+    assert.match(bad.stderr, /whitespace inside/);
+    const what = await cli(["key", "frobnicate"]);
+    assert.equal(what.code, EXIT.usage);
+  });
+
+  it("doctor: explains each check; a reachable loopback base URL passes, an http: one fails", async () => {
+    const ok = await cli(
+      ["doctor", "--json", "--base-url", sim.baseUrl, "--status-file", join(dir, "d.json")],
+      {
+        TOKENHUB_API_KEY: KEY,
+      },
+    );
+    const { checks } = JSON.parse(ok.stdout) as {
+      checks: Array<{ name: string; status: string; detail: string }>;
+    };
+    const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
+    for (const name of ["Node.js", "Base URL", "Proxy", "Reachable", "Key", "Keychain", "Status file"])
+      assert.ok(byName[name], name);
+    assert.equal(byName.Reachable?.status, "ok", byName.Reachable?.detail);
+    assert.equal(byName.Key?.status, "ok");
+    assert.ok(!ok.stdout.includes(KEY));
+    assert.equal(ok.code, 0, ok.stdout);
+    const bad = await cli(["doctor", "--base-url", "http://tokenhub.link/v1"]);
+    assert.equal(bad.code, EXIT.failure);
+    assert.match(bad.stderr, /Base URL .*only https: is allowed/);
+  });
+
+  it("simulate: lists scenarios, refuses a bad port, serves until Ctrl-C (exit 0)", async () => {
+    const list = await cli(["simulate", "--list-scenarios"]);
+    assert.equal(list.code, 0);
+    assert.match(list.stdout, /^happy\s/m);
+    const port = await cli(["simulate", "--port", "http"]);
+    assert.equal(port.code, EXIT.usage);
+    const child = spawn(process.execPath, [MAIN, "simulate", "--scenario", "unauthorized"], {
+      env: { PATH: process.env.PATH },
+    });
+    const url = await new Promise<string>((resolve) =>
+      child.stdout.once("data", (d) => resolve(String(d).trim())),
+    );
+    const res = await fetch(`${url}/chat/completions`, {
+      method: "POST",
+      body: "{}",
+      headers: { authorization: "Bearer x" },
+    });
+    assert.equal(res.status, 401);
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    assert.equal(code, 0);
+  });
+
+  it("--quiet keeps only the result; unknown options are one line and exit 2", async () => {
+    const quiet = await cli(["--simulate", "--quiet"]);
+    assert.equal(quiet.code, 0);
+    assert.doesNotMatch(quiet.stderr, /\[1\/5\]/);
+    assert.match(quiet.stderr, /Integration complete/);
+    const bad = await cli(["status", "--frobnicate"]);
+    assert.equal(bad.code, EXIT.usage);
+    assert.equal(bad.stderr.trim().split("\n").length, 1);
+  });
+});

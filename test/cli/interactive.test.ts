@@ -1,0 +1,118 @@
+// The guided flow as a person meets it: a real pseudo-terminal (tmux), keys typed with send-keys, the screen
+// read with capture-pane. Skipped, with the reason, where tmux is not installed (.ci/run installs it).
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
+
+const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+const GOOD = "sk-typed-good-5d0c2e81a7";
+const BAD = "sk-typed-bad-99ab17f3c0";
+
+const hasTmux = (() => {
+  try {
+    execFileSync("tmux", ["-V"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe("interactive setup in a pseudo-terminal", {
+  skip: hasTmux ? false : "tmux is not installed",
+}, () => {
+  let dir: string;
+  let sim: Simulator;
+  const socket = `tokenhub-test-${process.pid}`;
+  const tmux = (...args: string[]) => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" });
+  const screen = (name: string) => tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", name);
+  const waitFor = async (name: string, pattern: RegExp, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = screen(name);
+      if (pattern.test(text)) return text;
+      if (Date.now() > deadline) assert.fail(`screen never showed ${pattern}:\n${text}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const start = (name: string, home: string) => {
+    // env -i: no TOKENHUB_API_KEY, no D-Bus session (so no keychain), a fresh HOME and state folder.
+    const command = [
+      "env -i",
+      `PATH=${JSON.stringify(process.env.PATH ?? "")}`,
+      `HOME=${home}`,
+      `XDG_STATE_HOME=${join(home, "state")}`,
+      "TERM=xterm-256color",
+      JSON.stringify(process.execPath),
+      JSON.stringify(MAIN),
+      "--base-url",
+      sim.baseUrl,
+      "; echo EXIT=$?; sleep 60",
+    ].join(" ");
+    tmux("new-session", "-d", "-s", name, "-x", "160", "-y", "50", command);
+  };
+  const type = (name: string, text: string) => tmux("send-keys", "-t", name, "-l", text);
+  const press = (name: string, key: string) => tmux("send-keys", "-t", name, key);
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "tokenhub-tty-"));
+    sim = await startSimulator({ scenario: "happy", acceptKeys: [GOOD] });
+  });
+  after(async () => {
+    try {
+      tmux("kill-server");
+    } catch {}
+    await sim.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("asks for the key with hidden input, says why the keychain is unavailable, and completes", async () => {
+    const home = join(dir, "a");
+    start("a", home);
+    await waitFor("a", /Paste your TokenHub API key/);
+    const asked = screen("a");
+    assert.match(asked, /API Keys/, "it says where to create a key");
+    type("a", GOOD);
+    const typed = await waitFor("a", /▪{10,}/);
+    assert.ok(!typed.includes(GOOD), "the typed key is not echoed");
+    press("a", "Enter");
+    const done = await waitFor("a", /EXIT=\d+/);
+    // Either the offer or a plain sentence about why there is none (no Secret Service under env -i).
+    assert.match(done, /Remember this key in the OS keychain|OS keychain unavailable/);
+    assert.match(done, /Integration complete/);
+    assert.match(done, /EXIT=0/);
+    assert.ok(!done.includes(GOOD), "the key is nowhere on the screen");
+    const record = await readFile(join(home, "state", "tokenhub-setup", "status.json"), "utf8");
+    assert.match(record, /"integration_status": "complete"/);
+    assert.ok(!record.includes(GOOD));
+    assert.equal(sim.requests.at(-1)?.authorization, "present");
+  });
+
+  it("asks again after TokenHub rejects the key, then completes", async () => {
+    start("b", join(dir, "b"));
+    await waitFor("b", /Paste your TokenHub API key/);
+    type("b", BAD);
+    press("b", "Enter");
+    await waitFor("b", /rejected the key \(401\)/);
+    await waitFor("b", /◆\s+Paste your TokenHub API key/);
+    type("b", GOOD);
+    press("b", "Enter");
+    const done = await waitFor("b", /EXIT=\d+/);
+    assert.match(done, /EXIT=0/);
+    assert.ok(!done.includes(GOOD) && !done.includes(BAD));
+  });
+
+  it("Ctrl-C at the prompt cancels cleanly: exit 130, nothing written", async () => {
+    const home = join(dir, "c");
+    start("c", home);
+    await waitFor("c", /Paste your TokenHub API key/);
+    press("c", "C-c");
+    const done = await waitFor("c", /EXIT=\d+/);
+    assert.match(done, /EXIT=130/);
+    assert.match(done, /Cancelled/);
+    await assert.rejects(stat(join(home, "state", "tokenhub-setup", "status.json")), { code: "ENOENT" });
+  });
+});
