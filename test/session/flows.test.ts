@@ -64,7 +64,10 @@ describe("Steps 1-5 against the simulator", () => {
       assert.equal(r.state, "complete");
       assert.equal(r.requests.length, 2);
       assert.equal(r.sleeps.length, 1);
-      assert.ok(Math.abs((r.sleeps[0] ?? 0) - expected) <= 5, `slept ${r.sleeps[0]}`);
+      // The wait runs to retryAt = response time + delay; the virtual clock also counts the real milliseconds
+      // spent between the response and the sleep, which a loaded machine stretches.
+      const slept = r.sleeps[0] ?? 0;
+      assert.ok(slept <= expected && slept >= expected - 100, `slept ${slept}`);
     });
   }
 
