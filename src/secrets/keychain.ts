@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { KeychainUnavailableError } from "../errors.ts";
 
 /** The part of keytar we use. keytar is archived upstream and native, so it stays optional and lazily loaded. */
@@ -43,6 +44,8 @@ function loadKeytar(): Promise<Keytar> {
 
 function reasonOf(cause: unknown): string {
   const message = cause instanceof Error ? cause.message : String(cause);
+  // keytar present but its native part never built (no libsecret at install time): lib/keytar.js fails first.
+  if (/build\/Release\/keytar\.node/.test(message)) return "its native part is not built";
   if (/Cannot find (module|package)/i.test(message)) return "not installed";
   if (/NODE_MODULE_VERSION|compiled against a different Node/i.test(message))
     return "built for another Node version";
@@ -53,7 +56,12 @@ function reasonOf(cause: unknown): string {
 /** Maps libsecret / D-Bus failures to a code and a sentence a person understands. */
 function unavailable(cause: unknown): KeychainUnavailableError {
   const message = cause instanceof Error ? cause.message : String(cause);
-  if (/DBUS_SESSION_BUS_ADDRESS|autolaunch|dbus|ServiceUnknown|org\.freedesktop\.secrets/i.test(message)) {
+  // GDBus says "Could not connect: ..." when DBUS_SESSION_BUS_ADDRESS names a bus that is not there.
+  if (
+    /DBUS_SESSION_BUS_ADDRESS|autolaunch|dbus|ServiceUnknown|org\.freedesktop\.secrets|Could not connect/i.test(
+      message,
+    )
+  ) {
     return new KeychainUnavailableError(
       "keychain_no_service",
       "OS keychain unavailable: no Secret Service on the D-Bus session.",
@@ -79,6 +87,31 @@ function unavailable(cause: unknown): KeychainUnavailableError {
   });
 }
 
+/**
+ * libsecret answers a lookup in a locked collection with "no password", not an error, when it cannot show the
+ * unlock prompt (no display, prompt dismissed), so keytar's `null` may mean "locked". The Secret Service lists
+ * locked matches without prompting (SearchItems returns unlocked, then locked paths): ask it, through
+ * dbus-send, so a locked keyring is reported as such. Linux only; a probe that fails means "not known locked".
+ */
+function lockedItemExists(service: string, account: string): Promise<boolean> {
+  // dbus-send's dict syntax splits on commas; such names are not probed.
+  if (process.platform !== "linux" || `${service}${account}`.includes(",")) return Promise.resolve(false);
+  const args = [
+    "--session",
+    "--print-reply=literal",
+    "--reply-timeout=2000",
+    "--dest=org.freedesktop.secrets",
+    "/org/freedesktop/secrets",
+    "org.freedesktop.Secret.Service.SearchItems",
+    `dict:string:string:service,${service},account,${account}`,
+  ];
+  return new Promise((resolve) => {
+    execFile("dbus-send", args, { timeout: 3000 }, (err, stdout) => {
+      resolve(!err && /\]\s*array \[\s*\/\S+/.test(stdout));
+    });
+  });
+}
+
 export function createKeychain(service: string, account: string): Keychain {
   const call = async <T>(fn: (k: Keytar) => Promise<T>): Promise<T> => {
     const keytar = await loadKeytar();
@@ -89,7 +122,13 @@ export function createKeychain(service: string, account: string): Keychain {
     }
   };
   return {
-    get: async () => (await call((k) => k.getPassword(service, account))) ?? undefined,
+    get: async () => {
+      const value = await call((k) => k.getPassword(service, account));
+      if (value !== null) return value;
+      if (await lockedItemExists(service, account))
+        throw unavailable(new Error("The item is in a locked collection"));
+      return undefined;
+    },
     set: (value) => call((k) => k.setPassword(service, account, value)),
     delete: () => call((k) => k.deletePassword(service, account)),
   };
