@@ -1,0 +1,157 @@
+// Measurement helpers shared by the benchmarks. The machine these run on is shared and noisy, so nothing here
+// trusts an absolute time on its own: variants run interleaved (A, B, A, B, ...), in an order that rotates each
+// round so none is always first, and results are medians compared as ratios.
+
+import { performance } from "node:perf_hooks";
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** The p-th percentile (0..1), nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+export type Variants<K extends string> = Record<K, () => Promise<unknown>>;
+
+export interface InterleaveOptions {
+  /** Measured rounds; each round runs every variant once (or `batch` times). */
+  rounds: number;
+  /** Unmeasured rounds first (JIT, connection pool, caches). @default 0 */
+  warmup?: number;
+  /** Calls per variant per round, timed together and divided. @default 1 */
+  batch?: number;
+  /** Called between rounds, outside the timed region (e.g. a progress dot). */
+  between?: (round: number) => void | Promise<void>;
+}
+
+/**
+ * Runs the variants interleaved, rotating the order every round (round r starts with variant r mod n), and
+ * returns each variant's per-call times in milliseconds, round by round (index i of every list is the same
+ * round, so paired comparisons are possible).
+ */
+export async function interleave<K extends string>(
+  variants: Variants<K>,
+  options: InterleaveOptions,
+): Promise<Record<K, number[]>> {
+  const names = Object.keys(variants) as K[];
+  const batch = options.batch ?? 1;
+  const times = Object.fromEntries(names.map((n) => [n, [] as number[]])) as unknown as Record<K, number[]>;
+  const total = (options.warmup ?? 0) + options.rounds;
+  for (let round = 0; round < total; round++) {
+    const measured = round >= (options.warmup ?? 0);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(round + i) % names.length] as K;
+      const run = variants[name];
+      const started = performance.now();
+      for (let j = 0; j < batch; j++) await run();
+      const elapsed = (performance.now() - started) / batch;
+      if (measured) times[name].push(elapsed);
+    }
+    await options.between?.(round);
+  }
+  return times;
+}
+
+/** Median of the per-round differences a[i] - b[i] (the rounds were interleaved, so pairs share conditions). */
+export function pairedDiff(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, i) => x - (b[i] as number)));
+}
+
+/** Median of the per-round ratios a[i] / b[i]. */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, i) => x / (b[i] as number)));
+}
+
+/** One line of the results table. */
+export interface Row {
+  bench: string;
+  measurement: string;
+  /** The measured value, formatted with its unit. */
+  value: string;
+  /** What it is compared with, formatted ("bare undici 0.41 ms"), or "" */
+  against: string;
+  /** The ratio or difference the goal is about, formatted, or "". */
+  ratio: string;
+  /** The goal in words, or "" for an informative row. */
+  goal: string;
+  /** true met, false missed, null no goal. */
+  met: boolean | null;
+  note?: string;
+  /** The benchmark crashed: no measurement. */
+  crashed?: boolean;
+}
+
+export interface BenchReport {
+  bench: string;
+  mode: "smoke" | "full";
+  rows: Row[];
+  /** Free-form details (sample counts, settings) for the report. */
+  details: Record<string, unknown>;
+}
+
+export function ms(value: number, digits = 3): string {
+  return `${value.toFixed(digits)} ms`;
+}
+
+export function x(value: number): string {
+  return `${value.toFixed(2)}x`;
+}
+
+export function kb(bytes: number): string {
+  return `${(bytes / 1024).toFixed(2)} KB`;
+}
+
+/** Prints a progress note on stderr (stdout carries the JSON report). */
+export function note(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+/** Parses the flags every benchmark understands. */
+export function benchArgs(argv: readonly string[] = process.argv.slice(2)): {
+  smoke: boolean;
+  json: boolean;
+} {
+  return { smoke: argv.includes("--smoke"), json: argv.includes("--json") };
+}
+
+/** Ends a benchmark run: the report as JSON on stdout (for run.ts) or as a table. */
+export function emit(report: BenchReport, json: boolean): void {
+  if (json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  else process.stdout.write(`${formatTable(report.rows)}\n`);
+}
+
+/** met / MISSED / - (no goal) / CRASHED (the benchmark itself failed; `note` says why). */
+function verdict(r: Row, markdown = false): string {
+  if (r.crashed) return markdown ? "**crashed**" : "CRASHED";
+  if (r.met === null) return "-";
+  return r.met ? "met" : markdown ? "**missed**" : "MISSED";
+}
+
+export function formatTable(rows: readonly Row[]): string {
+  const header = ["bench", "measurement", "value", "against", "ratio / delta", "goal", "result"];
+  const lines = rows.map((r) => [r.bench, r.measurement, r.value, r.against, r.ratio, r.goal, verdict(r)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join("  ");
+  return [fmt(header), fmt(widths.map((w) => "-".repeat(w))), ...lines.map(fmt)].join("\n");
+}
+
+export function markdownTable(rows: readonly Row[]): string {
+  const header = "| bench | measurement | value | against | ratio / delta | goal | result |";
+  const sep = "| --- | --- | --- | --- | --- | --- | --- |";
+  const esc = (s: string) => s.replaceAll("|", "\\|");
+  const lines = rows.map(
+    (r) =>
+      `| ${[r.bench, r.measurement, r.value, r.against, r.ratio, r.goal, verdict(r, true)].map(esc).join(" | ")} |`,
+  );
+  return [header, sep, ...lines].join("\n");
+}
