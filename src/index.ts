@@ -33,4 +33,10 @@ export {
   defaultStatusPath,
   type StatusStore,
 } from "./status/index.ts";
-export { classify, type Outcome } from "./tokenhub/index.ts";
+export {
+  type ClientOptions,
+  classify,
+  createTokenHubClient,
+  type Outcome,
+  type TokenHubClient,
+} from "./tokenhub/index.ts";

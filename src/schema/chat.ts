@@ -11,11 +11,16 @@ export const ChatRequestSchema = z.object({
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;
 
 // Response shapes are loose: TokenHub may add fields, and the quickstart's check (Step-4) is applied on top.
-export const ChatCompletionSchema = z.looseObject({
+// A completion and a stream chunk share their envelope; `object` is checked by Step-4, not here.
+const envelope = {
   id: z.string(),
   object: z.string(),
   created: z.number().optional(),
   model: z.string(),
+};
+
+export const ChatCompletionSchema = z.looseObject({
+  ...envelope,
   choices: z.array(
     z.looseObject({
       index: z.number().int(),
@@ -35,10 +40,7 @@ export const ChatCompletionSchema = z.looseObject({
 export type ChatCompletion = z.infer<typeof ChatCompletionSchema>;
 
 export const ChatCompletionChunkSchema = z.looseObject({
-  id: z.string(),
-  object: z.string(),
-  created: z.number().optional(),
-  model: z.string(),
+  ...envelope,
   choices: z.array(
     z.looseObject({
       index: z.number().int(),

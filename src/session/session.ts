@@ -18,7 +18,7 @@ import { createFileStatusStore, type StatusStore } from "../status/store.ts";
 import { createTokenHubClient, type TokenHubClient } from "../tokenhub/client.ts";
 import { compileRoutingRules } from "../tokenhub/routing-rules.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { bindMachine } from "./services.ts";
+import { attachServices, boundMachine } from "./services.ts";
 import { makeEnvelope, openEnvelope } from "./snapshot.ts";
 
 export interface SessionOptions {
@@ -102,16 +102,6 @@ export function createSession(options: SessionOptions = {}): Session {
   };
   const vault = new KeyVault();
   const store = options.store ?? createFileStatusStore(config.statusPath ?? defaultStatusPath());
-  const machine = bindMachine({
-    client,
-    rules,
-    sources,
-    vault,
-    store,
-    clock,
-    logger,
-    ...(keychain ? { keychain } : {}),
-  });
 
   const settings: Settings = {
     modelChain: config.modelChain,
@@ -122,13 +112,24 @@ export function createSession(options: SessionOptions = {}): Session {
     consoleUrl: config.consoleUrl,
     contactUrl: config.contactUrl,
   };
-  const actor: Actor<SetupMachine> = createActor(machine, {
+  const actor: Actor<SetupMachine> = createActor(boundMachine, {
     input: { settings },
     ...(envelope ? { snapshot: envelope.snapshot as never } : {}),
+  });
+  attachServices(actor, {
+    client,
+    rules,
+    sources,
+    vault,
+    store,
+    clock,
+    logger,
+    ...(keychain ? { keychain } : {}),
   });
 
   const listeners = new Set<NotificationListener>();
   const publish = (notification: Notification) => {
+    if (listeners.size === 0) return; // nobody listening: no need to scrub a copy
     const clean = scrubDeep(notification);
     for (const listener of listeners) listener(clean);
   };
