@@ -7,13 +7,8 @@
 import { performance } from "node:perf_hooks";
 import { type AnyActor, createActor, fromPromise } from "xstate";
 import { silentLogger } from "../src/log.ts";
-import {
-  type ResolveKeyInput,
-  type ResolveKeyOutput,
-  type Settings,
-  setupMachine,
-} from "../src/machine/setup-machine.ts";
-import { createSession, resolveConfig, type Session } from "../src/session/session.ts";
+import { type ResolveKeyInput, type ResolveKeyOutput, setupMachine } from "../src/machine/setup-machine.ts";
+import { createSession, machineSettings, resolveConfig, type Session } from "../src/session/session.ts";
 import { createMemoryStatusStore } from "../src/status/store.ts";
 import { createTokenHubClient } from "../src/tokenhub/client.ts";
 import { type BenchReport, benchArgs, emit, kb, median, ms, note, type Row, x } from "./lib/stats.ts";
@@ -108,15 +103,7 @@ async function actorsRound(shared: Shared, count: number): Promise<Measured> {
       })),
     },
   });
-  const settings: Settings = {
-    modelChain: config.modelChain,
-    retry: config.retry,
-    totalMs: config.timeouts.totalMs,
-    stream: config.stream,
-    endpoint: client.endpoint.href,
-    consoleUrl: config.consoleUrl,
-    contactUrl: config.contactUrl,
-  };
+  const settings = machineSettings(config, client.endpoint.href);
   const parked = (actor: AnyActor) =>
     new Promise<void>((resolve) => {
       if (actor.getSnapshot().value === "awaitingKey") return resolve();

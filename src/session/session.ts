@@ -74,6 +74,19 @@ export function resolveConfig(input: ConfigInput | undefined): Config {
   return parsed.data;
 }
 
+/** The part of the config the statechart carries in its context (and so in every snapshot). */
+export function machineSettings(config: Config, endpoint: string): Settings {
+  return {
+    modelChain: config.modelChain,
+    retry: config.retry,
+    totalMs: config.timeouts.totalMs,
+    stream: config.stream,
+    endpoint,
+    consoleUrl: config.consoleUrl,
+    contactUrl: config.contactUrl,
+  };
+}
+
 export function createSession(options: SessionOptions = {}): Session {
   const config = resolveConfig(options.config);
   const rules = compileRoutingRules(config.routingRules);
@@ -103,15 +116,7 @@ export function createSession(options: SessionOptions = {}): Session {
   const vault = new KeyVault();
   const store = options.store ?? createFileStatusStore(config.statusPath ?? defaultStatusPath());
 
-  const settings: Settings = {
-    modelChain: config.modelChain,
-    retry: config.retry,
-    totalMs: config.timeouts.totalMs,
-    stream: config.stream,
-    endpoint: client.endpoint.href,
-    consoleUrl: config.consoleUrl,
-    contactUrl: config.contactUrl,
-  };
+  const settings = machineSettings(config, client.endpoint.href);
   const actor: Actor<SetupMachine> = createActor(boundMachine, {
     input: { settings },
     ...(envelope ? { snapshot: envelope.snapshot as never } : {}),
