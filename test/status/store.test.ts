@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -75,6 +76,29 @@ describe("writeFileAtomic", () => {
     assert.equal(await mode(file), 0o600);
     assert.equal(await mode(dir), 0o700);
     assert.equal(await mode(join(dir, "..")), 0o700);
+  });
+
+  it("removes temp files that killed writers left behind, and keeps those of writers still alive", async () => {
+    const dir = freshDir();
+    await mkdir(dir, { recursive: true });
+    // A pid that has certainly exited: a child that ran and was reaped.
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
+    const live = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"]);
+    try {
+      const stale = `.status.json.${dead}.aaaaaaaaaaaa.tmp`;
+      const busy = `.status.json.${live.pid}.bbbbbbbbbbbb.tmp`;
+      const other = `.other.json.${dead}.cccccccccccc.tmp`;
+      for (const name of [stale, busy, other]) await writeFile(join(dir, name), "half a record");
+      await writeFileAtomic(join(dir, "status.json"), "whole\n");
+      const left = (await readdir(dir)).sort();
+      assert.deepEqual(
+        left,
+        [busy, other, "status.json"].sort(),
+        "only the dead writer's temp of this target is gone",
+      );
+    } finally {
+      live.kill();
+    }
   });
 
   it("replaces an existing file whole, and makes it 0600 even if it was wider", async () => {
