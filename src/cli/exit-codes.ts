@@ -10,3 +10,22 @@ export const EXIT = {
   invalidResponse: 6,
   cancelled: 130,
 } as const;
+
+/**
+ * How a flow ended, as an exit code: the one mapping behind `tokenhub-setup` and `openclaw tokenhub`.
+ * `needKeyReason` matters at awaitingKey, `failureCode` when escalated.
+ */
+export function exitCodeFor(state: string, needKeyReason?: string, failureCode?: string): number {
+  switch (state) {
+    case "complete":
+      return EXIT.complete;
+    case "awaitingKey":
+      return needKeyReason === "rejected" ? EXIT.keyRejected : EXIT.keyMissing;
+    case "escalated":
+      return failureCode === "invalid_response" ? EXIT.invalidResponse : EXIT.escalated;
+    case "cancelled":
+      return EXIT.cancelled;
+    default:
+      return EXIT.failure;
+  }
+}

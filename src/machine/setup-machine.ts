@@ -513,6 +513,7 @@ export const setupMachine = setup({
 
 export type SetupMachine = typeof setupMachine;
 export const STATE_NAMES = Object.keys(setupMachine.config.states ?? {});
+export const FINAL_STATES: ReadonlySet<string> = new Set(["complete", "escalated", "cancelled"]);
 export const REST_STATES = new Set([
   "idle",
   "awaitingKey",

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { TokenHubSetupError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { FINAL_STATES } from "../machine/setup-machine.ts";
 import type { HostEvent } from "../schema/host.ts";
 import type { CompletionRecord } from "../schema/record.ts";
 import { resolveConfig } from "../session/session.ts";
@@ -13,9 +14,10 @@ import {
   PLUGIN_ID,
   type PluginConfig,
   PluginConfigSchema,
+  TOOL_NAME,
   type ToolParams,
 } from "./config.ts";
-import { createConversationStore, storedState } from "./conversations.ts";
+import { type ConversationStore, createConversationStore, storedState } from "./conversations.ts";
 import type { HostApi, HostSdk } from "./host.ts";
 import { hostLogger } from "./logging.ts";
 import { statusText, turnText } from "./text.ts";
@@ -28,7 +30,6 @@ export interface ActionResult {
 
 /** Long waits end the call; the model is told when to resume instead of holding the turn for a minute. */
 const MAX_WAIT_IN_CALL_MS = 15_000;
-const FINAL = new Set(["complete", "escalated", "cancelled"]);
 
 /**
  * The one implementation behind the tool, the slash command and the CLI: OpenClaw's world (session keys,
@@ -45,6 +46,11 @@ export function createActions(api: HostApi, sdk: HostSdk) {
     return stateDir;
   };
   const recordPath = () => coreConfig.statusPath ?? join(pluginStateDir(), "status.json");
+  let conversationStore: ConversationStore | undefined;
+  const conversations = () => {
+    conversationStore ??= createConversationStore(join(pluginStateDir(), "conversations"));
+    return conversationStore;
+  };
   let client: TokenHubClient | undefined;
   let logger: Logger | undefined;
 
@@ -100,7 +106,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
       logger,
       maxWaitMs: MAX_WAIT_IN_CALL_MS,
     });
-    await createConversationStore(join(pluginStateDir(), "conversations")).save(sessionKey, result.snapshot);
+    await conversations().save(sessionKey, result.snapshot);
     return result;
   }
 
@@ -117,8 +123,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
       };
     }
     const config = options.config ?? api.config;
-    const conversations = createConversationStore(join(pluginStateDir(), "conversations"));
-    const stored = await conversations.load(sessionKey);
+    const stored = await conversations().load(sessionKey);
     const state = storedState(stored);
 
     if (params.action === "status" || params.action === "unwire") {
@@ -139,7 +144,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
     }
 
     if (params.action === "cancel") {
-      if (!stored || !state || FINAL.has(state))
+      if (!stored || !state || FINAL_STATES.has(state))
         return { text: "No TokenHub setup is in progress.", details: { state: state ?? "none" } };
       return describe(
         await turn(
@@ -230,7 +235,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
       text: [
         described.text,
         `Wired: models.providers.tokenhub = ${JSON.stringify(done.entry)} in ${done.path}${done.defaultModel ? `, default model ${done.defaultModel}` : ""}.`,
-        `To undo: ${"tokenhub_setup"} {"action":"unwire"} or openclaw config unset models.providers.tokenhub.`,
+        `To undo: ${TOOL_NAME} {"action":"unwire"} or openclaw config unset models.providers.tokenhub.`,
       ].join("\n"),
       details: {
         ...described.details,

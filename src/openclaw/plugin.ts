@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { EXIT } from "../cli/exit-codes.ts";
+import { EXIT, exitCodeFor } from "../cli/exit-codes.ts";
 import { TokenHubSetupError } from "../errors.ts";
 import { scrub } from "../secrets/scrubber.ts";
 import { type ActionResult, createActions } from "./actions.ts";
@@ -124,16 +124,13 @@ function cliCommand(root: CliCommand, name: string, description: string): CliCom
  */
 function printCli(result: ActionResult, json: boolean): void {
   process.stdout.write(json ? `${JSON.stringify(result.details, null, 2)}\n` : `${result.text}\n`);
-  const state = result.details.state;
+  const state = String(result.details.state);
   const needKey = result.details.needKey as { reason?: string } | undefined;
   const escalation = result.details.escalation as { failure?: { code?: string } } | undefined;
-  if (state === "awaitingKey")
-    process.exitCode = needKey?.reason === "rejected" ? EXIT.keyRejected : EXIT.keyMissing;
-  else if (state === "escalated")
-    process.exitCode =
-      escalation?.failure?.code === "invalid_response" ? EXIT.invalidResponse : EXIT.escalated;
-  else if (state === "cancelled") process.exitCode = EXIT.cancelled;
-  else if (state === "invalidConfig" || state === "invalidParams") process.exitCode = EXIT.usage;
+  if (state === "invalidConfig" || state === "invalidParams") process.exitCode = EXIT.usage;
+  // status/unwire report "none" or a resting state without an outcome: success unless the flow failed.
+  else if (["awaitingKey", "escalated", "cancelled"].includes(state))
+    process.exitCode = exitCodeFor(state, needKey?.reason, escalation?.failure?.code);
 }
 
 /** A failure inside an action becomes a sentence for the model or the user, never a stack in the chat. */

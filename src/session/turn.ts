@@ -1,9 +1,8 @@
 import { TokenHubSetupError } from "../errors.ts";
+import { FINAL_STATES } from "../machine/setup-machine.ts";
 import type { HostEvent, Notification, Output } from "../schema/host.ts";
 import type { SnapshotEnvelope } from "../schema/snapshot.ts";
 import { createSession, type Session, type SessionOptions } from "./session.ts";
-
-const FINAL_STATES = new Set(["complete", "escalated", "cancelled"]);
 
 export interface TurnInput extends Omit<SessionOptions, "snapshot"> {
   /** The host event for this turn; omit it to resume a stored backoff. */

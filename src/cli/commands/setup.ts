@@ -8,7 +8,7 @@ import { type Simulator, startSimulator } from "../../simulator/index.ts";
 import { defaultStatusPath } from "../../status/paths.ts";
 import { createFileStatusStore, createMemoryStatusStore, type StatusStore } from "../../status/store.ts";
 import { type CliContext, stringOption } from "../context.ts";
-import { EXIT } from "../exit-codes.ts";
+import { EXIT, exitCodeFor } from "../exit-codes.ts";
 import { renderNotification } from "../render.ts";
 
 type NeedKey = Extract<Notification, { type: "needKey" }>;
@@ -109,7 +109,8 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(jsonResult(state, output, needKey), null, 2)}\n`);
     if (output && output.status !== "cancelled" && store.location !== "memory")
       ctx.info(`Record: ${store.location}`);
-    return exitCode(state, output, needKey);
+    const failureCode = output?.status === "escalated" ? output.escalation.failure.code : undefined;
+    return exitCodeFor(output?.status ?? state, needKey?.reason, failureCode);
   } finally {
     removeInterrupt?.();
     ui?.close();
@@ -129,24 +130,6 @@ function jsonResult(state: string, output: Output | undefined, needKey: NeedKey 
       ? { reason: needKey.reason, message: needKey.message, instructions: needKey.instructions }
       : null,
   };
-}
-
-function exitCode(
-  state: string,
-  output: Output | undefined,
-  needKey: { reason: string } | undefined,
-): number {
-  if (state === "awaitingKey") return needKey?.reason === "rejected" ? EXIT.keyRejected : EXIT.keyMissing;
-  switch (output?.status) {
-    case "complete":
-      return EXIT.complete;
-    case "cancelled":
-      return EXIT.cancelled;
-    case "escalated":
-      return output.escalation.failure.code === "invalid_response" ? EXIT.invalidResponse : EXIT.escalated;
-    default:
-      return EXIT.failure;
-  }
 }
 
 /**
