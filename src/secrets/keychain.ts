@@ -99,17 +99,27 @@ function lockedItemExists(service: string, account: string): Promise<boolean> {
   const args = [
     "--session",
     "--print-reply=literal",
-    "--reply-timeout=2000",
+    "--reply-timeout=5000",
     "--dest=org.freedesktop.secrets",
     "/org/freedesktop/secrets",
     "org.freedesktop.Secret.Service.SearchItems",
     `dict:string:string:service,${service},account,${account}`,
   ];
-  return new Promise((resolve) => {
-    execFile("dbus-send", args, { timeout: 3000 }, (err, stdout) => {
-      resolve(!err && /\]\s*array \[\s*\/\S+/.test(stdout));
+  const once = () =>
+    new Promise<boolean | undefined>((resolve) => {
+      execFile("dbus-send", args, { timeout: 6000 }, (err, stdout) => {
+        resolve(err ? undefined : /\]\s*array \[\s*\/\S+/.test(stdout));
+      });
     });
-  });
+  // A daemon busy answering keytar's own call can miss the reply timeout on a loaded machine: ask again
+  // before concluding "not known locked" (a clean answer is final).
+  return (async () => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const answer = await once();
+      if (answer !== undefined) return answer;
+    }
+    return false;
+  })();
 }
 
 export function createKeychain(service: string, account: string): Keychain {

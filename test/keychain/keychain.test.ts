@@ -168,7 +168,12 @@ describe("real OS keychain (keytar, gnome-keyring over D-Bus)", { skip: SKIP }, 
   /** The fallback contract for one failure: a typed error, one notice, and both flows completing without it. */
   function assertFallsBack(r: ChildResult, code: string, message: RegExp) {
     for (const err of [r.get, r.set]) {
-      assert.equal(err.name, "KeychainUnavailableError");
+      // The whole child result on failure: a CI-only miss must say what the keychain answered instead.
+      assert.equal(
+        err.name,
+        "KeychainUnavailableError",
+        JSON.stringify({ get: r.get, set: r.set, locked: r.locked }),
+      );
       assert.equal(err.code, code);
       assert.match(err.message, message);
       assert.match(err.remedy, /TOKENHUB_API_KEY/);
