@@ -7,6 +7,7 @@
  * await sim.close();
  * ```
  */
+export { IMAGE_B64, MEDIA_CONTENT_TYPES, MEDIA_KINDS, type MediaKind, mediaBytes } from "./media.ts";
 export {
   listScenarios,
   loadScenario,

@@ -3,6 +3,7 @@ import type { ServerResponse } from "node:http";
 import type { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createGzip } from "node:zlib";
+import { IMAGE_B64, MEDIA_CONTENT_TYPES, mediaBytes } from "./media.ts";
 import type { NamedSseEvent, SseEvent, Step } from "./scenario.ts";
 
 /** What a step's placeholders and the `chat` template are filled from. */
@@ -14,6 +15,9 @@ export interface ReplyContext {
   origin: string;
   requestId: string;
   redirectTo: string;
+  mediaOrigin: string;
+  /** The polled task's id, or one made up for this request (a create). */
+  taskId: string;
 }
 
 /**
@@ -55,17 +59,20 @@ export function buildReply(step: Step, ctx: ReplyContext): Reply {
     const json = JSON.stringify(fillPlaceholders(step.body, ctx));
     return bytesReply(status, headers, json, "application/json", pad);
   }
+  if (step.media !== undefined) {
+    return bytesReply(status, headers, mediaBytes(step.media), MEDIA_CONTENT_TYPES[step.media], pad);
+  }
   return bytesReply(status, headers, "", undefined, pad);
 }
 
 function bytesReply(
   status: number,
   headers: Record<string, string>,
-  text: string,
+  content: string | Buffer,
   contentType: string | undefined,
   pad = 0,
 ): Reply {
-  const data = Buffer.from(text, "utf8");
+  const data = typeof content === "string" ? Buffer.from(content, "utf8") : content;
   const padding = Math.max(0, pad - data.length);
   const typed: Record<string, string> =
     contentType === undefined || "content-type" in headers ? {} : { "content-type": contentType };
@@ -222,6 +229,9 @@ function fillString(text: string, ctx: ReplyContext): string {
     if (name === "origin") return ctx.origin;
     if (name === "requestId") return ctx.requestId;
     if (name === "redirectTo") return ctx.redirectTo;
+    if (name === "mediaOrigin") return ctx.mediaOrigin;
+    if (name === "imageB64") return IMAGE_B64;
+    if (name === "taskId") return ctx.taskId;
     const date = /^httpDate(?:([+-]\d+)s)?$/.exec(name);
     if (date !== null) return new Date(Date.now() + Number(date[1] ?? 0) * 1000).toUTCString();
     return whole;

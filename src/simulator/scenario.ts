@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { MEDIA_KINDS } from "./media.ts";
 
 /**
  * Scenarios are data: one JSON file per scenario under `fixtures/scenarios/`, validated by the schema below.
@@ -13,6 +14,9 @@ export const SCENARIOS_DIR: URL = new URL("../../fixtures/scenarios/", import.me
 /**
  * Placeholders a scenario may use inside header values and string values of bodies, text and SSE events.
  * `{{httpDate+Ns}}` / `{{httpDate-Ns}}` is "now ± N seconds" as an HTTP date (`toUTCString`).
+ * `{{mediaOrigin}}` is where media URLs point (the `mediaOrigin` option, by default the simulator itself),
+ * `{{imageB64}}` the base64 of the `png` media, and `{{taskId}}` the `<id>` of a `/v1/video/tasks/<id>` poll,
+ * or on any other request a fresh `task-<n>` (n as in that request's `x-request-id: req-<n>`).
  */
 export const PLACEHOLDERS = [
   "model",
@@ -21,10 +25,14 @@ export const PLACEHOLDERS = [
   "redirectTo",
   "httpDate",
   "httpDate±Ns",
+  "mediaOrigin",
+  "imageB64",
+  "taskId",
 ] as const;
 
 const PLACEHOLDER_PATTERN = /\{\{([^}]*)\}\}/g;
-const KNOWN_PLACEHOLDER = /^(model|origin|requestId|redirectTo|httpDate|httpDate[+-]\d+s)$/;
+const KNOWN_PLACEHOLDER =
+  /^(model|origin|requestId|redirectTo|httpDate|httpDate[+-]\d+s|mediaOrigin|imageB64|taskId)$/;
 
 /** A route key: an HTTP method, one space, and a path. A path segment `*` or `{name}` matches any one segment. */
 const ROUTE_KEY = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \/\S*$/;
@@ -42,7 +50,7 @@ export type SseEvent = z.infer<typeof SseEventSchema>;
 
 const nonNegativeInt = z.number().int().nonnegative();
 
-/** One scripted response. Exactly one body source at most: `body`, `text`, `sse` or `template`. */
+/** One scripted response. Exactly one body source at most: `body`, `text`, `sse`, `template` or `media`. */
 export const StepSchema = z
   .strictObject({
     /** HTTP status. @default 200 */
@@ -60,9 +68,15 @@ export const StepSchema = z
     /** A response generated from the request: `chat` answers "OK" as JSON, or as SSE when `stream: true`. */
     template: z.literal("chat").optional(),
     /**
-     * Make the body at least this many bytes (oversized-body tests). For `body`, `text` and bodiless steps the
-     * padding (trailing spaces) is generated as the client reads it, never held in memory, so a 50 MB body
-     * costs the simulator next to nothing.
+     * A small file of that type with its content-type (`html` is a page, for "the media host answered with
+     * something that is not media"); `headers` may claim another content-type. The images decode (1x1), the
+     * videos are container headers only: enough for a client that checks magic bytes, which is all it should.
+     */
+    media: z.enum(MEDIA_KINDS).optional(),
+    /**
+     * Make the body at least this many bytes (oversized-body tests). For `body`, `text`, `media` and bodiless
+     * steps the padding (trailing spaces) is generated as the client reads it, never held in memory, so a
+     * 50 MB body costs the simulator next to nothing.
      */
     padBytes: nonNegativeInt.optional(),
     /** Wait before sending headers, in milliseconds. */
@@ -98,7 +112,9 @@ export const StepSchema = z
     repeat: z.number().int().positive().optional(),
   })
   .superRefine((step, ctx) => {
-    const sources = (["body", "text", "sse", "template"] as const).filter((key) => step[key] !== undefined);
+    const sources = (["body", "text", "sse", "template", "media"] as const).filter(
+      (key) => step[key] !== undefined,
+    );
     if (sources.length > 1) {
       ctx.addIssue({
         code: "custom",
@@ -109,7 +125,7 @@ export const StepSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["drop"],
-        message: '"mid-body" needs a body, text, sse or template',
+        message: '"mid-body" needs a body, text, sse, template or media',
       });
     }
     if (step.drop === "mid-stream" && step.sse === undefined && step.template === undefined) {
@@ -119,7 +135,7 @@ export const StepSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["stallBodyMs"],
-        message: '"stallBodyMs" needs a body, text, sse, template or padBytes',
+        message: '"stallBodyMs" needs a body, text, sse, template, media or padBytes',
       });
     }
     if (step.never === true) {

@@ -15,7 +15,9 @@ export interface SimulatorOptions {
   /**
    * Keys the simulator accepts as `Authorization: Bearer <key>`; any other gets a 401. Without it, any
    * non-empty bearer token is accepted and only a missing or empty one gets the 401. Only SHA-256 digests of
-   * these keys are kept.
+   * these keys are kept. Paths under `/media/` need no key at all, like the signed object-storage URLs they
+   * stand for; each request is still recorded with `authorization` present or absent, which is how a test
+   * proves that no key reached the media host.
    */
   acceptKeys?: readonly string[];
   /**
@@ -23,6 +25,12 @@ export interface SimulatorOptions {
    * @default `${origin}/v1/redirected` (a route no bundled scenario defines, so following it gives a 404)
    */
   redirectTo?: string;
+  /**
+   * What the `{{mediaOrigin}}` placeholder (the origin of generated image and video URLs) stands for. Point it
+   * at a second simulator to put media on another origin, as object storage is. A trailing `/` is dropped.
+   * @default the simulator's own origin
+   */
+  mediaOrigin?: string;
   /** Largest request body accepted, in bytes; a larger one gets a 413. @default 1048576 (1 MiB) */
   maxBodyBytes?: number;
 }
@@ -55,19 +63,26 @@ export interface Simulator {
   /** `origin + "/v1"`, the `baseURL` for OpenAI-compatible clients. */
   readonly baseUrl: string;
   readonly port: number;
-  /** Every request since start or the last `reset()`, in arrival order. */
+  /**
+   * Every request since start or the last `reset()`, in arrival order, including the keyless ones under
+   * `/media/` (check their `authorization` to prove a client kept its key away from the media host).
+   */
   readonly requests: RecordedRequest[];
   /** The scenario in use. */
   readonly scenario: Scenario;
   /** Switch scenario (a name or an object, validated) and start its sequences from the beginning. */
   useScenario(scenario: Scenario | string): void;
-  /** Forget recorded requests, restart the scenario's sequences and the `x-request-id` counter. */
+  /** Forget recorded requests; restart the scenario's sequences and the count behind `req-<n>`, `task-<n>`. */
   reset(): void;
   /** Stop listening and destroy open connections (keep-alive included). Safe to call twice. */
   close(): Promise<void>;
 }
 
 const REDACTED = "[REDACTED]";
+/** Where media is served without a key; see `acceptKeys`. */
+const PUBLIC_PREFIX = "/media/";
+/** A video task poll, whose last segment is the id `{{taskId}}` echoes. */
+const TASK_POLL = /^\/v1\/video\/tasks\/([^/]+)$/;
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 const ERRORS = {
@@ -103,7 +118,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const at = Date.now();
-    const requestId = `req-${++counter}`;
+    const requestNumber = ++counter;
+    const requestId = `req-${requestNumber}`;
     // origin + path, not new URL(path, origin): a path like "//elsewhere/x" must stay a path, as a real server sees it.
     const url = new URL(`${origin}${req.url ?? "/"}`);
     const { text, tooLarge } = await readBody(req, maxBodyBytes);
@@ -117,7 +133,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       reply.headers.connection = "close";
       return sendReply(res, reply, {}, closing.signal);
     }
-    if (!isAuthorized(token, keyDigests)) {
+    if (!url.pathname.startsWith(PUBLIC_PREFIX) && !isAuthorized(token, keyDigests)) {
       return sendReply(res, jsonReply(401, ERRORS.unauthorized, requestId), {}, closing.signal);
     }
     const model = requestedModel(record.body, url);
@@ -125,8 +141,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (step === undefined) {
       return sendReply(res, jsonReply(404, ERRORS.unknownRoute, requestId), {}, closing.signal);
     }
-    const redirectTo = options.redirectTo ?? `${origin}/v1/redirected`;
-    const reply: Reply = buildReply(step, { model, requestBody: record.body, origin, requestId, redirectTo });
+    const reply: Reply = buildReply(step, {
+      model,
+      requestBody: record.body,
+      origin,
+      requestId,
+      redirectTo: options.redirectTo ?? `${origin}/v1/redirected`,
+      mediaOrigin: options.mediaOrigin?.replace(/\/+$/, "") ?? origin,
+      // The request number keeps a created task's id unique until reset(), and ties it to its x-request-id.
+      taskId: TASK_POLL.exec(url.pathname)?.[1] ?? `task-${requestNumber}`,
+    });
     await sendReply(res, reply, step, requestSignal(res, closing.signal));
   }
 

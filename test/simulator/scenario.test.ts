@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import {
   listScenarios,
   loadScenario,
+  PLACEHOLDERS,
   parseScenario,
   SCENARIOS_DIR,
   ScenarioError,
@@ -40,6 +41,18 @@ const REQUIRED = [
   "stream-error-event",
   "stream-no-done",
   "slow-headers",
+  "image-dashscope",
+  "image-openai-url",
+  "image-openai-b64",
+  "video-dashscope",
+  "video-openai",
+  "video-failed",
+  "video-failed-openai",
+  "video-never-finishes",
+  "media-too-large",
+  "media-not-image",
+  "media-wrong-magic",
+  "media-redirect-offsite",
 ];
 
 const chatRoute = "POST /v1/chat/completions";
@@ -118,5 +131,34 @@ describe("scenario validation", () => {
       () => parseScenario({ name: "x", description: "x", routes: { "/v1/chat": [{}] } }),
       /route keys/,
     );
+  });
+
+  it("takes media as a body source of its own, of a known kind only", () => {
+    const scenario = (steps: unknown[]) => ({
+      name: "x",
+      description: "x",
+      routes: { "GET /media/x": steps },
+    });
+    assert.throws(
+      () => parseScenario(scenario([{ media: "png", text: "" }])),
+      /one body source at most, got text, media/,
+    );
+    assert.throws(() => parseScenario(scenario([{ media: "bmp" }])), /media/);
+    const ok = parseScenario(
+      scenario([
+        { media: "mp4", drop: "mid-body" },
+        { media: "webm", stallBodyMs: 10, padBytes: 1024 },
+        { media: "html", headers: { "content-type": "image/png" } },
+      ]),
+    );
+    assert.equal(ok.routes["GET /media/x"]?.length, 3);
+  });
+
+  it("knows the media placeholders", () => {
+    const body = { url: "{{mediaOrigin}}/media/a.png", b64: "{{imageB64}}", id: "{{taskId}}" };
+    const scenario = { name: "x", description: "x", routes: { "GET /v1/video/tasks/{id}": [{ body }] } };
+    assert.deepEqual(parseScenario(scenario).routes["GET /v1/video/tasks/{id}"]?.[0]?.body, body);
+    assert.ok(PLACEHOLDERS.includes("mediaOrigin") && PLACEHOLDERS.includes("imageB64"));
+    assert.ok(PLACEHOLDERS.includes("taskId"));
   });
 });
