@@ -65,7 +65,17 @@ describe("the key leaks nowhere", () => {
       const sim = await startSimulator({ scenario, acceptKeys: [KEY] });
       const statusPath = join(dir, `${scenario}.json`);
       const session = createSession({
-        config: { baseUrl: sim.baseUrl, stream: scenario.startsWith("stream"), statusPath },
+        config: {
+          baseUrl: sim.baseUrl,
+          stream: scenario.startsWith("stream"),
+          statusPath,
+          // The multimodal paths too, wherever the text path passes (the files go beside the record).
+          multimodal: {
+            capabilities: ["image", "video"],
+            outputDir: join(dir, "media"),
+            video: { deadlineMs: 60_000 },
+          },
+        },
         sources: { env: { TOKENHUB_API_KEY: KEY }, keychain: false },
         clock: createVirtualClock(),
         logger,
@@ -76,7 +86,11 @@ describe("the key leaks nowhere", () => {
         session.send({ type: "SETUP" });
         const state = await session.untilRest();
         assert.ok(sim.requests.length > 0);
-        assert.ok(sim.requests.every((r) => r.authorization === "present" && r.keyLeaks.length === 0));
+        // The API gets the key in its header only; a media host gets no credential at all.
+        for (const r of sim.requests) {
+          assert.equal(r.authorization, r.path.startsWith("/media/") ? "absent" : "present", r.path);
+          assert.deepEqual(r.keyLeaks, [], r.path);
+        }
         assertClean("notifications", JSON.stringify(seen));
         assertClean("inspect(notifications)", inspect(seen, { depth: Number.POSITIVE_INFINITY }));
         assertClean("snapshot", JSON.stringify(session.snapshot()));

@@ -192,3 +192,62 @@ function deadlineFailure(policy: Policy, outcome: Outcome): Failure {
     remedy: "Try again later, or raise timeouts.totalMs.",
   };
 }
+
+// ---- multimodal: the video task's polling -----------------------------------------------------------------
+
+export interface PollPolicy {
+  pollIntervalMs: number;
+  deadlineMs: number;
+}
+
+/** Polls in a row that may fail transiently (429, 5xx, network) before the task is given up on. */
+export const MAX_POLL_MISSES = 3;
+
+export type PollDecision =
+  | { next: "download" }
+  | { next: "wait"; pollAt: number }
+  | { next: "fail"; code: string; message: string; remedy: string };
+
+/**
+ * After one poll of a video task: download, poll again (at the interval, never past the deadline, so the last
+ * poll lands on it), or give up. `status` is the task's, or "miss" when the poll itself failed transiently.
+ */
+export function decidePoll(
+  policy: PollPolicy,
+  task: { id: string; createdAt: number; misses: number; rawStatus: string },
+  status: "pending" | "running" | "succeeded" | "failed" | "cancelled" | "miss",
+  now: number,
+): PollDecision {
+  if (status === "succeeded") return { next: "download" };
+  if (status === "failed" || status === "cancelled") {
+    return {
+      next: "fail",
+      code: status === "failed" ? "media_task_failed" : "media_task_cancelled",
+      message: `The video task ${task.id} ended as ${task.rawStatus}.`,
+      remedy:
+        status === "failed"
+          ? "Read the provider's reason above; change the prompt or model (multimodal.video) and run the check again."
+          : "The task was cancelled on TokenHub's side; run the check again.",
+    };
+  }
+  if (status === "miss" && task.misses >= MAX_POLL_MISSES) {
+    return {
+      next: "fail",
+      code: "media_poll_failed",
+      message: `Polling the video task ${task.id} failed ${task.misses} times in a row.`,
+      remedy:
+        "A transient failure: run the check again in a few minutes (the task may still finish on TokenHub).",
+    };
+  }
+  const deadlineAt = task.createdAt + policy.deadlineMs;
+  if (now >= deadlineAt) {
+    return {
+      next: "fail",
+      code: "media_task_deadline",
+      message: `The video task ${task.id} was still ${task.rawStatus} ${Math.round(policy.deadlineMs / 1000)} s after it was created.`,
+      remedy:
+        "Video generation can take minutes: raise multimodal.video.deadlineMs, or run the check again later.",
+    };
+  }
+  return { next: "wait", pollAt: Math.min(now + policy.pollIntervalMs, deadlineAt) };
+}

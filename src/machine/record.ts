@@ -1,5 +1,12 @@
 import type { Escalation } from "../schema/host.ts";
-import type { Attempt, CompletionRecord, Failure, KeySource } from "../schema/record.ts";
+import type {
+  Attempt,
+  CompletionRecord,
+  Failure,
+  KeySource,
+  MediaCheck,
+  MultimodalSection,
+} from "../schema/record.ts";
 import { scrub } from "../secrets/scrubber.ts";
 import type { Outcome } from "../tokenhub/classify.ts";
 import { providerModeOf } from "./policy.ts";
@@ -70,4 +77,20 @@ export function buildEscalation(facts: RunFacts, failure: Failure): Escalation {
       elapsedMs: Math.max(0, facts.at - facts.startedAt),
     },
   };
+}
+
+/**
+ * The record with the multimodal section beside the text result: `integration_status` is left as it is (a
+ * failed image or video check never turns a validated text integration into a failure), and the notes say
+ * how each check ended.
+ */
+export function withMultimodal(record: CompletionRecord, media: MultimodalSection): CompletionRecord {
+  const entries = Object.entries(media) as [string, MediaCheck][];
+  if (entries.length === 0) return record;
+  const said = entries.map(([capability, check]) =>
+    check.status === "ok"
+      ? `${capability} check passed (${check.model}).`
+      : `${capability} check ${check.status}${check.error ? `: ${check.error.code}` : ""} (${check.model}).`,
+  );
+  return { ...record, notes: scrub([record.notes, ...said].join(" ")), multimodal: media };
 }

@@ -6,25 +6,64 @@
  * (key sources, HTTP, sleeping, the record store) is an actor injected with `machine.provide(...)`. The key
  * itself never enters context, events or emitted notifications: the session keeps it and the actors use it.
  *
- * Rest states (where a snapshot may be taken): idle, awaitingKey, backingOff and the finals. A backoff is an
- * absolute `retryAt` plus a `sleep` actor, not an `after` delay, so it survives persist/restore (xstate #5331).
+ * After the text path, the optional multimodal checks (section 5 of the quickstart) run in the `multimodal`
+ * state: an image (one synchronous call, then the file saved), a video task (submit, wait, poll, download).
+ * They only add a section to the record: a failed or cancelled check never fails the validated integration.
+ *
+ * Rest states (where a snapshot may be taken): idle, awaitingKey, backingOff, multimodal.videoWaiting and the
+ * finals. A wait is an absolute time (`retryAt`, `videoTask.pollAt`) plus a `sleep` actor, not an `after` delay,
+ * so it survives persist/restore (xstate #5331); a restored video wait polls the same task, never a new one.
  */
 import { assign, emit, fromPromise, setup } from "xstate";
+import type { Capability } from "../schema/config.ts";
 import type { Escalation, Notification, Output } from "../schema/host.ts";
-import type { Attempt, CompletionRecord, Failure, KeySource } from "../schema/record.ts";
+import type {
+  Attempt,
+  CompletionRecord,
+  Failure,
+  KeySource,
+  MediaCheck,
+  MultimodalSection,
+} from "../schema/record.ts";
 import type { Outcome } from "../tokenhub/classify.ts";
+import type { MediaFailure, TaskStatus } from "../tokenhub/classify-media.ts";
 import { type NeedKeyReason, needKeyNotification, progressTitle } from "./notifications.ts";
-import { type Decision, decide, type Policy } from "./policy.ts";
-import { buildEscalation, buildRecord, type RunFacts } from "./record.ts";
+import { type Decision, decide, decidePoll, type Policy, type PollDecision } from "./policy.ts";
+import { buildEscalation, buildRecord, type RunFacts, withMultimodal } from "./record.ts";
 
 /** Bump when states, context or events change shape: snapshots from another version are refused. */
-export const MACHINE_VERSION = "tokenhub-setup/1";
+export const MACHINE_VERSION = "tokenhub-setup/2";
+
+/** What the statechart needs of the multimodal config; the requests' details stay with the services. */
+export interface MediaSettings {
+  capabilities: Capability[];
+  imageModel: string;
+  videoModel: string;
+  pollIntervalMs: number;
+  deadlineMs: number;
+}
 
 export interface Settings extends Policy {
   stream: boolean;
   endpoint: string;
   consoleUrl: string;
   contactUrl: string;
+  multimodal: MediaSettings;
+}
+
+/** The video task being waited on: everything a restored snapshot needs to poll the same task again. */
+export interface VideoTask {
+  id: string;
+  createdAt: number;
+  /** When the next poll is due (absolute, like `retryAt`). */
+  pollAt: number;
+  polls: number;
+  /** Transient poll failures in a row. */
+  misses: number;
+  rawStatus: string;
+  /** The finished video's URL: only between the last poll and the download, then dropped. */
+  url: string | null;
+  reason: { code: string | null; message: string } | null;
 }
 
 export interface SetupContext {
@@ -51,10 +90,20 @@ export interface SetupContext {
   record: CompletionRecord | null;
   failure: Failure | null;
   cancelReason: string | null;
+  /** The multimodal checks that have ended, by capability. */
+  media: MultimodalSection;
+  /** When the current multimodal check started. */
+  mediaStartedAt: number;
+  videoTask: VideoTask | null;
 }
 
 export type SetupEvent =
-  | { type: "SETUP"; at: number; seed: number; preferences?: { modelChain?: string[]; stream?: boolean } }
+  | {
+      type: "SETUP";
+      at: number;
+      seed: number;
+      preferences?: { modelChain?: string[]; stream?: boolean; multimodal?: Capability[] };
+    }
   | { type: "KEY_PROVIDED"; at: number; seed: number; remember: boolean }
   | { type: "KEY_READY"; at: number; seed: number }
   | { type: "CANCEL"; at: number; reason?: string };
@@ -82,6 +131,41 @@ export interface WriteStatusInput {
 export interface WriteStatusOutput {
   record: CompletionRecord;
   at: number;
+}
+
+/** A file a multimodal check saved (and, with the hook configured, handed to object storage). */
+export interface SavedFileFacts {
+  file: string;
+  bytes: number;
+  mime: string;
+  sha256: string;
+  transfer?: MediaCheck["transfer"];
+}
+export type MediaStepOutput = { saved: SavedFileFacts; at: number } | { error: MediaFailure; at: number };
+export interface MediaCallInput {
+  model: string;
+  keySource: KeySource | null;
+  keyFingerprint: string | null;
+}
+export type SubmitVideoOutput =
+  | { taskId: string; rawStatus: string; at: number }
+  | { error: MediaFailure; at: number };
+export interface PollVideoInput extends MediaCallInput {
+  taskId: string;
+}
+export interface PollVideoOutput {
+  /** The task's status, "miss" for a transient poll failure, "failed" also for a poll refused for good. */
+  status: TaskStatus | "miss";
+  rawStatus: string;
+  url: string | null;
+  reason: { code: string | null; message: string } | null;
+  error: MediaFailure | null;
+  at: number;
+}
+export interface DownloadVideoInput {
+  model: string;
+  taskId: string;
+  url: string;
 }
 
 /** Thrown by the probe actor when the key the flow was using can no longer be read (fresh process). */
@@ -116,6 +200,55 @@ function outcomeSummary(outcome: Outcome | null): string {
   return outcome.status === null ? `${reason}` : `HTTP ${outcome.status} ${reason}`;
 }
 
+/** What the poll just answered means, with the task's miss count as it will be after this poll. */
+function pollDecisionOf(context: SetupContext, output: PollVideoOutput): PollDecision {
+  const task = context.videoTask;
+  if (!task)
+    return { next: "fail", code: "media_error", message: "No video task to poll.", remedy: "Run again." };
+  const misses = output.status === "miss" ? task.misses + 1 : 0;
+  return decidePoll(
+    context.settings.multimodal,
+    { id: task.id, createdAt: task.createdAt, misses, rawStatus: output.rawStatus || task.rawStatus },
+    output.status,
+    output.at,
+  );
+}
+
+/** One check's entry in the record's multimodal section. */
+function mediaCheck(
+  context: SetupContext,
+  capability: Capability,
+  end: { status: MediaCheck["status"]; at: number; saved?: SavedFileFacts; error?: MediaFailure },
+): MediaCheck {
+  const task = capability === "video" ? context.videoTask : null;
+  return {
+    status: end.status,
+    model:
+      capability === "image"
+        ? context.settings.multimodal.imageModel
+        : context.settings.multimodal.videoModel,
+    task_id: task?.id ?? null,
+    file: end.saved?.file ?? null,
+    bytes: end.saved?.bytes ?? null,
+    mime: end.saved?.mime ?? null,
+    sha256: end.saved?.sha256 ?? null,
+    duration_ms: Math.max(0, end.at - context.mediaStartedAt),
+    finished_at: new Date(end.at).toISOString(),
+    ...(task ? { polls: task.polls } : {}),
+    ...(end.saved?.transfer ? { transfer: end.saved.transfer } : {}),
+    ...(end.error ? { error: end.error } : {}),
+  };
+}
+
+function crashFailure(capability: Capability, error: unknown): MediaFailure {
+  const e = error as { code?: unknown; message?: unknown; remedy?: unknown } | null;
+  return {
+    code: e?.code === KEY_LOST ? "media_key_lost" : "media_error",
+    message: `The ${capability} check stopped: ${typeof e?.message === "string" ? e.message : "unknown error"}`,
+    remedy: typeof e?.remedy === "string" ? e.remedy : "Run again with --verbose; report it if it persists.",
+  };
+}
+
 export function escalationOf(context: SetupContext): Escalation | null {
   return context.failure ? buildEscalation(facts(context), context.failure) : null;
 }
@@ -137,6 +270,18 @@ export const setupMachine = setup({
     writeStatus: notProvided("writeStatus") as unknown as ReturnType<
       typeof fromPromise<WriteStatusOutput, WriteStatusInput>
     >,
+    generateImage: notProvided("generateImage") as unknown as ReturnType<
+      typeof fromPromise<MediaStepOutput, MediaCallInput>
+    >,
+    submitVideo: notProvided("submitVideo") as unknown as ReturnType<
+      typeof fromPromise<SubmitVideoOutput, MediaCallInput>
+    >,
+    pollVideo: notProvided("pollVideo") as unknown as ReturnType<
+      typeof fromPromise<PollVideoOutput, PollVideoInput>
+    >,
+    downloadVideo: notProvided("downloadVideo") as unknown as ReturnType<
+      typeof fromPromise<MediaStepOutput, DownloadVideoInput>
+    >,
   },
   guards: {
     keyFound: (_, params: { found: boolean }) => params.found,
@@ -144,6 +289,15 @@ export const setupMachine = setup({
       (params.error as { code?: unknown } | null)?.code === KEY_LOST,
     decided: ({ context }, params: { next: Decision["next"] }) => context.decision?.next === params.next,
     recordComplete: ({ context }) => context.record?.integration_status === "complete",
+    completeWithMedia: ({ context }) =>
+      context.decision?.next === "complete" && context.settings.multimodal.capabilities.length > 0,
+    mediaPending: ({ context }, params: { capability: Capability }) =>
+      context.settings.multimodal.capabilities.includes(params.capability) &&
+      context.media[params.capability] === undefined,
+    succeeded: (_, params: { output: object }) => !("error" in params.output),
+    // Reads the poll's output from the done event, so the diagram can show which decision each edge is.
+    pollSays: ({ context, event }, params: { next: PollDecision["next"] }) =>
+      pollDecisionOf(context, (event as unknown as { output: PollVideoOutput }).output).next === params.next,
   },
   actions: {
     progress: emit((_, params: { step: 1 | 2 | 3 | 4 | 5; detail?: string }) => ({
@@ -164,6 +318,10 @@ export const setupMachine = setup({
           ...context.settings,
           modelChain: preferences?.modelChain ?? context.settings.modelChain,
           stream: preferences?.stream ?? context.settings.stream,
+          multimodal: {
+            ...context.settings.multimodal,
+            capabilities: preferences?.multimodal ?? context.settings.multimodal.capabilities,
+          },
         },
       };
     }),
@@ -280,6 +438,117 @@ export const setupMachine = setup({
       type: "cancelled" as const,
       reason: context.cancelReason ?? "cancelled",
     })),
+
+    // ---- multimodal ----
+    mediaProgress: emit((_, params: { capability: Capability; detail: string }) => ({
+      type: "progress" as const,
+      step: 4 as const,
+      title: progressTitle(4),
+      capability: params.capability,
+      detail: params.detail,
+    })),
+    beginMedia: assign(({ context }) => ({ mediaStartedAt: context.now })),
+    mediaEnded: assign(
+      (
+        { context },
+        params: { capability: Capability; output: MediaStepOutput | { error: MediaFailure; at: number } },
+      ) => {
+        const out = params.output;
+        const check = mediaCheck(context, params.capability, {
+          status: "saved" in out ? "ok" : "failed",
+          at: out.at,
+          ...("saved" in out ? { saved: out.saved } : { error: out.error }),
+        });
+        return {
+          media: { ...context.media, [params.capability]: check },
+          now: out.at,
+          // The video's URL (possibly signed) is not kept past its download.
+          videoTask: context.videoTask ? { ...context.videoTask, url: null } : null,
+        };
+      },
+    ),
+    mediaCrashed: assign(({ context }, params: { capability: Capability; error: unknown }) => ({
+      media: {
+        ...context.media,
+        [params.capability]: mediaCheck(context, params.capability, {
+          status: "failed",
+          at: context.now,
+          error: crashFailure(params.capability, params.error),
+        }),
+      },
+      videoTask: context.videoTask ? { ...context.videoTask, url: null } : null,
+    })),
+    taskCreated: assign(({ context }, params: { taskId: string; rawStatus: string; at: number }) => ({
+      now: params.at,
+      videoTask: {
+        id: params.taskId,
+        createdAt: params.at,
+        pollAt:
+          params.at +
+          Math.min(context.settings.multimodal.pollIntervalMs, context.settings.multimodal.deadlineMs),
+        polls: 0,
+        misses: 0,
+        rawStatus: params.rawStatus,
+        url: null,
+        reason: null,
+      },
+    })),
+    taskPolled: assign(({ context }, params: PollVideoOutput) => {
+      const task = context.videoTask;
+      if (!task) return {};
+      const decision = pollDecisionOf(context, params);
+      return {
+        now: params.at,
+        videoTask: {
+          ...task,
+          polls: task.polls + 1,
+          misses: params.status === "miss" ? task.misses + 1 : 0,
+          rawStatus: params.status === "miss" ? task.rawStatus : params.rawStatus,
+          url: params.url,
+          reason: params.reason ?? task.reason,
+          pollAt: decision.next === "wait" ? decision.pollAt : task.pollAt,
+        },
+      };
+    }),
+    taskEnded: assign(({ context }, params: PollVideoOutput) => {
+      const decision = pollDecisionOf(context, params);
+      const task = context.videoTask;
+      const error: MediaFailure =
+        params.error && params.status !== "miss"
+          ? params.error
+          : decision.next === "fail"
+            ? {
+                code: task?.reason?.code ? `${decision.code}: ${task.reason.code}` : decision.code,
+                message: task?.reason?.message
+                  ? `${decision.message} ${task.reason.message}`
+                  : decision.message,
+                remedy: decision.remedy,
+              }
+            : { code: "media_error", message: "The video task ended unexpectedly.", remedy: "Run again." };
+      return {
+        media: {
+          ...context.media,
+          video: mediaCheck(context, "video", { status: "failed", at: params.at, error }),
+        },
+        videoTask: task ? { ...task, url: null } : null,
+      };
+    }),
+    cancelMedia: assign(({ context, event }) => {
+      const at = event.type === "CANCEL" ? event.at : context.now;
+      const media = { ...context.media };
+      const error = {
+        code: "media_cancelled",
+        message: event.type === "CANCEL" && event.reason ? event.reason : "cancelled by the host",
+        remedy: "Run the setup again with the check enabled when there is time for it.",
+      };
+      for (const capability of context.settings.multimodal.capabilities) {
+        media[capability] ??= mediaCheck(context, capability, { status: "cancelled", at, error });
+      }
+      return { media, now: at, videoTask: context.videoTask ? { ...context.videoTask, url: null } : null };
+    }),
+    attachMultimodal: assign(({ context }) => ({
+      record: context.record ? withMultimodal(context.record, context.media) : context.record,
+    })),
   },
 }).createMachine({
   id: "tokenhubSetup",
@@ -305,6 +574,9 @@ export const setupMachine = setup({
     record: null,
     failure: null,
     cancelReason: null,
+    media: {},
+    mediaStartedAt: 0,
+    videoTask: null,
   }),
   output: ({ context }): Output => {
     if (context.cancelReason !== null) return { status: "cancelled", reason: context.cancelReason };
@@ -432,6 +704,11 @@ export const setupMachine = setup({
       entry: [{ type: "progress", params: { step: 4 } }, "decide"],
       always: [
         {
+          guard: "completeWithMedia",
+          target: "multimodal",
+          actions: "prepareSuccess",
+        },
+        {
           guard: { type: "decided", params: { next: "complete" } },
           target: "writingStatus",
           actions: "prepareSuccess",
@@ -484,6 +761,205 @@ export const setupMachine = setup({
       always: { target: "requesting" },
     },
 
+    // Section 5 of the quickstart, opt-in, after the text path passed: each capability in turn, each ending
+    // as ok, failed or cancelled in `media`. CANCEL here ends the checks, not the integration: the record of the
+    // validated text path is still written, with the unfinished checks marked cancelled.
+    multimodal: {
+      initial: "choosing",
+      on: { CANCEL: { target: "writingStatus", actions: ["cancelMedia", "attachMultimodal"] } },
+      onDone: { target: "writingStatus", actions: "attachMultimodal" },
+      states: {
+        choosing: {
+          always: [
+            { guard: { type: "mediaPending", params: { capability: "image" } }, target: "image" },
+            { guard: { type: "mediaPending", params: { capability: "video" } }, target: "videoSubmitting" },
+            { target: "done" },
+          ],
+        },
+
+        // One synchronous generation, then the file saved (b64 decoded, or downloaded without the key).
+        image: {
+          entry: [
+            "beginMedia",
+            {
+              type: "mediaProgress",
+              params: ({ context }) => ({
+                capability: "image" as const,
+                detail: `image check: generating with ${context.settings.multimodal.imageModel}`,
+              }),
+            },
+          ],
+          invoke: {
+            src: "generateImage",
+            input: ({ context }) => ({
+              model: context.settings.multimodal.imageModel,
+              keySource: context.keySource,
+              keyFingerprint: context.keyFingerprint,
+            }),
+            onDone: {
+              target: "choosing",
+              actions: {
+                type: "mediaEnded",
+                params: ({ event }) => ({ capability: "image" as const, output: event.output }),
+              },
+            },
+            onError: {
+              target: "choosing",
+              actions: {
+                type: "mediaCrashed",
+                params: ({ event }) => ({ capability: "image" as const, error: event.error }),
+              },
+            },
+          },
+        },
+
+        // The video task: created once; its id is in context from here on, so a restore polls the same task.
+        videoSubmitting: {
+          entry: [
+            "beginMedia",
+            {
+              type: "mediaProgress",
+              params: ({ context }) => ({
+                capability: "video" as const,
+                detail: `video check: creating a task with ${context.settings.multimodal.videoModel}`,
+              }),
+            },
+          ],
+          invoke: {
+            src: "submitVideo",
+            input: ({ context }) => ({
+              model: context.settings.multimodal.videoModel,
+              keySource: context.keySource,
+              keyFingerprint: context.keyFingerprint,
+            }),
+            onDone: [
+              {
+                guard: { type: "succeeded", params: ({ event }) => ({ output: event.output }) },
+                target: "videoWaiting",
+                actions: {
+                  type: "taskCreated",
+                  params: ({ event }) => event.output as Extract<SubmitVideoOutput, { taskId: string }>,
+                },
+              },
+              {
+                target: "choosing",
+                actions: {
+                  type: "mediaEnded",
+                  params: ({ event }) => ({
+                    capability: "video" as const,
+                    output: event.output as Extract<SubmitVideoOutput, { error: MediaFailure }>,
+                  }),
+                },
+              },
+            ],
+            onError: {
+              target: "choosing",
+              actions: {
+                type: "mediaCrashed",
+                params: ({ event }) => ({ capability: "video" as const, error: event.error }),
+              },
+            },
+          },
+        },
+
+        // A rest state: until the next poll is due (absolute), as in backingOff.
+        videoWaiting: {
+          entry: {
+            type: "mediaProgress",
+            params: ({ context }) => ({
+              capability: "video" as const,
+              detail: `video check: task ${context.videoTask?.id} is ${context.videoTask?.rawStatus}; next poll in ${(Math.max(0, (context.videoTask?.pollAt ?? 0) - context.now) / 1000).toFixed(1)} s`,
+            }),
+          },
+          invoke: {
+            src: "sleep",
+            input: ({ context }) => ({ until: context.videoTask?.pollAt ?? 0 }),
+            onDone: { target: "videoPolling" },
+          },
+        },
+
+        videoPolling: {
+          entry: {
+            type: "mediaProgress",
+            params: ({ context }) => ({
+              capability: "video" as const,
+              detail: `video check: polling task ${context.videoTask?.id} (poll ${(context.videoTask?.polls ?? 0) + 1})`,
+            }),
+          },
+          invoke: {
+            src: "pollVideo",
+            input: ({ context }) => ({
+              model: context.settings.multimodal.videoModel,
+              taskId: context.videoTask?.id ?? "",
+              keySource: context.keySource,
+              keyFingerprint: context.keyFingerprint,
+            }),
+            onDone: [
+              {
+                guard: { type: "pollSays", params: { next: "download" as const } },
+                target: "videoDownloading",
+                actions: { type: "taskPolled", params: ({ event }) => event.output },
+              },
+              {
+                guard: { type: "pollSays", params: { next: "wait" as const } },
+                target: "videoWaiting",
+                actions: { type: "taskPolled", params: ({ event }) => event.output },
+              },
+              {
+                target: "choosing",
+                actions: [
+                  { type: "taskPolled", params: ({ event }) => event.output },
+                  { type: "taskEnded", params: ({ event }) => event.output },
+                ],
+              },
+            ],
+            onError: {
+              target: "choosing",
+              actions: {
+                type: "mediaCrashed",
+                params: ({ event }) => ({ capability: "video" as const, error: event.error }),
+              },
+            },
+          },
+        },
+
+        // At once after success: the links expire (about 24 hours).
+        videoDownloading: {
+          entry: {
+            type: "mediaProgress",
+            params: ({ context }) => ({
+              capability: "video" as const,
+              detail: `video check: task ${context.videoTask?.id} succeeded; downloading the file`,
+            }),
+          },
+          invoke: {
+            src: "downloadVideo",
+            input: ({ context }) => ({
+              model: context.settings.multimodal.videoModel,
+              taskId: context.videoTask?.id ?? "",
+              url: context.videoTask?.url ?? "",
+            }),
+            onDone: {
+              target: "choosing",
+              actions: {
+                type: "mediaEnded",
+                params: ({ event }) => ({ capability: "video" as const, output: event.output }),
+              },
+            },
+            onError: {
+              target: "choosing",
+              actions: {
+                type: "mediaCrashed",
+                params: ({ event }) => ({ capability: "video" as const, error: event.error }),
+              },
+            },
+          },
+        },
+
+        done: { type: "final" },
+      },
+    },
+
     // Step-5: the record, success or failure, written through the injected store.
     writingStatus: {
       entry: { type: "progress", params: { step: 5 } },
@@ -512,12 +988,27 @@ export const setupMachine = setup({
 });
 
 export type SetupMachine = typeof setupMachine;
-export const STATE_NAMES = Object.keys(setupMachine.config.states ?? {});
+
+/** A state value as one name: `requesting`, or `multimodal.videoWaiting` inside the multimodal checks. */
+export function stateName(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value && typeof value === "object") {
+    const [parent, child] = Object.entries(value)[0] ?? [];
+    if (parent !== undefined) return `${parent}.${stateName(child)}`;
+  }
+  return String(value);
+}
+
+/** Every state the machine can rest or pass in, by `stateName` (compound states by their children). */
+export const STATE_NAMES: string[] = Object.entries(setupMachine.config.states ?? {}).flatMap(
+  ([name, node]) => (node.states ? Object.keys(node.states).map((child) => `${name}.${child}`) : [name]),
+);
 export const FINAL_STATES: ReadonlySet<string> = new Set(["complete", "escalated", "cancelled"]);
 export const REST_STATES = new Set([
   "idle",
   "awaitingKey",
   "backingOff",
+  "multimodal.videoWaiting",
   "complete",
   "escalated",
   "cancelled",

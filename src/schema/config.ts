@@ -95,6 +95,97 @@ export const RetrySchema = z
   })
   .strict();
 
+export const CAPABILITIES = ["image", "video"] as const;
+export const CapabilitySchema = z.enum(CAPABILITIES);
+export type Capability = z.infer<typeof CapabilitySchema>;
+
+export const ImageCheckSchema = z
+  .object({
+    model: z
+      .string()
+      .min(1)
+      .max(200)
+      .default("wanx2.1-t2i-turbo")
+      .describe(
+        "Image model (the quickstart's default); `tokenhub/gpt-image-2` answers in the OpenAI shape.",
+      ),
+    size: z
+      .string()
+      .regex(/^\d{2,5}[*x]\d{2,5}$/, "a size looks like 1024*1024 (Wan) or 1024x1024 (OpenAI)")
+      .default("1024*1024")
+      .describe("Image size: `W*H` for Wan models, `WxH` for OpenAI-style ones."),
+    prompt: z.string().min(1).max(500).default("A red apple on a white table, studio light."),
+  })
+  .strict();
+
+export const VideoCheckSchema = z
+  .object({
+    model: z
+      .string()
+      .min(1)
+      .max(200)
+      .default("wanx2.1-t2v-turbo")
+      .describe("Video model (no default is published; this one is an assumption, set your own)."),
+    protocol: z
+      .enum(["dashscope", "openai"])
+      .default("dashscope")
+      .describe(
+        "Task protocol: DashScope (`X-DashScope-Async: enable`, `output.task_status`) or OpenAI-style (`status`).",
+      ),
+    prompt: z.string().min(1).max(500).default("A paper boat drifting on a calm lake, five seconds."),
+    durationS: z.number().int().min(1).max(60).default(5).describe("Requested clip length, seconds."),
+    pollIntervalMs: z
+      .number()
+      .int()
+      .min(10)
+      .default(12_000)
+      .describe("Time between task polls, milliseconds (TokenHub advises 10-15 s)."),
+    deadlineMs: z
+      .number()
+      .int()
+      .positive()
+      .default(600_000)
+      .describe("Give up on a task that has not finished this long after it was created, milliseconds."),
+  })
+  .strict();
+
+export const MultimodalSchema = z
+  .object({
+    capabilities: z
+      .array(CapabilitySchema)
+      .max(2)
+      .default([])
+      .describe("Checks to run after the text path succeeded (opt-in): image, video, or both."),
+    outputDir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Where generated files are saved; unset means $XDG_STATE_HOME/tokenhub-setup/media."),
+    maxDownloadBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(200 * 1024 * 1024)
+      .describe("Largest media file downloaded, bytes."),
+    requestMs: z
+      .number()
+      .int()
+      .positive()
+      .default(180_000)
+      .describe("Limit for one image request, task call or download, milliseconds."),
+    transferCommand: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe(
+        "Object-storage hook: a command (argv, no shell) run after each download with the file path appended; its first stdout line is recorded as the location.",
+      ),
+    image: ImageCheckSchema.default(ImageCheckSchema.parse({})),
+    video: VideoCheckSchema.default(VideoCheckSchema.parse({})),
+  })
+  .strict();
+export type MultimodalConfig = z.output<typeof MultimodalSchema>;
+
 export const ConfigSchema = z
   .object({
     baseUrl: z
@@ -146,6 +237,7 @@ export const ConfigSchema = z
       .array(RoutingRuleSchema)
       .default([])
       .describe("Extra routing rules, tried before the built-in ones."),
+    multimodal: MultimodalSchema.default(MultimodalSchema.parse({})),
     logLevel: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .optional()

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CapabilitySchema } from "./config.ts";
 import { AttemptSchema, CompletionRecordSchema, FailureSchema, KeySourceSchema } from "./record.ts";
 
 // ---- events a host sends in -------------------------------------------------------------------------------
@@ -8,6 +9,8 @@ export const PreferencesSchema = z
     /** Model formats to try instead of the configured chain. */
     modelChain: z.array(z.string().min(1).max(200)).min(1).max(10).optional(),
     stream: z.boolean().optional(),
+    /** Multimodal checks to run after the text path, instead of the configured ones ([] for none). */
+    multimodal: z.array(CapabilitySchema).max(2).optional(),
   })
   .strict();
 
@@ -52,6 +55,8 @@ export const ProgressNotificationSchema = z.object({
   step: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(5)]),
   title: z.string(),
   detail: z.string().optional(),
+  /** Set while a multimodal check runs (step 4 of the flow, section 5 of the quickstart). */
+  capability: CapabilitySchema.optional(),
 });
 
 export const NeedKeyNotificationSchema = z.object({

@@ -53,6 +53,40 @@ export const ResultSummarySchema = z.object({
   reply_preview: z.string().max(80).nullable(),
 });
 
+/** One multimodal check as it ended. A failure here never changes `integration_status`. */
+export const MediaCheckSchema = z.object({
+  status: z.enum(["ok", "failed", "cancelled"]),
+  model: z.string(),
+  /** The video task's id (also on failure or cancel, so the task can be looked up); null for images. */
+  task_id: z.string().nullable(),
+  /** Where the file was saved. */
+  file: z.string().nullable(),
+  bytes: z.number().int().nullable(),
+  mime: z.string().nullable(),
+  sha256: z.string().nullable(),
+  /** From the request (or task creation) to the saved file or the failure. */
+  duration_ms: z.number(),
+  finished_at: z.iso.datetime(),
+  /** Video: how many times the task was polled. */
+  polls: z.number().int().optional(),
+  /** What the object-storage hook said, when one is configured. */
+  transfer: z
+    .object({
+      status: z.enum(["ok", "failed"]),
+      location: z.string().optional(),
+      message: z.string().optional(),
+    })
+    .optional(),
+  error: z.object({ code: z.string(), message: z.string(), remedy: z.string() }).optional(),
+});
+export type MediaCheck = z.infer<typeof MediaCheckSchema>;
+
+export const MultimodalSectionSchema = z.object({
+  image: MediaCheckSchema.optional(),
+  video: MediaCheckSchema.optional(),
+});
+export type MultimodalSection = z.infer<typeof MultimodalSectionSchema>;
+
 /**
  * The Step-5 record: the agent quickstart's completion template fields, then our summary.
  * `integration_status` is "complete" only after Step-4 passed.
@@ -66,6 +100,8 @@ export const CompletionRecordSchema = z.object({
   notes: z.string(),
   result: ResultSummarySchema,
   failure: FailureSchema.optional(),
+  /** The optional image and video checks, reported beside the text integration. */
+  multimodal: MultimodalSectionSchema.optional(),
 });
 export type CompletionRecord = z.infer<typeof CompletionRecordSchema>;
 

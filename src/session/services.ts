@@ -2,23 +2,44 @@ import { type AnyActorRef, fromPromise } from "xstate";
 import { TokenHubSetupError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
+  type DownloadVideoInput,
   KEY_LOST,
+  type MediaCallInput,
+  type MediaStepOutput,
+  type PollVideoInput,
+  type PollVideoOutput,
   type ProbeInput,
   type ProbeOutput,
   type ResolveKeyInput,
   type ResolveKeyOutput,
+  type SavedFileFacts,
+  type SubmitVideoOutput,
   setupMachine,
   type WriteStatusInput,
   type WriteStatusOutput,
 } from "../machine/setup-machine.ts";
+import type { Config, MultimodalConfig } from "../schema/config.ts";
+import { type Notification, STEP_TITLES } from "../schema/host.ts";
 import type { Keychain } from "../secrets/keychain.ts";
 import { type KeySources, resolveKey } from "../secrets/sources.ts";
 import type { KeyVault } from "../secrets/vault.ts";
 import type { StatusStore } from "../status/store.ts";
 import { classify } from "../tokenhub/classify.ts";
+import { classifyImage, classifyTask, type MediaFailure } from "../tokenhub/classify-media.ts";
 import type { TokenHubClient } from "../tokenhub/client.ts";
+import { downloadMedia, type SavedMedia, saveMediaBytes } from "../tokenhub/download.ts";
+import { imageGeneration, videoCreation, videoTaskPoll } from "../tokenhub/media-requests.ts";
 import type { CompiledRule } from "../tokenhub/routing-rules.ts";
 import type { Clock } from "./clock.ts";
+import { runTransferHook, type TransferHook } from "./transfer-hook.ts";
+
+/** What the multimodal checks need besides the client: their config, where files go, the hook. */
+export interface MediaDeps {
+  config: MultimodalConfig;
+  dir: string;
+  timeouts: Config["timeouts"];
+  hook?: TransferHook;
+}
 
 export interface ServiceDeps {
   client: TokenHubClient;
@@ -30,6 +51,9 @@ export interface ServiceDeps {
   logger: Logger;
   /** Where `remember` stores a handed-over key; absent when the keychain is switched off. */
   keychain?: Keychain;
+  media: MediaDeps;
+  /** Notifications from inside an effect (download progress), published like the machine's own. */
+  notify: (notification: Notification) => void;
 }
 
 class KeyLostError extends TokenHubSetupError {}
@@ -118,14 +142,239 @@ export const boundMachine = setupMachine.provide({
       logger.info({ status: record.integration_status, location: store.location }, "record written");
       return { record, at: clock.now() };
     }),
+
+    generateImage: fromPromise<MediaStepOutput, MediaCallInput>(async ({ input, signal, system }) => {
+      const deps = servicesOf(system);
+      const { client, rules, clock, logger, media } = deps;
+      const key = await keyFor(input, deps);
+      const response = await client.call({
+        ...imageGeneration(media.config.image, input.model),
+        key,
+        signal,
+        timeoutMs: media.config.requestMs,
+      });
+      const outcome = classifyImage(response, rules);
+      logger.info(
+        {
+          model: input.model,
+          ok: outcome.ok,
+          requestId: outcome.requestId,
+          ...(outcome.ok ? { shape: outcome.shape } : { code: outcome.failure.code }),
+        },
+        "image generated",
+      );
+      if (!outcome.ok) return { error: outcome.failure, at: clock.now() };
+      const baseName = `image-${fileStamp(clock.now())}`;
+      return saveAndHandOver(deps, signal, { capability: "image", model: input.model, taskId: null }, () => {
+        if (outcome.source.kind === "url")
+          return downloadMedia(downloadRequest(deps, "image", outcome.source.url, baseName, signal));
+        const bytes = decodeBase64(outcome.source.data, media.config.maxDownloadBytes);
+        return saveMediaBytes(bytes, {
+          kind: "image",
+          dir: media.dir,
+          baseName,
+          maxBytes: media.config.maxDownloadBytes,
+        });
+      });
+    }),
+
+    submitVideo: fromPromise<SubmitVideoOutput, MediaCallInput>(async ({ input, signal, system }) => {
+      const deps = servicesOf(system);
+      const { client, rules, clock, logger, media } = deps;
+      const key = await keyFor(input, deps);
+      const response = await client.call({
+        ...videoCreation(media.config.video, input.model),
+        key,
+        signal,
+        timeoutMs: media.config.requestMs,
+      });
+      const outcome = classifyTask(response, rules);
+      logger.info(
+        {
+          model: input.model,
+          kind: outcome.kind,
+          requestId: outcome.requestId,
+          ...(outcome.kind === "task"
+            ? { taskId: outcome.taskId, status: outcome.rawStatus }
+            : { code: outcome.failure.code }),
+        },
+        "video task created",
+      );
+      const at = clock.now();
+      if (outcome.kind !== "task") return { error: outcome.failure, at };
+      if (outcome.status === "failed" || outcome.status === "cancelled") {
+        return {
+          error: {
+            code: "media_task_failed",
+            message: `TokenHub refused the video task (${outcome.rawStatus})${outcome.reason ? `: ${outcome.reason.message}` : "."}`,
+            remedy: "Change the prompt or the model (multimodal.video) and run the check again.",
+          },
+          at,
+        };
+      }
+      return { taskId: outcome.taskId, rawStatus: outcome.rawStatus, at };
+    }),
+
+    pollVideo: fromPromise<PollVideoOutput, PollVideoInput>(async ({ input, signal, system }) => {
+      const deps = servicesOf(system);
+      const { client, rules, clock, logger, media } = deps;
+      const key = await keyFor(input, deps);
+      const response = await client.call({
+        ...videoTaskPoll(input.taskId, input.model),
+        key,
+        signal,
+        timeoutMs: media.config.requestMs,
+      });
+      const outcome = classifyTask(response, rules);
+      const at = clock.now();
+      if (outcome.kind === "task") {
+        logger.info(
+          { taskId: input.taskId, status: outcome.rawStatus, requestId: outcome.requestId },
+          "video task polled",
+        );
+        return {
+          status: outcome.status,
+          rawStatus: outcome.rawStatus,
+          url: outcome.url,
+          reason: outcome.reason,
+          error: null,
+          at,
+        };
+      }
+      logger.warn(
+        { taskId: input.taskId, code: outcome.failure.code, requestId: outcome.requestId },
+        "video poll failed",
+      );
+      return {
+        status: outcome.kind === "retryable" ? "miss" : "failed",
+        rawStatus: "",
+        url: null,
+        reason: null,
+        error: outcome.failure,
+        at,
+      };
+    }),
+
+    downloadVideo: fromPromise<MediaStepOutput, DownloadVideoInput>(async ({ input, signal, system }) => {
+      const deps = servicesOf(system);
+      const baseName = `video-${input.taskId}`;
+      return saveAndHandOver(
+        deps,
+        signal,
+        { capability: "video", model: input.model, taskId: input.taskId },
+        () => downloadMedia(downloadRequest(deps, "video", input.url, baseName, signal)),
+      );
+    }),
   },
 });
+
+/** `2026-11-24T22-50-00Z`: a timestamp that is a safe file name everywhere. */
+function fileStamp(at: number): string {
+  return new Date(at)
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replaceAll(":", "-");
+}
+
+function downloadRequest(
+  deps: ServiceDeps,
+  kind: "image" | "video",
+  url: string,
+  baseName: string,
+  signal: AbortSignal,
+) {
+  const { media, notify } = deps;
+  const label = kind === "image" ? "image" : "video";
+  return {
+    url,
+    kind,
+    dir: media.dir,
+    baseName,
+    maxBytes: media.config.maxDownloadBytes,
+    timeouts: { ...media.timeouts, requestMs: media.config.requestMs },
+    signal,
+    // Only large files are worth a progress line; small ones are done before anyone could read it.
+    onProgress: ({ bytes, total }: { bytes: number; total: number | null }) => {
+      if ((total ?? bytes) < 1024 * 1024) return;
+      notify({
+        type: "progress",
+        step: 4,
+        title: STEP_TITLES[4],
+        capability: kind,
+        detail: `${label} check: downloaded ${mb(bytes)}${total ? ` of ${mb(total)}` : ""}`,
+      });
+    },
+  };
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** base64 (or base64url) text to bytes, refusing what is not base64 instead of decoding it to garbage. */
+function decodeBase64(data: string, maxBytes: number): Uint8Array {
+  const text = data.replace(/\s+/g, "");
+  if (text.length === 0 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) {
+    throw new TokenHubSetupError("media_invalid_response", "The image's b64_json is not base64.", {
+      remedy: "Run the check again; if it persists, report the model and request id to TokenHub.",
+    });
+  }
+  if (Math.floor((text.length * 3) / 4) > maxBytes) {
+    throw new TokenHubSetupError("media_too_large", `The inline image is larger than ${maxBytes} bytes.`, {
+      remedy: "Raise multimodal.maxDownloadBytes or ask for a smaller size.",
+    });
+  }
+  return Buffer.from(text, /[-_]/.test(text) ? "base64url" : "base64");
+}
+
+/** Saves the file (download or inline bytes), then hands it to the object-storage hook when there is one. */
+async function saveAndHandOver(
+  deps: ServiceDeps,
+  signal: AbortSignal,
+  what: { capability: "image" | "video"; model: string; taskId: string | null },
+  save: () => Promise<SavedMedia>,
+): Promise<MediaStepOutput> {
+  const { clock, logger, media } = deps;
+  let saved: SavedMedia;
+  try {
+    saved = await save();
+  } catch (err) {
+    if (signal.aborted || !(err instanceof TokenHubSetupError)) throw err;
+    logger.warn({ capability: what.capability, code: err.code }, "media not saved");
+    const failure: MediaFailure = { code: err.code, message: err.message, remedy: err.remedy };
+    return { error: failure, at: clock.now() };
+  }
+  logger.info(
+    { capability: what.capability, path: saved.path, bytes: saved.bytes, mime: saved.mime },
+    "media saved",
+  );
+  const facts: SavedFileFacts = {
+    file: saved.path,
+    bytes: saved.bytes,
+    mime: saved.mime,
+    sha256: saved.sha256,
+  };
+  if (media.hook) {
+    facts.transfer = await runTransferHook(media.hook, {
+      ...what,
+      path: saved.path,
+      mime: saved.mime,
+      bytes: saved.bytes,
+      sha256: saved.sha256,
+    });
+    logger.info(
+      { capability: what.capability, transfer: facts.transfer.status },
+      "media handed to the transfer hook",
+    );
+  }
+  return { saved: facts, at: clock.now() };
+}
 
 /**
  * The key for an attempt: the one in use, or (after a restore in a fresh process) the same key re-read from the
  * source the flow recorded. A key that was only ever in an earlier process's memory is lost: Step-2 again.
  */
-async function keyFor(input: ProbeInput, deps: ServiceDeps) {
+async function keyFor(input: Pick<ProbeInput, "keySource" | "keyFingerprint">, deps: ServiceDeps) {
   const { vault, sources } = deps;
   const current = vault.current;
   if (current && current.fingerprint === input.keyFingerprint) return current;

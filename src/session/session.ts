@@ -4,7 +4,13 @@ import { type Actor, createActor, type Subscription, toPromise } from "xstate";
 import { ConfigError, EventError, TokenHubSetupError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { needKeyNotification } from "../machine/notifications.ts";
-import { REST_STATES, type Settings, type SetupEvent, type SetupMachine } from "../machine/setup-machine.ts";
+import {
+  REST_STATES,
+  type Settings,
+  type SetupEvent,
+  type SetupMachine,
+  stateName,
+} from "../machine/setup-machine.ts";
 import { type Config, type ConfigInput, ConfigSchema } from "../schema/config.ts";
 import { type HostEvent, HostEventSchema, type Notification, type Output } from "../schema/host.ts";
 import type { SnapshotEnvelope } from "../schema/snapshot.ts";
@@ -13,13 +19,14 @@ import { createKeychain, type Keychain } from "../secrets/keychain.ts";
 import { scrubDeep } from "../secrets/scrubber.ts";
 import type { KeySources } from "../secrets/sources.ts";
 import { KeyVault } from "../secrets/vault.ts";
-import { defaultStatusPath } from "../status/paths.ts";
+import { defaultMediaDir, defaultStatusPath } from "../status/paths.ts";
 import { createFileStatusStore, type StatusStore } from "../status/store.ts";
 import { createTokenHubClient, type TokenHubClient } from "../tokenhub/client.ts";
 import { compileRoutingRules } from "../tokenhub/routing-rules.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { attachServices, boundMachine } from "./services.ts";
 import { makeEnvelope, openEnvelope } from "./snapshot.ts";
+import { commandTransferHook, type TransferHook } from "./transfer-hook.ts";
 
 export interface SessionOptions {
   config?: ConfigInput;
@@ -33,6 +40,11 @@ export interface SessionOptions {
   logger?: Logger;
   /** A client shared between sessions (one connection pool); otherwise the session owns one. */
   client?: TokenHubClient;
+  /**
+   * "Transfer into your object storage": called with each file a multimodal check saved. Overrides
+   * `multimodal.transferCommand` from the config.
+   */
+  transferHook?: TransferHook;
   /** Resume from a snapshot a host stored (an envelope object or its JSON text). */
   snapshot?: unknown;
   id?: string;
@@ -49,7 +61,10 @@ export interface Session {
   /** The current state's name. */
   readonly state: string;
   readonly atRest: boolean;
-  /** Resolves at the next rest state (awaitingKey, backingOff, or a final state). */
+  /**
+   * Resolves at the next rest state: awaitingKey, a final state, or a wait (backingOff,
+   * multimodal.videoWaiting) that ends more than `restOnBackoffLongerThanMs` from now (never, by default).
+   */
   untilRest(options?: { restOnBackoffLongerThanMs?: number }): Promise<string>;
   /** Resolves with the output once a final state is reached. */
   done(): Promise<Output>;
@@ -84,6 +99,13 @@ export function machineSettings(config: Config, endpoint: string): Settings {
     endpoint,
     consoleUrl: config.consoleUrl,
     contactUrl: config.contactUrl,
+    multimodal: {
+      capabilities: config.multimodal.capabilities,
+      imageModel: config.multimodal.image.model,
+      videoModel: config.multimodal.video.model,
+      pollIntervalMs: config.multimodal.video.pollIntervalMs,
+      deadlineMs: config.multimodal.video.deadlineMs,
+    },
   };
 }
 
@@ -121,6 +143,18 @@ export function createSession(options: SessionOptions = {}): Session {
     input: { settings },
     ...(envelope ? { snapshot: envelope.snapshot as never } : {}),
   });
+  const listeners = new Set<NotificationListener>();
+  const publish = (notification: Notification) => {
+    if (listeners.size === 0) return; // nobody listening: no need to scrub a copy
+    const clean = scrubDeep(notification);
+    for (const listener of listeners) listener(clean);
+  };
+  const { transferCommand } = config.multimodal;
+  const hook =
+    options.transferHook ??
+    (transferCommand
+      ? commandTransferHook(transferCommand, { timeoutMs: config.multimodal.requestMs })
+      : undefined);
   attachServices(actor, {
     client,
     rules,
@@ -130,19 +164,19 @@ export function createSession(options: SessionOptions = {}): Session {
     clock,
     logger,
     ...(keychain ? { keychain } : {}),
+    media: {
+      config: config.multimodal,
+      dir: config.multimodal.outputDir ?? defaultMediaDir(),
+      timeouts: config.timeouts,
+      ...(hook ? { hook } : {}),
+    },
+    notify: publish,
   });
-
-  const listeners = new Set<NotificationListener>();
-  const publish = (notification: Notification) => {
-    if (listeners.size === 0) return; // nobody listening: no need to scrub a copy
-    const clean = scrubDeep(notification);
-    for (const listener of listeners) listener(clean);
-  };
   actor.on("*", (emitted) => publish(emitted as Notification));
   let lastState = "";
   actor.subscribe({
     next: (snapshot) => {
-      const state = String(snapshot.value);
+      const state = stateName(snapshot.value);
       if (state !== lastState) logger.debug({ from: lastState || "(start)", to: state }, "transition");
       lastState = state;
     },
@@ -150,7 +184,7 @@ export function createSession(options: SessionOptions = {}): Session {
   });
   actor.start();
 
-  const stateOf = () => String(actor.getSnapshot().value);
+  const stateOf = () => stateName(actor.getSnapshot().value);
 
   const session: Session = {
     id,
@@ -183,9 +217,16 @@ export function createSession(options: SessionOptions = {}): Session {
       const longWait = opts.restOnBackoffLongerThanMs ?? Number.POSITIVE_INFINITY;
       const resting = () => {
         const snap = actor.getSnapshot();
-        const state = String(snap.value);
-        if (state !== "backingOff") return REST_STATES.has(state) && state !== "idle" ? state : undefined;
-        return (snap.context.retryAt ?? 0) - clock.now() > longWait ? state : undefined;
+        const state = stateName(snap.value);
+        // A wait is a rest only when it is long: short ones are waited out (the host asked how long is long).
+        const waitUntil =
+          state === "backingOff"
+            ? snap.context.retryAt
+            : state === "multimodal.videoWaiting"
+              ? (snap.context.videoTask?.pollAt ?? null)
+              : undefined;
+        if (waitUntil === undefined) return REST_STATES.has(state) && state !== "idle" ? state : undefined;
+        return (waitUntil ?? 0) - clock.now() > longWait ? state : undefined;
       };
       return new Promise((resolve, reject) => {
         const now = resting();
@@ -210,7 +251,8 @@ export function createSession(options: SessionOptions = {}): Session {
       const state = stateOf();
       if (!REST_STATES.has(state)) {
         throw new TokenHubSetupError("snapshot_not_at_rest", `A snapshot cannot be taken in ${state}.`, {
-          remedy: "Wait for a rest state (awaitingKey, backingOff or a final state).",
+          remedy:
+            "Wait for a rest state (awaitingKey, backingOff, multimodal.videoWaiting or a final state).",
         });
       }
       return makeEnvelope(state, actor.getPersistedSnapshot(), clock.now());

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SnapshotError } from "../errors.ts";
-import { MACHINE_VERSION, REST_STATES } from "../machine/setup-machine.ts";
+import { MACHINE_VERSION, REST_STATES, stateName } from "../machine/setup-machine.ts";
 import {
   SNAPSHOT_FORMAT,
   SNAPSHOT_FORMAT_VERSION,
@@ -25,6 +25,17 @@ const PersistedContextSchema = z.looseObject({
   attempts: z.array(z.unknown()),
   rejected: z.array(z.string()),
   retryAt: z.number().nullable(),
+  media: z.looseObject({}),
+  // Its id goes into the poll's URL path: a tampered one must not steer the request.
+  videoTask: z
+    .looseObject({
+      id: z.string().regex(/^(?!\.{1,2}$)[A-Za-z0-9._:-]{1,200}$/),
+      createdAt: z.number(),
+      pollAt: z.number(),
+      polls: z.number().int().min(0),
+      misses: z.number().int().min(0),
+    })
+    .nullable(),
 });
 
 export function makeEnvelope(state: string, persisted: unknown, savedAt: number): SnapshotEnvelope {
@@ -70,12 +81,14 @@ export function openEnvelope(raw: unknown): SnapshotEnvelope {
     );
   }
   const { snapshot, state } = envelope.data;
-  if (typeof snapshot.value !== "string" || snapshot.value !== state || !REST_STATES.has(state)) {
-    throw corrupt(`the snapshot is not at a rest state (${String(snapshot.value)})`);
+  if (stateName(snapshot.value) !== state || !REST_STATES.has(state)) {
+    throw corrupt(`the snapshot is not at a rest state (${stateName(snapshot.value).slice(0, 80)})`);
   }
   const context = PersistedContextSchema.safeParse(snapshot.context);
   if (!context.success)
     throw corrupt(`context.${context.error.issues[0]?.path.join(".")}: ${context.error.issues[0]?.message}`);
+  if (state === "multimodal.videoWaiting" && context.data.videoTask === null)
+    throw corrupt("a video wait without its task");
   return envelope.data;
 }
 

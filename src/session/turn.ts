@@ -5,17 +5,21 @@ import type { SnapshotEnvelope } from "../schema/snapshot.ts";
 import { createSession, type Session, type SessionOptions } from "./session.ts";
 
 export interface TurnInput extends Omit<SessionOptions, "snapshot"> {
-  /** The host event for this turn; omit it to resume a stored backoff. */
+  /** The host event for this turn; omit it to resume a stored wait (backoff or video poll). */
   event?: HostEvent;
   /** What the previous turn returned (envelope object or JSON text); omit on the first turn. */
   snapshot?: unknown;
   /**
-   * A backoff longer than this ends the turn (state `backingOff`, snapshot with the absolute retry time); the
-   * host calls `runTurn` again later with no event. Shorter backoffs are waited out inside the turn.
+   * A wait longer than this ends the turn: a backoff (state `backingOff`, snapshot with the absolute retry time)
+   * or the wait for the next video poll (`multimodal.videoWaiting`, with the task id). The host calls `runTurn`
+   * again later with no event. Shorter waits are waited out inside the turn.
    * @default 30000
    */
   maxWaitMs?: number;
-  /** Aborting it cancels the flow (CANCEL), as a host does when its own call is cancelled. */
+  /**
+   * Aborting it cancels the flow (CANCEL), as a host does when its own call is cancelled. During the multimodal
+   * checks that ends the checks: the verified text integration is still recorded.
+   */
   signal?: AbortSignal;
 }
 
@@ -30,7 +34,7 @@ export interface TurnResult {
 
 /**
  * For hosts that call the skill once per turn: restore, apply one event, run to the next rest state
- * (awaitingKey, a long backoff, or a final state), and hand back the notifications and a snapshot to store.
+ * (awaitingKey, a long wait, or a final state), and hand back the notifications and a snapshot to store.
  */
 export async function runTurn(input: TurnInput): Promise<TurnResult> {
   const { event, snapshot, maxWaitMs = 30_000, signal, ...options } = input;

@@ -64,9 +64,26 @@ export interface ProbeRequest {
   signal?: AbortSignal;
 }
 
+/** Any other call to the configured origin (images, video tasks): same rules, same raw result. */
+export interface ApiRequest {
+  method: "GET" | "POST";
+  /** Relative to the base URL, e.g. `images/generations`. Segments built from server data must be encoded. */
+  path: string;
+  query?: Record<string, string>;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Extra request headers (e.g. `X-DashScope-Async`); never an authorization header. */
+  headers?: Record<string, string>;
+  key: SecretKey;
+  signal?: AbortSignal;
+  /** Whole-call limit, instead of `timeouts.requestMs`. */
+  timeoutMs?: number;
+}
+
 export interface TokenHubClient {
   readonly endpoint: URL;
   chat(request: ProbeRequest): Promise<ProbeResponse>;
+  call(request: ApiRequest): Promise<ProbeResponse>;
   close(): Promise<void>;
 }
 
@@ -156,81 +173,120 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
     close: async () => {
       if (ownsDispatcher && dispatcher) await (await dispatcher).close();
     },
-    async chat(probe) {
-      // Loaded before the clock starts, so the first attempt's latency is the request's, not the import's.
-      const [{ request }, dispatcher] = await Promise.all([loadUndici(), ensureDispatcher()]);
-      const started = performance.now();
-      const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
-      const timeout = AbortSignal.timeout(options.timeouts.requestMs);
-      const signal = probe.signal ? AbortSignal.any([probe.signal, timeout]) : timeout;
-      const body = JSON.stringify({
-        model: probe.model,
-        messages: [{ role: "user", content: PROBE_PROMPT }],
-        max_tokens: 32,
-        temperature: 0,
-        ...(probe.stream ? { stream: true } : {}),
+    chat(probe) {
+      return exchange({
+        url: endpoint,
+        method: "POST",
+        key: probe.key,
+        signal: probe.signal,
+        accept: probe.stream ? "text/event-stream, application/json" : "application/json",
+        body: {
+          model: probe.model,
+          messages: [{ role: "user", content: PROBE_PROMPT }],
+          max_tokens: 32,
+          temperature: 0,
+          ...(probe.stream ? { stream: true } : {}),
+        },
       });
-
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await request(endpoint, {
-          method: "POST",
-          dispatcher,
-          signal,
-          headersTimeout: options.timeouts.headersMs,
-          bodyTimeout: options.timeouts.bodyMs,
-          headers: {
-            authorization: `Bearer ${probe.key.reveal()}`,
-            "content-type": "application/json",
-            accept: probe.stream ? "text/event-stream, application/json" : "application/json",
-            "user-agent": userAgent,
-          },
-          body,
-        });
-      } catch (err) {
-        rethrowIfCancelled(probe.signal, err);
-        return transport(err, timeout.aborted, "headers", elapsed());
-      }
-
-      // Errors surface through reading the body. Destroying it unread (below) makes undici emit an AbortError
-      // 'error' event; without a listener that event would be an uncaught exception and end the host process.
-      response.body.on("error", () => {});
-      const headers = keptHeaders(response.headers);
-      const declared = Number(response.headers["content-length"]);
-      const overflow = (): ProbeResponse => {
-        response.body.destroy();
-        return {
-          type: "overflow",
-          status: response.statusCode,
-          headers,
-          limitBytes: options.maxResponseBytes,
-          latencyMs: elapsed(),
-        };
-      };
-      if (Number.isFinite(declared) && declared > options.maxResponseBytes && !headers["content-encoding"]) {
-        return overflow();
-      }
-
-      try {
-        const read = await readBody(response, headers, options.maxResponseBytes);
-        if (read === "overflow") return overflow();
-        return { type: "response", status: response.statusCode, headers, body: read, latencyMs: elapsed() };
-      } catch (err) {
-        response.body.destroy();
-        rethrowIfCancelled(probe.signal, err);
-        if (err instanceof DecodeError) {
-          return {
-            type: "response",
-            status: response.statusCode,
-            headers,
-            body: { kind: "malformed", reason: err.message, text: "" },
-            latencyMs: elapsed(),
-          };
-        }
-        return transport(err, timeout.aborted, "body", elapsed());
-      }
+    },
+    call(api) {
+      const url = endpointUrl(base, api.path);
+      for (const [name, value] of Object.entries(api.query ?? {})) url.searchParams.set(name, value);
+      return exchange({
+        url,
+        method: api.method,
+        key: api.key,
+        signal: api.signal,
+        accept: "application/json",
+        body: api.body,
+        headers: api.headers,
+        timeoutMs: api.timeoutMs,
+      });
     },
   };
+
+  async function exchange(init: {
+    url: URL;
+    method: "GET" | "POST";
+    key: SecretKey;
+    signal: AbortSignal | undefined;
+    accept: string;
+    body?: unknown;
+    headers?: Record<string, string> | undefined;
+    timeoutMs?: number | undefined;
+  }): Promise<ProbeResponse> {
+    // Loaded before the clock starts, so the first attempt's latency is the request's, not the import's.
+    const [{ request }, dispatcher] = await Promise.all([loadUndici(), ensureDispatcher()]);
+    const started = performance.now();
+    const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+    const timeout = AbortSignal.timeout(init.timeoutMs ?? options.timeouts.requestMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const extra: Record<string, string> = {};
+    for (const [name, value] of Object.entries(init.headers ?? {})) {
+      // The key goes in one header only, set below; a caller cannot add or replace credentials.
+      if (!/^(authorization|proxy-authorization|cookie)$/i.test(name)) extra[name.toLowerCase()] = value;
+    }
+
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(init.url, {
+        method: init.method,
+        dispatcher,
+        signal,
+        headersTimeout: options.timeouts.headersMs,
+        bodyTimeout: options.timeouts.bodyMs,
+        headers: {
+          ...extra,
+          authorization: `Bearer ${init.key.reveal()}`,
+          ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+          accept: init.accept,
+          "user-agent": userAgent,
+        },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+    } catch (err) {
+      rethrowIfCancelled(init.signal, err);
+      return transport(err, timeout.aborted, "headers", elapsed());
+    }
+
+    // Errors surface through reading the body. Destroying it unread (below) makes undici emit an AbortError
+    // 'error' event; without a listener that event would be an uncaught exception and end the host process.
+    response.body.on("error", () => {});
+    const headers = keptHeaders(response.headers);
+    const declared = Number(response.headers["content-length"]);
+    const overflow = (): ProbeResponse => {
+      response.body.destroy();
+      return {
+        type: "overflow",
+        status: response.statusCode,
+        headers,
+        limitBytes: options.maxResponseBytes,
+        latencyMs: elapsed(),
+      };
+    };
+    if (Number.isFinite(declared) && declared > options.maxResponseBytes && !headers["content-encoding"]) {
+      return overflow();
+    }
+
+    try {
+      const read = await readBody(response, headers, options.maxResponseBytes);
+      if (read === "overflow") return overflow();
+      return { type: "response", status: response.statusCode, headers, body: read, latencyMs: elapsed() };
+    } catch (err) {
+      response.body.destroy();
+      rethrowIfCancelled(init.signal, err);
+      if (err instanceof DecodeError) {
+        return {
+          type: "response",
+          status: response.statusCode,
+          headers,
+          body: { kind: "malformed", reason: err.message, text: "" },
+          latencyMs: elapsed(),
+        };
+      }
+      return transport(err, timeout.aborted, "body", elapsed());
+    }
+  }
 }
 
 class DecodeError extends Error {}

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { TestModel } from "xstate/graph";
+import { statechartEdges } from "../../src/machine/diagram.ts";
 import { STATE_NAMES, setupMachine } from "../../src/machine/setup-machine.ts";
 import type { Output } from "../../src/schema/host.ts";
 import { resolveConfig } from "../../src/session/session.ts";
@@ -15,6 +16,7 @@ import {
   type ModelPath,
   machineEdges,
   modelLogic,
+  nodeOf,
   replay,
   stableStates,
   traversal,
@@ -69,6 +71,11 @@ describe("statechart coverage (xstate/graph)", () => {
       "awaitingKey",
       "backingOff",
       "idle",
+      "multimodal.image",
+      "multimodal.videoDownloading",
+      "multimodal.videoPolling",
+      "multimodal.videoSubmitting",
+      "multimodal.videoWaiting",
       "requesting",
       "resolvingKey",
       "writingStatus",
@@ -76,6 +83,10 @@ describe("statechart coverage (xstate/graph)", () => {
     const cancel = setupMachine.root.transitions.get("CANCEL");
     assert.equal(cancel?.length, 1);
     assert.equal(cancel?.[0]?.target?.[0]?.key, "cancelled");
+    // Inside the multimodal checks CANCEL ends the checks and still writes the record.
+    const inMedia = setupMachine.root.states.multimodal?.transitions.get("CANCEL");
+    assert.equal(inMedia?.length, 1);
+    assert.equal(inMedia?.[0]?.target?.[0]?.key, "writingStatus");
   });
 
   it("the README's diagram lists exactly the machine's edges", () => {
@@ -89,15 +100,17 @@ describe("statechart coverage (xstate/graph)", () => {
         const [, from, to, label] = /^(\w+) --> (\w+)(?:: (.*))?$/.exec(l) ?? [];
         return `${from} -> ${to}${label ? `: ${label}` : ""}`;
       });
-    const machine = edges.filter((e) => e.label !== "CANCEL").map((e) => e.id);
+    const machine = statechartEdges().map((e) => `${e.from} -> ${e.to}${e.label ? `: ${e.label}` : ""}`);
     assert.deepEqual([...drawn].sort(), [...machine].sort());
     assert.equal(new Set(drawn).size, drawn.length, "no edge drawn twice");
     // The start, the finals, and CANCEL (a root transition, drawn once as a note).
     assert.ok(lines.includes(`[*] --> ${setupMachine.config.initial}`));
-    const finals = Object.entries(setupMachine.root.states).filter(([, n]) => n.type === "final");
-    for (const [name] of finals) assert.ok(lines.includes(`${name} --> [*]`), name);
+    const finals = STATE_NAMES.filter((name) => nodeOf(name)?.type === "final").map(
+      (name) => name.split(".").at(-1) as string,
+    );
+    for (const name of finals) assert.ok(lines.includes(`${name} --> [*]`), name);
     assert.equal(lines.filter((l) => l.endsWith("--> [*]")).length, finals.length);
-    assert.ok(lines.includes("note right of cancelled: CANCEL from any state"));
+    assert.ok(lines.some((l) => l.startsWith("note right of cancelled: CANCEL from any state")));
   });
 
   describe("every path, against the real services and the simulator", () => {
@@ -135,6 +148,17 @@ describe("statechart coverage (xstate/graph)", () => {
             const want = model.output as Output;
             const got = run.output as Output;
             assert.equal(got.status, want.status, "output");
+            // Each multimodal check ends as the model says: ok, refused, crashed (an actor that threw), cancelled.
+            if (want.status === "complete" && got.status === "complete") {
+              const ends = (o: typeof want) =>
+                o.status === "complete"
+                  ? Object.entries(o.record.multimodal ?? {}).map(
+                      ([capability, check]) =>
+                        `${capability}:${check.status}${check.error?.code === "media_error" ? " (crashed)" : ""}`,
+                    )
+                  : [];
+              assert.deepEqual(ends(got), ends(want), "multimodal checks");
+            }
             if (want.status === "escalated" && got.status === "escalated") {
               assert.equal(got.escalation.failure.code, want.escalation.failure.code, "failure code");
             }

@@ -80,9 +80,18 @@ async function check(row: FaultRow): Promise<void> {
   assert.equal(flow.state, expect.state, where);
   assert.equal(flow.requests.length, expect.requests, `requests; ${where}`);
   assert.equal(run.attempts, expect.attempts ?? expect.requests, `attempts; ${where}`);
-  for (const request of flow.requests) assert.equal(request.authorization, "present");
+  // The key goes to the API in its header; a media host (object storage) gets no credential.
+  for (const request of flow.requests)
+    assert.equal(
+      request.authorization,
+      request.path.startsWith("/media/") ? "absent" : "present",
+      request.path,
+    );
+  for (const authorization of run.otherOriginAuthorization) assert.equal(authorization, "absent");
   if (expect.models) {
-    const models = flow.requests.map((request) => (request.body as { model?: unknown }).model);
+    const models = flow.requests
+      .filter((request) => request.path.endsWith("/chat/completions"))
+      .map((request) => (request.body as { model?: unknown }).model);
     assert.deepEqual(models, expect.models, `models; ${where}`);
   }
 
@@ -114,6 +123,27 @@ async function check(row: FaultRow): Promise<void> {
       assert.equal(record?.model, expect.served.model);
       assert.equal(record?.result.streamed, expect.served.streamed);
     }
+  }
+
+  const media = expect.media;
+  if (media) {
+    const record = flow.records[0];
+    for (const capability of ["image", "video"] as const) {
+      const want: { status: string; code?: string; polls?: number } | undefined = media[capability];
+      const got = record?.multimodal?.[capability];
+      if (!want) {
+        assert.equal(got, undefined, `${capability}; ${where}`);
+        continue;
+      }
+      assert.equal(got?.status, want.status, `${capability} status; ${JSON.stringify(got)}`);
+      if (want.code)
+        assert.ok(got?.error?.code.startsWith(want.code), `${capability} code; ${JSON.stringify(got)}`);
+      else assert.equal(got?.error, undefined, `${capability} error; ${JSON.stringify(got)}`);
+      if (want.polls !== undefined) assert.equal(got?.polls, want.polls, `${capability} polls`);
+    }
+    assert.equal(run.mediaFiles.length, media.files, `files left: ${run.mediaFiles.join(", ")}`);
+  } else {
+    assert.equal(flow.records[0]?.multimodal, undefined);
   }
 
   if (expect.state === "escalated") {

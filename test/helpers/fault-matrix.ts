@@ -3,7 +3,10 @@
 
 import { lookup } from "node:dns/promises";
 import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { z } from "zod";
 import type { ConfigInput } from "../../src/schema/config.ts";
@@ -22,6 +25,13 @@ export const UNRESOLVABLE_BASE_URL = "https://tokenhub-setup-nonexistent.invalid
  * seconds of virtual time must still finish in a fraction of that: a real sleep would break this limit.
  */
 export const DEFAULT_WALL_MS_MAX = 2_000;
+
+const MediaExpectSchema = z.strictObject({
+  status: z.enum(["ok", "failed", "cancelled"]),
+  /** The check's error code must start with this. */
+  code: z.string().optional(),
+  polls: z.number().int().nonnegative().optional(),
+});
 
 const ExpectSchema = z
   .strictObject({
@@ -51,6 +61,18 @@ const ExpectSchema = z
     maxRssGrowthMb: z.number().positive().optional(),
     /** Real time limit for the row, milliseconds. @default DEFAULT_WALL_MS_MAX */
     wallMsMax: z.number().int().positive().optional(),
+    /**
+     * How each multimodal check ended (rows whose config asks for them): status, the error code's start, and
+     * for video the number of polls. The text integration's own expectations above still hold.
+     */
+    media: z
+      .strictObject({
+        image: MediaExpectSchema.optional(),
+        video: MediaExpectSchema.optional(),
+        /** Files left in the output folder afterwards: exact (nothing on a failure). */
+        files: z.number().int().nonnegative(),
+      })
+      .optional(),
   })
   .refine((e) => (e.state === "escalated") === (e.failure !== undefined), {
     message: '"failure" is required for an escalated row and only there',
@@ -73,6 +95,8 @@ export const FaultRowSchema = z
     target: z.enum(["simulator", "closed-port", "unresolvable-host"]).optional(),
     /** `{{redirectTo}}` points at a second simulator, another origin, whose requests are counted. */
     redirectTo: z.literal("other-origin").optional(),
+    /** `{{mediaOrigin}}` (media URLs) points at a second simulator, whose requests are counted. */
+    mediaOn: z.literal("other-origin").optional(),
     expect: ExpectSchema,
   })
   .refine((row) => (row.scenario === undefined) !== (row.steps === undefined), {
@@ -119,8 +143,12 @@ export interface FaultRun {
   /** Step-3 starts ("<model> (attempt N)"): one per attempt, whether or not anything answered. */
   attempts: number;
   sleptMs: number;
-  /** Requests the second origin received, when the row redirects there. */
+  /** Requests the second origin received, when the row redirects or puts media there. */
   otherOriginRequests: number | undefined;
+  /** What the second origin saw of credentials: `authorization` per request. */
+  otherOriginAuthorization: string[];
+  /** Files in the multimodal output folder afterwards. */
+  mediaFiles: string[];
   /** Peak RSS growth during the row, bytes (sampled every few milliseconds). */
   rssGrowthBytes: number;
   wallMs: number;
@@ -128,7 +156,11 @@ export interface FaultRun {
 
 /** Run one row: the whole flow on a virtual clock with an in-memory record store. */
 export async function runFaultRow(row: FaultRow, options: { key?: string } = {}): Promise<FaultRun> {
-  const other = row.redirectTo === "other-origin" ? await startSimulator({ scenario: "happy" }) : undefined;
+  const other =
+    row.redirectTo === "other-origin" || row.mediaOn === "other-origin"
+      ? await startSimulator({ scenario: "happy" })
+      : undefined;
+  const mediaDir = await mkdtemp(join(tmpdir(), "tokenhub-fault-media-"));
   const baseUrl =
     row.target === "closed-port"
       ? await closedPortBaseUrl()
@@ -138,10 +170,14 @@ export async function runFaultRow(row: FaultRow, options: { key?: string } = {})
   const rss = sampleRss();
   const started = performance.now();
   try {
+    const config = row.config as ConfigInput | undefined;
     const flow = await runFlow(scenarioOf(row), {
-      config: row.config as ConfigInput | undefined,
+      config: config?.multimodal
+        ? { ...config, multimodal: { ...config.multimodal, outputDir: mediaDir } }
+        : config,
       env: { TOKENHUB_API_KEY: options.key ?? TEST_KEY },
-      ...(other ? { simulator: { redirectTo: `${other.baseUrl}/chat/completions` } } : {}),
+      ...(other && row.redirectTo ? { simulator: { redirectTo: `${other.baseUrl}/chat/completions` } } : {}),
+      ...(other && row.mediaOn ? { simulator: { mediaOrigin: other.origin } } : {}),
       ...(baseUrl ? { baseUrl } : {}),
     });
     const wallMs = performance.now() - started;
@@ -150,12 +186,15 @@ export async function runFaultRow(row: FaultRow, options: { key?: string } = {})
       attempts: flow.notifications.filter(isAttemptStart).length,
       sleptMs: flow.sleeps.reduce((sum, ms) => sum + ms, 0),
       otherOriginRequests: other?.requests.length,
+      otherOriginAuthorization: other?.requests.map((r) => r.authorization) ?? [],
+      mediaFiles: await readdir(mediaDir),
       rssGrowthBytes: rss.stop(),
       wallMs,
     };
   } finally {
     rss.stop();
     await other?.close();
+    await rm(mediaDir, { recursive: true, force: true });
   }
 }
 

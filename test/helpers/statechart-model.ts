@@ -20,8 +20,8 @@ import {
   transition,
 } from "xstate";
 import { statechartEdges } from "../../src/machine/diagram.ts";
-import { KEY_LOST, type Settings, setupMachine } from "../../src/machine/setup-machine.ts";
-import { resolveConfig } from "../../src/session/session.ts";
+import { KEY_LOST, type Settings, setupMachine, stateName } from "../../src/machine/setup-machine.ts";
+import { machineSettings, resolveConfig } from "../../src/session/session.ts";
 import type { Step as SimStep } from "../../src/simulator/index.ts";
 import type { Outcome } from "../../src/tokenhub/classify.ts";
 
@@ -35,6 +35,12 @@ export interface World {
   rejectedKey: boolean;
   /** How the current state was entered, where it decides which outcomes are possible next. */
   entry: "SETUP" | "KEY_PROVIDED" | "KEY_READY" | "sleep" | "other";
+  /**
+   * The flow asked for the image and video checks (SETUP with preferences). Such a flow takes the text path's
+   * happy route only: the text path's own branches are covered without it, and crossing them with every
+   * multimodal branch would multiply the paths for no transition not already taken.
+   */
+  media: boolean;
 }
 
 export interface ModelState {
@@ -46,6 +52,7 @@ export type ModelSnapshot = TransitionSnapshot<ModelState>;
 export type ProbeOutcomeName = "ok" | "unauthorized" | "retryable" | "routing" | "insufficientBalance";
 export type StepLabel =
   | "SETUP"
+  | "SETUP:media"
   | "KEY_PROVIDED"
   | "KEY_READY"
   | "CANCEL"
@@ -57,7 +64,15 @@ export type StepLabel =
   | "probe:failed"
   | "sleep:done"
   | "writeStatus:done"
-  | "writeStatus:failed";
+  | "writeStatus:failed"
+  | `${MediaActor}:${"ok" | "error" | "failed"}`
+  | "submit:created"
+  | "poll:running"
+  | "poll:succeeded"
+  | "poll:taskFailed";
+
+/** The multimodal actors, by the short name their labels use. */
+export type MediaActor = "image" | "submit" | "poll" | "download";
 
 /** A machine event (host event or actor completion) plus the label the runner realises it from. */
 export interface ModelEvent {
@@ -66,6 +81,7 @@ export interface ModelEvent {
   at?: number;
   seed?: number;
   remember?: boolean;
+  preferences?: { multimodal: Array<"image" | "video"> };
   actorId?: string;
   output?: unknown;
   error?: unknown;
@@ -146,20 +162,18 @@ export const PROBE_OUTCOMES: Record<ProbeOutcomeName, { outcome: Outcome; step: 
 
 /** The settings a session builds from the default configuration (the endpoint does not matter here). */
 export function modelSettings(): Settings {
-  const config = resolveConfig({});
-  return {
-    modelChain: config.modelChain,
-    retry: config.retry,
-    totalMs: config.timeouts.totalMs,
-    stream: config.stream,
-    endpoint: "http://127.0.0.1/v1/chat/completions",
-    consoleUrl: config.consoleUrl,
-    contactUrl: config.contactUrl,
-  };
+  return machineSettings(resolveConfig({}), "http://127.0.0.1/v1/chat/completions");
+}
+
+/** A state node by its `stateName` (`multimodal.videoWaiting` is a child of `multimodal`). */
+export function nodeOf(name: string) {
+  const [top, child] = name.split(".");
+  const node = setupMachine.root.states[top as string];
+  return child === undefined ? node : node?.states[child];
 }
 
 function invokeId(state: string): string {
-  const id = setupMachine.root.states[state]?.invoke[0]?.id;
+  const id = nodeOf(state)?.invoke[0]?.id;
   if (!id) throw new Error(`${state} invokes nothing`);
   return id;
 }
@@ -167,7 +181,7 @@ function invokeId(state: string): string {
 /** The events the model offers in a state: host events, and actor outcomes the real services can produce. */
 export function eventsFor({ machine, world }: ModelState): ModelEvent[] {
   if (machine.status !== "active") return [];
-  const state = String(machine.value);
+  const state = stateName(machine.value);
   const at = machine.context.now;
   const cancel: ModelEvent = { type: "CANCEL", at, label: "CANCEL" };
   const done = (label: StepLabel, output: unknown): ModelEvent => ({
@@ -185,10 +199,75 @@ export function eventsFor({ machine, world }: ModelState): ModelEvent[] {
   const setup: ModelEvent = { type: "SETUP", at, seed: 7, label: "SETUP" };
   const provided: ModelEvent = { type: "KEY_PROVIDED", at, seed: 7, remember: false, label: "KEY_PROVIDED" };
   const ready: ModelEvent = { type: "KEY_READY", at, seed: 7, label: "KEY_READY" };
+  const setupMedia: ModelEvent = {
+    type: "SETUP",
+    at,
+    seed: 7,
+    preferences: { multimodal: ["image", "video"] },
+    label: "SETUP:media",
+  };
+  const saved = { saved: { file: "/model/file", bytes: 1, mime: "image/png", sha256: "0" }, at };
+  const refused = { error: { code: "media_model", message: "refused in the model", remedy: "none" }, at };
+  const poll = (status: string, url: string | null) => ({
+    status,
+    rawStatus: status.toUpperCase(),
+    url,
+    reason: null,
+    error: null,
+    at,
+  });
+
+  if (world.media) {
+    // The text path's happy route only (see World.media), then every multimodal outcome.
+    switch (state) {
+      case "resolvingKey":
+        return [
+          done("resolveKey:found", { found: true, source: "host", fingerprint: "fp-host", notices: [], at }),
+          cancel,
+        ];
+      case "requesting":
+        return [done("probe:ok", { outcome: PROBE_OUTCOMES.ok.outcome, at }), cancel];
+      case "writingStatus":
+        return [done("writeStatus:done", { record: machine.context.record, at }), cancel];
+      case "multimodal.image":
+        return [
+          done("image:ok", saved),
+          done("image:error", refused),
+          failed("image:failed", { message: "injected failure" }),
+          cancel,
+        ];
+      case "multimodal.videoSubmitting":
+        return [
+          done("submit:created", { taskId: "task-model", rawStatus: "PENDING", at }),
+          done("submit:error", refused),
+          failed("submit:failed", { message: "injected failure" }),
+          cancel,
+        ];
+      case "multimodal.videoWaiting":
+        return [done("sleep:done", undefined), cancel];
+      case "multimodal.videoPolling":
+        return [
+          done("poll:running", poll("running", null)),
+          done("poll:succeeded", poll("succeeded", "http://127.0.0.1/media/video.mp4")),
+          done("poll:taskFailed", poll("failed", null)),
+          failed("poll:failed", { message: "injected failure" }),
+          cancel,
+        ];
+      case "multimodal.videoDownloading":
+        return [
+          done("download:ok", { ...saved, saved: { ...saved.saved, mime: "video/mp4" } }),
+          done("download:error", refused),
+          failed("download:failed", { message: "injected failure" }),
+          cancel,
+        ];
+      default:
+        throw new Error(`the model has no events for the stable state ${state}`);
+    }
+  }
 
   switch (state) {
     case "idle":
-      return [setup, provided, ready, cancel];
+      return [setup, setupMedia, provided, ready, cancel];
     case "awaitingKey":
       return [provided, ready, cancel];
     case "resolvingKey": {
@@ -239,6 +318,10 @@ function nextWorld({ machine, world }: ModelState, event: ModelEvent): World {
     case "KEY_PROVIDED":
       next.entry = event.label;
       break;
+    case "SETUP:media":
+      next.entry = "SETUP";
+      next.media = true;
+      break;
     case "resolveKey:found":
     case "resolveKey:failed":
       // The runner hands over a fresh key here.
@@ -266,7 +349,7 @@ function nextWorld({ machine, world }: ModelState, event: ModelEvent): World {
 export function initialModelState(): ModelState {
   return {
     machine: initialTransition(setupMachine, { settings: modelSettings() })[0],
-    world: { handedLive: false, rejectedKey: false, entry: "other" },
+    world: { handedLive: false, rejectedKey: false, entry: "other", media: false },
   };
 }
 
@@ -284,11 +367,16 @@ export const traversal = {
   events: (snapshot: ModelSnapshot) => eventsFor(snapshot.context),
   /** Everything that decides what can happen next, plus the transition that led here (transition coverage). */
   exact: (snapshot: ModelSnapshot, event: ModelEvent | undefined, previous: ModelSnapshot | undefined) =>
-    `${serializeModel(snapshot)} via ${event?.label ?? "start"} from ${previous ? String(previous.context.machine.value) : "-"}`,
+    `${serializeModel(snapshot)} via ${event?.label ?? "start"} from ${previous ? stateName(previous.context.machine.value) : "-"}`,
   /** The chart's own loops only: a path is simple when no (state, attempt, model) repeats. */
   coarse: (snapshot: ModelSnapshot) => {
     const { value, context } = snapshot.context.machine;
-    return JSON.stringify([String(value), context.attempt, context.modelIndex]);
+    return JSON.stringify([
+      stateName(value),
+      context.attempt,
+      context.modelIndex,
+      snapshot.context.world.media,
+    ]);
   },
 };
 
@@ -298,9 +386,11 @@ export const traversal = {
  */
 export function serializeModel(snapshot: ModelSnapshot): string {
   const { machine, world } = snapshot.context;
-  const state = String(machine.value);
+  const state = stateName(machine.value);
   const c = machine.context;
   return JSON.stringify([
+    world.media,
+    Object.keys(c.media).sort(),
     state,
     c.attempt,
     c.modelIndex,
@@ -324,45 +414,87 @@ export interface Edge {
 type TransitionDefinition = ReturnType<typeof setupMachine.getTransitionData>[number];
 
 const byDefinition = new Map<TransitionDefinition, Edge>();
-let cancelDefinition: TransitionDefinition | undefined;
+/** The CANCEL transitions (the root's, and the multimodal state's own), by the state that declares them. */
+const cancelDefinitions = new Map<TransitionDefinition, string>();
 
-/** States that can hold a snapshot: not final, and not left at once by an unguarded `always`. */
+/** Every state by `stateName`, children after their parent, as statechartEdges() walks them. */
+function allStates(): Array<[string, NonNullable<ReturnType<typeof nodeOf>>]> {
+  const out: Array<[string, NonNullable<ReturnType<typeof nodeOf>>]> = [];
+  for (const [name, node] of Object.entries(setupMachine.root.states)) {
+    out.push([name, node]);
+    for (const [child, inner] of Object.entries(node.states)) out.push([`${name}.${child}`, inner]);
+  }
+  return out;
+}
+
+/** States that can hold a snapshot: atomic, not final, and not left at once by an unguarded `always`. */
 export function stableStates(): string[] {
-  return Object.entries(setupMachine.root.states)
+  return allStates()
+    .filter(([, node]) => Object.keys(node.states).length === 0)
     .filter(([, node]) => node.type !== "final" && !(node.always ?? []).some((t) => !t.guard))
     .map(([name]) => name);
 }
 
+/** The CANCEL that applies in a state: the nearest ancestor's (the multimodal state's, else the root's). */
+function cancelFor(state: string): { owner: string; to: string } {
+  const parent = state.includes(".") ? state.split(".")[0] : undefined;
+  const own = parent ? nodeOf(parent)?.transitions.get("CANCEL")?.[0] : undefined;
+  if (own && parent) return { owner: parent, to: own.target?.[0]?.key ?? "" };
+  return { owner: "(root)", to: "cancelled" };
+}
+
+const fullName = (parent: string | undefined, name: string) => (parent ? `${parent}.${name}` : name);
+
 /**
- * Every transition of the machine: the edges of `statechartEdges()` (what the README draws), plus the root
- * `CANCEL` from each stable state. A transient state (validating, unauthorized, fallingBack) is left within the
- * same macrostep it was entered in, so no event, CANCEL included, can ever be delivered to it.
+ * Every transition of the machine: the edges of `statechartEdges()` (what the README draws) but CANCEL, plus
+ * CANCEL from each stable state (the root's, or inside `multimodal` its own). A transient state (validating,
+ * unauthorized, fallingBack, multimodal.choosing) is left within the same macrostep it was entered in, so no
+ * event, CANCEL included, can ever be delivered to it.
  */
 export function machineEdges(): Edge[] {
   const drawn = statechartEdges();
   const definitions: Array<{ from: string; t: TransitionDefinition }> = [];
-  for (const [name, node] of Object.entries(setupMachine.root.states)) {
-    for (const [, transitions] of node.transitions) {
-      for (const t of transitions) for (const _ of t.target ?? []) definitions.push({ from: name, t });
+  const visit = (states: typeof setupMachine.root.states, parent: string | undefined) => {
+    for (const [name, node] of Object.entries(states)) {
+      for (const [, transitions] of node.transitions) {
+        for (const t of transitions)
+          for (const _ of t.target ?? []) definitions.push({ from: fullName(parent, name), t });
+      }
+      for (const t of node.always ?? [])
+        for (const _ of t.target ?? []) definitions.push({ from: fullName(parent, name), t });
+      if (Object.keys(node.states).length > 0) visit(node.states, name);
     }
-    for (const t of node.always ?? []) for (const _ of t.target ?? []) definitions.push({ from: name, t });
-  }
+  };
+  visit(setupMachine.root.states, undefined);
   if (definitions.length !== drawn.length) {
     throw new Error(`diagram.ts lists ${drawn.length} edges, the machine has ${definitions.length}`);
   }
-  const edges: Edge[] = drawn.map((e, i) => {
+  const edges: Edge[] = [];
+  for (const [i, e] of drawn.entries()) {
     const def = definitions[i];
-    const target = def?.t.target?.[0]?.key;
-    if (!def || def.from !== e.from || target !== e.to) {
-      throw new Error(`edge ${i} differs: diagram ${e.from} -> ${e.to}, machine ${def?.from} -> ${target}`);
+    const from = fullName(e.parent, e.from);
+    const targetNode = def?.t.target?.[0];
+    const to = targetNode ? targetNode.path.join(".") : "";
+    if (
+      !def ||
+      def.from !== from ||
+      to !== fullName(e.parent && targetNode?.path.length === 2 ? e.parent : undefined, e.to)
+    ) {
+      throw new Error(`edge ${i} differs: diagram ${from} -> ${e.to}, machine ${def?.from} -> ${to}`);
     }
-    const edge = { id: `${e.from} -> ${e.to}${e.label ? `: ${e.label}` : ""}`, ...e };
+    if (e.label === "CANCEL") {
+      cancelDefinitions.set(def.t as TransitionDefinition, from);
+      continue;
+    }
+    const edge = { id: `${from} -> ${to}${e.label ? `: ${e.label}` : ""}`, from, to, label: e.label };
     byDefinition.set(def.t as TransitionDefinition, edge);
-    return edge;
-  });
-  cancelDefinition = setupMachine.root.transitions.get("CANCEL")?.[0] as TransitionDefinition | undefined;
+    edges.push(edge);
+  }
+  const root = setupMachine.root.transitions.get("CANCEL")?.[0] as TransitionDefinition | undefined;
+  if (root) cancelDefinitions.set(root, "(root)");
   for (const from of stableStates()) {
-    edges.push({ id: `${from} -> cancelled: CANCEL`, from, to: "cancelled", label: "CANCEL" });
+    const { to } = cancelFor(from);
+    edges.push({ id: `${from} -> ${to}: CANCEL`, from, to, label: "CANCEL" });
   }
   return edges;
 }
@@ -384,6 +516,9 @@ export interface TakenStep {
   edges: Edge[];
 }
 
+/** `to` as entered: a compound target is entered at its initial child. */
+const enters = (target: string, actual: string) => actual === target || actual.startsWith(`${target}.`);
+
 /** The microsteps of one macrostep, each named by the machine transition it took. */
 export function takenBy(before: MachineSnapshot, event: ModelEvent): TakenStep {
   if (byDefinition.size === 0) machineEdges();
@@ -391,22 +526,30 @@ export function takenBy(before: MachineSnapshot, event: ModelEvent): TakenStep {
   const taken: TakenStep = { states: [], edges: [] };
   let current = before;
   for (const [i, [after]] of micro.entries()) {
-    const from = String(current.value);
-    const to = String(after.value);
+    const from = stateName(current.value);
+    const to = stateName(after.value);
     let definition: TransitionDefinition | undefined;
     if (i === 0) {
       definition = setupMachine.getTransitionData(current, event as never)[0];
     } else {
-      const node = setupMachine.root.states[from];
+      const node = nodeOf(from);
       definition = (node?.always ?? []).find((t) => guardPasses(t.guard, current, event)) as
         | TransitionDefinition
         | undefined;
+      // Entering a final child raises the compound state's done event: its onDone transition.
+      if (!definition && node?.type === "final" && from.includes(".")) {
+        const parent = nodeOf(from.split(".")[0] as string);
+        const done = [...(parent?.transitions ?? [])].find(([type]) => type.startsWith("xstate.done.state"));
+        definition = done?.[1][0] as TransitionDefinition | undefined;
+      }
     }
+    const cancelOwner = definition ? cancelDefinitions.get(definition) : undefined;
     const edge =
-      definition === cancelDefinition
-        ? { id: `${from} -> cancelled: CANCEL`, from, to: "cancelled", label: "CANCEL" }
+      cancelOwner !== undefined
+        ? { id: `${from} -> ${cancelFor(from).to}: CANCEL`, from, to: cancelFor(from).to, label: "CANCEL" }
         : definition && byDefinition.get(definition);
-    if (!edge || edge.from !== from || edge.to !== to) {
+    const fromOk = edge && (edge.from === from || from.startsWith(`${edge.from}.`));
+    if (!edge || !fromOk || !enters(edge.to, to)) {
       throw new Error(`microstep ${from} -> ${to} on ${event.type} matches no transition of the machine`);
     }
     taken.states.push(to);
@@ -440,7 +583,7 @@ export function replay(labels: readonly StepLabel[]): ModelPath | undefined {
   let current = initialModelState();
   const snapshots = [current];
   const events: ModelEvent[] = [];
-  const states = [String(current.machine.value)];
+  const states = [stateName(current.machine.value)];
   const edges: Edge[] = [];
   for (const label of labels) {
     const event = eventsFor(current).find((e) => e.label === label);

@@ -13,10 +13,18 @@
  * - CANCEL, or the end of a path, in a state that is not a rest state: the runner holds the flow there (a
  *   request the simulator never answers, a sleep or a record write that does not return) and acts then.
  *
+ * - Multimodal outcomes: simulator steps on the image, video and media routes ("error" is TokenHub or the media
+ *   host refusing; "failed", an actor that throws, is the clock failing once inside the actor, armed when the
+ *   state's progress notification arrives). Holds there are requests that are never answered, or the poll wait.
+ *
  * The states visited are read back from the notifications the session emits, in order.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setImmediate as tick } from "node:timers/promises";
 import { silentLogger } from "../../src/log.ts";
+import { stateName } from "../../src/machine/setup-machine.ts";
 import type { Notification } from "../../src/schema/host.ts";
 import { type Clock, createVirtualClock } from "../../src/session/clock.ts";
 import { createSession, type Session } from "../../src/session/session.ts";
@@ -25,12 +33,82 @@ import { createFileStatusStore, createMemoryStatusStore, type StatusStore } from
 import type { TokenHubClient } from "../../src/tokenhub/client.ts";
 import { type ModelPath, PROBE_OUTCOMES, type ProbeOutcomeName } from "./statechart-model.ts";
 
+/** Where the paths' media files go: one folder for the whole run (the OS cleans tmp). */
+const MEDIA_DIR = mkdtempSync(join(tmpdir(), "tokenhub-model-media-"));
+
+const TASK = { output: { task_id: "{{taskId}}", task_status: "RUNNING" }, request_id: "{{requestId}}" };
+const REFUSAL: SimStep = {
+  status: 400,
+  body: { code: "DataInspectionFailed", message: "refused in the model path", request_id: "{{requestId}}" },
+};
+/** The simulator steps that make each multimodal outcome happen, by route. */
+const MEDIA_STEPS: Record<
+  string,
+  { route: string; step: SimStep; extra?: { route: string; step: SimStep } }
+> = {
+  "image:ok": {
+    route: "POST /v1/images/generations",
+    step: { body: { data: [{ url: "{{origin}}/media/image.png" }] } },
+    extra: { route: "GET /media/image.png", step: { media: "png" } },
+  },
+  "image:error": { route: "POST /v1/images/generations", step: REFUSAL },
+  "image:failed": {
+    route: "POST /v1/images/generations",
+    step: { body: { data: [{ b64_json: "{{imageB64}}" }] } },
+  },
+  "submit:created": {
+    route: "POST /v1/video/generations",
+    step: {
+      body: { output: { task_id: "{{taskId}}", task_status: "PENDING" }, request_id: "{{requestId}}" },
+    },
+  },
+  "submit:error": { route: "POST /v1/video/generations", step: REFUSAL },
+  "submit:failed": {
+    route: "POST /v1/video/generations",
+    step: { body: { output: { task_id: "{{taskId}}", task_status: "PENDING" } } },
+  },
+  "poll:running": { route: "GET /v1/video/tasks/{id}", step: { body: TASK } },
+  "poll:succeeded": {
+    route: "GET /v1/video/tasks/{id}",
+    step: {
+      body: {
+        output: { task_id: "{{taskId}}", task_status: "SUCCEEDED", video_url: "{{origin}}/media/video.mp4" },
+      },
+    },
+  },
+  "poll:taskFailed": {
+    route: "GET /v1/video/tasks/{id}",
+    step: {
+      body: {
+        output: {
+          task_id: "{{taskId}}",
+          task_status: "FAILED",
+          code: "Model",
+          message: "failed in the model",
+        },
+      },
+    },
+  },
+  "poll:failed": { route: "GET /v1/video/tasks/{id}", step: { body: TASK } },
+  "download:ok": { route: "GET /media/video.mp4", step: { media: "mp4" } },
+  "download:error": { route: "GET /media/video.mp4", step: { status: 404, text: "gone" } },
+  "download:failed": { route: "GET /media/video.mp4", step: { media: "mp4" } },
+};
+/** The route a multimodal state waits on, for holding the flow there (a request never answered). */
+const HELD_ROUTE: Record<string, string> = {
+  "multimodal.image": "POST /v1/images/generations",
+  "multimodal.videoSubmitting": "POST /v1/video/generations",
+  "multimodal.videoPolling": "GET /v1/video/tasks/{id}",
+  "multimodal.videoDownloading": "GET /media/video.mp4",
+};
+
 const WAIT_MS = 2_000;
 
 type Hold =
   | { kind: "sleep"; index: number; restore: boolean }
   | { kind: "chat"; index: number }
-  | { kind: "store" };
+  | { kind: "store" }
+  | { kind: "media"; route: string; arrivals: number };
 
 interface Plan {
   /** Per client call, in order: a simulator step, or a thrown error. */
@@ -38,17 +116,26 @@ interface Plan {
   /** The stable state after event i is held (for a CANCEL, a restore or the end of the path). */
   holds: Map<number, Hold>;
   store: "memory" | "failing" | "gated";
+  /** The multimodal routes' steps, in order. */
+  media: Record<string, SimStep[]>;
+  /** Multimodal states (by entry count) in which the actor must throw: the clock fails once there. */
+  faults: Set<string>;
 }
 
 /** What each event needs from the world, read off the whole path before it runs. */
 function planOf(path: ModelPath): Plan {
-  const plan: Plan = { chat: [], holds: new Map(), store: "memory" };
+  const plan: Plan = { chat: [], holds: new Map(), store: "memory", media: {}, faults: new Set() };
   let sleeps = 0;
+  const entries = new Map<string, number>();
+  const addStep = (route: string, step: SimStep) => {
+    plan.media[route] ??= [];
+    plan.media[route].push(step);
+  };
   for (let i = -1; i < path.events.length; i++) {
     const label = path.events[i]?.label;
     const next = path.events[i + 1]?.label;
     const after = path.snapshots[i + 1]?.machine;
-    const state = String(after?.value);
+    const state = stateName(after?.value);
     const modelAt = (snapshot: typeof after) =>
       snapshot?.context.settings.modelChain[snapshot.context.modelIndex] ?? "";
     if (label === "probe:failed") plan.chat.push({ throws: true });
@@ -58,6 +145,25 @@ function planOf(path: ModelPath): Plan {
     }
     if (label === "writeStatus:failed") plan.store = "failing";
     const held = next === undefined || next === "CANCEL";
+    // Multimodal: each state entered counts, so a fault or a hold applies to that visit only.
+    const entered = path.snapshots[i] && stateName(path.snapshots[i]?.machine.value) !== state ? 1 : 0;
+    if (state.startsWith("multimodal.")) entries.set(state, (entries.get(state) ?? 0) + entered);
+    const visit = `${state}#${entries.get(state) ?? 0}`;
+    if (next && MEDIA_STEPS[next]) {
+      const { route, step, extra } = MEDIA_STEPS[next];
+      addStep(route, step);
+      if (extra) addStep(extra.route, extra.step);
+      if (next.endsWith(":failed")) plan.faults.add(visit);
+    }
+    if (held && HELD_ROUTE[state]) {
+      const route = HELD_ROUTE[state];
+      addStep(route, { never: true });
+      plan.holds.set(i, { kind: "media", route, arrivals: plan.media[route]?.length ?? 0 });
+    }
+    if (state === "multimodal.videoWaiting") {
+      if (held) plan.holds.set(i, { kind: "sleep", index: sleeps, restore: false });
+      sleeps += 1;
+    }
     if (state === "backingOff") {
       const restore = next === "sleep:done" && path.events[i + 2]?.label === "probe:keyLost";
       if (held || restore) plan.holds.set(i, { kind: "sleep", index: sleeps, restore });
@@ -140,6 +246,7 @@ function scriptedClient(real: TokenHubClient, plan: Plan) {
       if (plan.chat[index] && "throws" in plan.chat[index]) throw new TypeError("injected client failure");
       return real.chat(request);
     },
+    call: (request) => real.call(request),
     entered: (index) => started[index]?.promise ?? Promise.reject(new Error(`no request ${index}`)),
   };
   return client;
@@ -163,10 +270,31 @@ function storeFor(kind: Plan["store"]) {
 }
 
 /** The state each notification announces; `unauthorized` emits nothing and is the only way from validating to awaitingKey. */
-export function statesFromNotifications(notifications: readonly Notification[]): string[] {
+export function statesFromNotifications(
+  notifications: readonly Notification[],
+  cancelledAt: ReadonlySet<number> = new Set(),
+): string[] {
   const states: string[] = [];
-  for (const n of notifications) {
+  for (const [index, n] of notifications.entries()) {
     let state: string | undefined;
+    if (n.type === "progress" && n.capability) {
+      state = mediaStateOf(n.detail ?? "");
+      if (state === undefined) continue; // download progress
+      // multimodal.choosing (transient, silent) comes before each check starts.
+      if (state === "multimodal.image" || state === "multimodal.videoSubmitting")
+        states.push("multimodal.choosing");
+      states.push(state);
+      continue;
+    }
+    // Leaving the checks: through choosing and done, unless a CANCEL ended them.
+    if (
+      n.type === "progress" &&
+      n.step === 5 &&
+      states.at(-1)?.startsWith("multimodal.") &&
+      !cancelledAt.has(index)
+    ) {
+      states.push("multimodal.choosing", "multimodal.done");
+    }
     if (n.type === "progress") {
       const detail = n.detail ?? "";
       if (n.step === 1) state = "resolvingKey";
@@ -185,6 +313,16 @@ export function statesFromNotifications(notifications: readonly Notification[]):
     states.push(state);
   }
   return states;
+}
+
+/** The multimodal state a progress line announces (undefined for download progress). */
+function mediaStateOf(detail: string): string | undefined {
+  if (/^image check: generating/.test(detail)) return "multimodal.image";
+  if (/^video check: creating a task/.test(detail)) return "multimodal.videoSubmitting";
+  if (/^video check: task \S+ is .*; next poll in/.test(detail)) return "multimodal.videoWaiting";
+  if (/^video check: polling task/.test(detail)) return "multimodal.videoPolling";
+  if (/^video check: task \S+ succeeded; downloading/.test(detail)) return "multimodal.videoDownloading";
+  return undefined;
 }
 
 export interface PathRun {
@@ -209,7 +347,10 @@ export async function runPath(path: ModelPath, sim: Simulator, real: TokenHubCli
   sim.useScenario({
     name: "model-path",
     description: path.description,
-    routes: { "POST /v1/chat/completions": simSteps.length > 0 ? simSteps : [{ template: "chat" }] },
+    routes: {
+      "POST /v1/chat/completions": simSteps.length > 0 ? simSteps : [{ template: "chat" }],
+      ...plan.media,
+    },
   });
   sim.reset();
   const clock = faultyClock(plan.holds.values());
@@ -220,9 +361,10 @@ export async function runPath(path: ModelPath, sim: Simulator, real: TokenHubCli
   let currentKey: string | undefined;
   const rejectedKeys: string[] = [];
   const notifications: Notification[] = [];
+  const visits = new Map<string, number>();
   const open = (snapshot?: unknown) => {
     const s = createSession({
-      config: { baseUrl: sim.baseUrl },
+      config: { baseUrl: sim.baseUrl, multimodal: { outputDir: MEDIA_DIR } },
       sources: { env: {}, hostSecret: () => hostAnswer, keychain: false },
       store,
       clock,
@@ -230,14 +372,25 @@ export async function runPath(path: ModelPath, sim: Simulator, real: TokenHubCli
       logger: silentLogger(),
       ...(snapshot === undefined ? {} : { snapshot }),
     });
-    s.subscribe((n) => notifications.push(n));
+    s.subscribe((n) => {
+      notifications.push(n);
+      // A multimodal state announces itself on entry, before its actor runs: arm the fault for this visit.
+      const state = n.type === "progress" && n.capability ? mediaStateOf(n.detail ?? "") : undefined;
+      if (state) {
+        const visit = (visits.get(state) ?? 0) + 1;
+        visits.set(state, visit);
+        if (plan.faults.has(`${state}#${visit}`)) clock.failNextNow();
+      }
+    });
     return s;
   };
   let session: Session = open();
+  /** Where each CANCEL landed in the notifications: a CANCEL in the checks leaves them without `done`. */
+  const cancelledAt = new Set<number>();
 
   /** Brings the session to the stable state the model is in after event i (undefined when already there). */
   const reach = (i: number): Promise<void> | undefined => {
-    const want = i < 0 ? "idle" : String(path.snapshots[i + 1]?.machine.value);
+    const want = i < 0 ? "idle" : stateName(path.snapshots[i + 1]?.machine.value);
     const hold = plan.holds.get(i);
     const check = () => {
       if (session.state !== want) throw new Error(`expected ${want}, the session is in ${session.state}`);
@@ -254,6 +407,16 @@ export async function runPath(path: ModelPath, sim: Simulator, real: TokenHubCli
       return within(waitArrival(), `request ${hold.index}`).then(check);
     }
     if (hold?.kind === "store") return within(storeEntered.promise, "the record write").then(check);
+    if (hold?.kind === "media") {
+      const [method, route] = hold.route.split(" ") as [string, string];
+      const prefix = route.replace("{id}", "");
+      const arrived = () =>
+        sim.requests.filter((r) => r.method === method && r.path.startsWith(prefix)).length >= hold.arrivals;
+      const waitArrival = async () => {
+        while (!arrived()) await new Promise((r) => setTimeout(r, 1));
+      };
+      return within(waitArrival(), `the held ${hold.route}`).then(check);
+    }
     return within(session.untilRest(), want).then(check);
   };
 
@@ -268,6 +431,11 @@ export async function runPath(path: ModelPath, sim: Simulator, real: TokenHubCli
       }
       const world = path.snapshots[i]?.world;
       switch (event.label) {
+        case "SETUP:media":
+          hostAnswer = freshKey();
+          currentKey = hostAnswer;
+          session.send({ type: "SETUP", preferences: { multimodal: ["image", "video"] } });
+          break;
         case "SETUP":
         case "KEY_READY":
         case "KEY_PROVIDED": {
@@ -288,6 +456,7 @@ export async function runPath(path: ModelPath, sim: Simulator, real: TokenHubCli
           break;
         }
         case "CANCEL":
+          cancelledAt.add(notifications.length);
           session.send({ type: "CANCEL", reason: "model path" });
           break;
         case "probe:unauthorized":
@@ -315,10 +484,12 @@ export async function runPath(path: ModelPath, sim: Simulator, real: TokenHubCli
       ? await within(session.done(), "the output")
       : undefined;
     return {
-      states: ["idle", ...statesFromNotifications(notifications)],
+      states: ["idle", ...statesFromNotifications(notifications, cancelledAt)],
       finalState,
       output,
-      requestedModels: sim.requests.map((r) => (r.body as { model?: string } | undefined)?.model ?? ""),
+      requestedModels: sim.requests
+        .filter((r) => r.path === "/v1/chat/completions")
+        .map((r) => (r.body as { model?: string } | undefined)?.model ?? ""),
       expectedModels: plan.chat.flatMap((c) => ("model" in c ? [c.model] : [])),
       notifications,
     };

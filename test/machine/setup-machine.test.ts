@@ -21,6 +21,13 @@ const settings: Settings = {
   endpoint: "https://tokenhub.link/v1/chat/completions",
   consoleUrl: "https://console.example",
   contactUrl: "https://support.example",
+  multimodal: {
+    capabilities: [],
+    imageModel: "wanx2.1-t2i-turbo",
+    videoModel: "wanx2.1-t2v-turbo",
+    pollIntervalMs: 12_000,
+    deadlineMs: 600_000,
+  },
 };
 const ok: Outcome = {
   status: 200,
