@@ -63,6 +63,33 @@ export const COMMANDS: Record<string, CommandSpec> = {
         arg: "NAME",
         help: "With --simulate: the scenario to play (default happy).",
       },
+      multimodal: {
+        type: "string",
+        arg: "LIST",
+        help: "After the text check, also check image and/or video generation (image,video); files are saved.",
+      },
+      "output-dir": {
+        type: "string",
+        arg: "DIR",
+        help: "Where --multimodal saves files (default $XDG_STATE_HOME/tokenhub-setup/media).",
+      },
+      "image-model": { type: "string", arg: "M", help: "Image model (default wanx2.1-t2i-turbo)." },
+      "video-model": { type: "string", arg: "M", help: "Video model (default wanx2.1-t2v-turbo)." },
+      "video-protocol": {
+        type: "string",
+        arg: "P",
+        help: "Video task protocol: dashscope (default) or openai.",
+      },
+      "poll-interval": {
+        type: "string",
+        arg: "S",
+        help: "Seconds between video task polls (default 12; 0.5 with --simulate).",
+      },
+      "transfer-command": {
+        type: "string",
+        arg: "CMD",
+        help: "Run after each saved file with its path appended (split on spaces, no shell), e.g. to copy it to object storage.",
+      },
       "no-input": { type: "boolean", help: "Never prompt, even on a terminal." },
       version: { type: "boolean", short: "v", help: "Show the version." },
     },
@@ -71,6 +98,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
       "TOKENHUB_API_KEY=... tokenhub-setup --json       # in CI: record on stdout, exit code says how it went",
       "tokenhub-setup --simulate --scenario server-503-always",
       "tokenhub-setup --model deepseek-v3.2 --model alibaba/deepseek-v3.2",
+      "tokenhub-setup --multimodal image,video --output-dir ./tokenhub-media",
+      "tokenhub-setup --simulate --multimodal image,video",
+      'tokenhub-setup --multimodal image --transfer-command "aws s3 cp --quiet"   # hypothetical upload hook',
     ],
   },
   status: {

@@ -9,7 +9,7 @@ export function renderNotification(n: Notification): string {
     case "needKey":
       return [`! ${n.message}`, ...n.instructions.steps.map((s, i) => `  ${i + 1}. ${s}`)].join("\n");
     case "completed":
-      return `✔ ${summary(n.record)}`;
+      return [`✔ ${summary(n.record)}`, ...mediaLines(n.record)].join("\n");
     case "escalated": {
       const { failure, contact, diagnostic } = n.escalation;
       const ids = diagnostic.attempts.map((a) => a.requestId).filter(Boolean);
@@ -30,4 +30,21 @@ function summary(record: CompletionRecord): string {
   const attempts = `${r.attempts} attempt${r.attempts === 1 ? "" : "s"}`;
   const fallback = r.fallbacks_used.length ? `, fell back from ${r.fallbacks_used.join(", ")}` : "";
   return `Integration complete: ${record.model} (${record.provider_mode}) answered "${r.reply_preview ?? ""}" via ${record.endpoint} (HTTP ${r.http_status}, ${r.latency_ms} ms, ${attempts}${fallback}).`;
+}
+
+/** One line per multimodal check, beside the text result; a failure says what to do. */
+function mediaLines(record: CompletionRecord): string[] {
+  return Object.entries(record.multimodal ?? {}).map(([capability, check]) => {
+    if (check.status === "ok") {
+      const moved = check.transfer
+        ? check.transfer.status === "ok"
+          ? `; handed over${check.transfer.location ? ` to ${check.transfer.location}` : ""}`
+          : `; the transfer hook failed: ${check.transfer.message ?? "no reason given"}`
+        : "";
+      return `  ${capability}: ok with ${check.model}, saved ${check.file} (${check.bytes} bytes, ${check.mime})${moved}`;
+    }
+    const task = check.task_id ? ` (task ${check.task_id})` : "";
+    const why = check.error ? `: ${check.error.message} What to do: ${check.error.remedy}` : "";
+    return `  ${capability}: ${check.status} with ${check.model}${task}${why}`;
+  });
 }

@@ -100,7 +100,15 @@ export function createActions(api: HostApi, sdk: HostSdk) {
       ...(event ? { event } : {}),
       ...(snapshot === undefined ? {} : { snapshot }),
       ...(signal ? { signal } : {}),
-      config: { ...coreConfig, statusPath: recordPath() },
+      config: {
+        ...coreConfig,
+        statusPath: recordPath(),
+        // Media files live with the plugin's other state unless the config names a folder.
+        multimodal: {
+          ...coreConfig.multimodal,
+          outputDir: core.multimodal.outputDir ?? join(pluginStateDir(), "media"),
+        },
+      },
       sources: { env: process.env, hostSecret: hostSecret(config), keychain: false },
       client,
       logger,
@@ -162,11 +170,12 @@ export function createActions(api: HostApi, sdk: HostSdk) {
     // resume continues a stored flow; start (or resume with nothing to continue) begins afresh.
     let event: HostEvent | undefined = {
       type: "SETUP",
-      ...(params.model || params.stream !== undefined
+      ...(params.model || params.stream !== undefined || params.multimodal
         ? {
             preferences: {
               ...(params.model ? { modelChain: [params.model] } : {}),
               ...(params.stream === undefined ? {} : { stream: params.stream }),
+              ...(params.multimodal ? { multimodal: params.multimodal } : {}),
             },
           }
         : {}),
@@ -175,7 +184,10 @@ export function createActions(api: HostApi, sdk: HostSdk) {
     if (params.action === "resume" && state === "awaitingKey") {
       event = { type: "KEY_READY" };
       snapshot = stored;
-    } else if (params.action === "resume" && state === "backingOff") {
+    } else if (
+      params.action === "resume" &&
+      (state === "backingOff" || state === "multimodal.videoWaiting")
+    ) {
       event = undefined;
       snapshot = stored;
     }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigSchema } from "../schema/config.ts";
+import { CapabilitySchema, ConfigSchema } from "../schema/config.ts";
 
 export const PLUGIN_ID = "tokenhub-setup";
 export const TOOL_NAME = "tokenhub_setup";
@@ -44,6 +44,13 @@ export const ToolParamsSchema = z
       .optional()
       .describe("A model to verify instead of the configured chain, bare (deepseek-v3.2) or provider/model."),
     stream: z.boolean().optional().describe("Validate over a streamed response."),
+    multimodal: z
+      .array(CapabilitySchema)
+      .max(2)
+      .optional()
+      .describe(
+        "Only if the user asked: after the text check, also generate a test image and/or video and save the files (video takes minutes).",
+      ),
     wire: z
       .boolean()
       .optional()

@@ -22,6 +22,12 @@ export function turnText(turn: TurnResult, context: { recordPath: string }): str
       const when = retryAt ? new Date(retryAt).toISOString() : "a moment";
       return `TokenHub asked to wait before the next attempt. Call ${TOOL_NAME} with {"action":"resume"} after ${when}.`;
     }
+    case "multimodal.videoWaiting": {
+      const task = (turn.snapshot.snapshot.context as { videoTask?: { id: string; pollAt: number } | null })
+        .videoTask;
+      const when = task ? new Date(task.pollAt).toISOString() : "a moment";
+      return `The text integration is verified; the test video (task ${task?.id ?? "?"}) is still being generated, which can take minutes. Tell the user, and call ${TOOL_NAME} with {"action":"resume"} after ${when} to check on it (or {"action":"cancel"} to stop waiting; the verified integration is recorded either way).`;
+    }
     case "escalated":
       return turn.output?.status === "escalated"
         ? escalatedText(turn.output.escalation)
@@ -39,6 +45,11 @@ function completeText(record: CompletionRecord | undefined, recordPath: string):
   return [
     `TokenHub integration verified: model ${record.model} (${record.provider_mode}) answered "${r.reply_preview ?? ""}" at ${record.endpoint}, HTTP ${r.http_status} in ${r.latency_ms} ms after ${r.attempts} attempt(s)${r.fallbacks_used.length ? `, falling back from ${r.fallbacks_used.join(", ")}` : ""}.`,
     `The record (integration_status=${record.integration_status}, validated_at=${record.validated_at}) is at ${recordPath}.`,
+    ...Object.entries(record.multimodal ?? {}).map(([capability, check]) =>
+      check.status === "ok"
+        ? `The ${capability} check passed with ${check.model}: the file is at ${check.file} (${check.bytes} bytes, ${check.mime}).`
+        : `The ${capability} check ${check.status} with ${check.model}${check.task_id ? ` (task ${check.task_id})` : ""}${check.error ? `: ${check.error.message} What the user can do: ${check.error.remedy}` : "."} This does not affect the verified text integration.`,
+    ),
     `Offer the user to add TokenHub to OpenClaw as model provider "tokenhub" with model ${record.model} (the API key stays a SecretRef). If they agree, call ${TOOL_NAME} with {"action":"status","wire":true} (add "setDefault":true to make it the default model).`,
   ].join("\n");
 }

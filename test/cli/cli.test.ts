@@ -128,6 +128,71 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
       assert.ok(r.stdout.includes(String(code)), `${name} ${code}`);
   });
 
+  it("--multimodal image,video: both files saved, listed beside the text result, in the --json record", async () => {
+    const out = join(dir, "media");
+    const r = await cli(["--simulate", "--json", "--multimodal", "image,video", "--output-dir", out]);
+    assert.equal(r.code, EXIT.complete, r.stderr);
+    const record = CompletionRecordSchema.parse(JSON.parse(r.stdout));
+    assert.equal(record.multimodal?.image?.status, "ok");
+    assert.equal(record.multimodal?.video?.status, "ok");
+    assert.ok(record.multimodal?.image?.file?.startsWith(out));
+    assert.equal(
+      (await stat(record.multimodal?.video?.file as string)).size,
+      record.multimodal?.video?.bytes,
+    );
+    assert.match(r.stderr, /video check: polling task/);
+    assert.match(r.stderr, /^ {2}image: ok with wanx2\.1-t2i-turbo, saved /m);
+    assert.match(r.stderr, /^ {2}video: ok with wanx2\.1-t2v-turbo, saved /m);
+  });
+
+  it("a failing video check is reported with its remedy and does not fail the run (exit 0)", async () => {
+    const r = await cli(["--simulate", "--scenario", "video-failed", "--multimodal", "video"]);
+    assert.equal(r.code, EXIT.complete, r.stderr);
+    assert.match(r.stderr, /Integration complete/);
+    assert.match(r.stderr, /video: failed with wanx2\.1-t2v-turbo \(task task-\d+\): .*What to do: /);
+  });
+
+  for (const args of [
+    ["--multimodal", "audio"],
+    ["--multimodal", "image", "--video-protocol", "grpc"],
+    ["--multimodal", "video", "--poll-interval", "soon"],
+  ]) {
+    it(`exits 2 with one line for a bad multimodal option: ${args.join(" ")}`, async () => {
+      const r = await cli(["--simulate", ...args]);
+      assert.equal(r.code, EXIT.usage);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    });
+  }
+
+  it("Ctrl-C while the video renders: the verified text record is written whole, exit 130", async () => {
+    const file = join(dir, "media-cancel.json");
+    const child = spawn(
+      process.execPath,
+      [
+        MAIN,
+        "--simulate",
+        "--scenario",
+        "video-never-finishes",
+        "--multimodal",
+        "video",
+        "--status-file",
+        file,
+      ],
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME } },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      if (stderr.includes("polling task") && !child.killed) child.kill("SIGINT");
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    assert.equal(code, EXIT.cancelled, stderr);
+    const record = CompletionRecordSchema.parse(JSON.parse(await readFile(file, "utf8")));
+    assert.equal(record.integration_status, "complete");
+    assert.equal(record.multimodal?.video?.status, "cancelled");
+    assert.match(record.multimodal?.video?.task_id ?? "", /^task-/);
+  });
+
   it("Ctrl-C cancels cleanly with exit 130 and writes nothing", async () => {
     const file = join(dir, "cancel.json");
     const child = spawn(

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
@@ -87,10 +87,22 @@ function memoryLogger() {
   };
 }
 
+/**
+ * Every flow that passes the text check also runs both multimodal checks (with whatever the scenario serves for
+ * them: files, failures, a task that never ends, a 404), so the key meets those paths too. Polls 10 ms apart
+ * keep the waiting short enough for the CLI and the OpenClaw tool (real clocks); a never-ending task waits
+ * its one-second deadline, which keeps that scenario to the session runs (see `unhurried`).
+ */
+const MEDIA = {
+  capabilities: ["image", "video"] as Array<"image" | "video">,
+  video: { pollIntervalMs: 10, deadlineMs: 1_000 },
+};
+
 function configFor(scenario: string, baseUrl: string, statusPath: string): ConfigInput {
   return {
     baseUrl,
     statusPath,
+    multimodal: { ...MEDIA, outputDir: join(dirname(statusPath), "media") },
     stream: scenario.startsWith("stream"),
     // slow-headers answers after 5 s: a whole-request limit this short turns it into timeouts at once.
     ...(scenario === "slow-headers" ? { timeouts: { requestMs: 20 } } : {}),
@@ -274,7 +286,8 @@ describe("leak fuzzing (fast-check)", () => {
       );
       assert.ok(sim.requests.length > 0 || state === "awaitingKey");
       for (const r of sim.requests) {
-        assert.equal(r.authorization, "present");
+        // The API gets the key in its header; a media host gets no credential at all.
+        assert.equal(r.authorization, r.path.startsWith("/media/") ? "absent" : "present", r.path);
         assert.deepEqual(r.keyLeaks, [], "the key only in the Authorization header");
       }
       channels.push(...(await fileText(livePath)));
@@ -357,6 +370,14 @@ describe("leak fuzzing (fast-check)", () => {
     const stderr = collector();
     const statusFile = join(dir, `cli-${++fileCounter}.json`);
     const args = ["--base-url", sim.baseUrl, "--json", "--verbose", "--status-file", statusFile];
+    args.push(
+      "--multimodal",
+      "image,video",
+      "--poll-interval",
+      "0.01",
+      "--output-dir",
+      join(dir, "cli-media"),
+    );
     if (scenario.startsWith("stream")) args.push("--stream");
     const channels: Channel[] = [];
     let code = -1;
@@ -418,6 +439,7 @@ describe("leak fuzzing (fast-check)", () => {
     const config = {
       baseUrl: sim.baseUrl,
       logLevel: "trace",
+      multimodal: MEDIA,
       ...(scenario.startsWith("stream") ? { stream: true } : {}),
     };
     const apiKey = plainText ? key : { source: "env", provider: "default", id: "FUZZ_TOKENHUB_KEY" };

@@ -129,6 +129,50 @@ describe("OpenClaw adapter (fake host)", () => {
     );
   });
 
+  it("multimodal: the checks run when the tool asks for them, files under the plugin's state folder", async () => {
+    const stateDir = join(dir, "media");
+    const host = fakeHost(
+      {
+        baseUrl: sim.baseUrl,
+        apiKey: { source: "env", provider: "default", id: "E2E_KEY" },
+        multimodal: { video: { pollIntervalMs: 20 } },
+      },
+      stateDir,
+      { E2E_KEY: KEY },
+    );
+    const done = await host.tool().execute("m1", { action: "start", multimodal: ["image", "video"] });
+    assert.equal(done.details.state, "complete", done.content[0]?.text);
+    const text = done.content[0]?.text ?? "";
+    const mediaDir = join(stateDir, "plugins", "tokenhub-setup", "media");
+    assert.match(
+      text,
+      new RegExp(`The image check passed with wanx2\\.1-t2i-turbo: the file is at ${mediaDir}/`),
+    );
+    assert.match(text, /The video check passed/);
+    assert.equal((await readdir(mediaDir)).length, 2);
+  });
+
+  it("multimodal: a long video wait ends the call with a resume hint; cancel keeps the verified record", async () => {
+    const stateDir = join(dir, "media-wait");
+    const host = fakeHost(
+      {
+        baseUrl: sim.baseUrl,
+        apiKey: { source: "env", provider: "default", id: "E2E_KEY" },
+        multimodal: { video: { pollIntervalMs: 60_000 } },
+      },
+      stateDir,
+      { E2E_KEY: KEY },
+    );
+    const waiting = await host.tool().execute("w1", { action: "start", multimodal: ["video"] });
+    assert.equal(waiting.details.state, "multimodal.videoWaiting");
+    assert.match(waiting.content[0]?.text ?? "", /still being generated.*"action":"resume"/);
+    const cancelled = await host.tool().execute("w2", { action: "cancel" });
+    assert.equal(cancelled.details.state, "complete", cancelled.content[0]?.text);
+    assert.match(cancelled.content[0]?.text ?? "", /The video check cancelled .*task task-\d+/);
+    const status = await host.tool().execute("w3", { action: "status" });
+    assert.match(status.content[0]?.text ?? "", /Last TokenHub check: complete/);
+  });
+
   it("keeps conversations apart by session key", async () => {
     const stateDir = join(dir, "sessions");
     const host = fakeHost({ baseUrl: sim.baseUrl }, stateDir, {});

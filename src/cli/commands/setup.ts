@@ -1,5 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { TokenHubSetupError } from "../../errors.ts";
+import { CAPABILITIES, type Capability, type ConfigInput } from "../../schema/config.ts";
 import type { Notification, Output } from "../../schema/host.ts";
 import { parseKey } from "../../secrets/key.ts";
 import { createKeychain, type Keychain } from "../../secrets/keychain.ts";
@@ -31,6 +35,9 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     return EXIT.usage;
   }
 
+  const multimodal = multimodalOptions(ctx, simulate);
+  if (multimodal === "usage") return EXIT.usage;
+
   // A fresh demo key per run: the simulator accepts only it, and it is scrubbed like any real key.
   const demoKey = `sk-sim-${randomBytes(12).toString("hex")}`;
   let sim: Simulator | undefined;
@@ -53,10 +60,14 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
       ? createMemoryStatusStore()
       : createFileStatusStore(statusFile ?? defaultStatusPath(ctx.io.env));
   const models = values.model as string[] | undefined;
+  if (multimodal?.outputDir && sim && !stringOption(values, "output-dir")) {
+    ctx.info(`tokenhub-setup: simulated media files go to ${multimodal.outputDir}.`);
+  }
   const configInput = {
     ...(sim ? { baseUrl: sim.baseUrl } : baseUrl ? { baseUrl } : {}),
     ...(models ? { modelChain: models } : {}),
     ...(values.stream === true ? { stream: true } : {}),
+    ...(multimodal ? { multimodal } : {}),
   };
   let session: Session;
   let keychain: Keychain | undefined;
@@ -88,7 +99,9 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     else if (n.type === "progress") ctx.info(renderNotification(n));
     else ctx.say(renderNotification(n));
   });
+  let interrupted = false;
   const removeInterrupt = ctx.io.onInterrupt?.(() => {
+    interrupted = true;
     ui?.interrupted();
     session.send({ type: "CANCEL", reason: "interrupted (Ctrl-C)" });
   });
@@ -110,6 +123,9 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     if (output && output.status !== "cancelled" && store.location !== "memory")
       ctx.info(`Record: ${store.location}`);
     const failureCode = output?.status === "escalated" ? output.escalation.failure.code : undefined;
+    // Ctrl-C during the multimodal checks keeps the text integration's record (written whole), but the run
+    // was still interrupted: say so in the exit code.
+    if (interrupted && output?.status === "complete") return EXIT.cancelled;
     return exitCodeFor(output?.status ?? state, needKey?.reason, failureCode);
   } finally {
     removeInterrupt?.();
@@ -117,6 +133,60 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     await session.stop();
     await sim?.close();
   }
+}
+
+/**
+ * --multimodal and its companions as the config's `multimodal` section (undefined when not asked for). With
+ * --simulate the polls are fast and files go to a temporary folder, so a demo neither waits nor litters.
+ */
+function multimodalOptions(
+  ctx: CliContext,
+  simulated: boolean,
+): ConfigInput["multimodal"] | "usage" | undefined {
+  const { values } = ctx;
+  const list = stringOption(values, "multimodal");
+  if (list === undefined) return undefined;
+  const capabilities = [
+    ...new Set(
+      list
+        .split(",")
+        .map((c) => c.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
+  const unknown = capabilities.filter((c) => !(CAPABILITIES as readonly string[]).includes(c));
+  if (capabilities.length === 0 || unknown.length > 0) {
+    ctx.say(`tokenhub-setup: --multimodal takes image, video or image,video (got "${list}"). See --help.`);
+    return "usage";
+  }
+  const protocol = stringOption(values, "video-protocol");
+  if (protocol !== undefined && protocol !== "dashscope" && protocol !== "openai") {
+    ctx.say(`tokenhub-setup: --video-protocol is dashscope or openai (got "${protocol}"). See --help.`);
+    return "usage";
+  }
+  const pollText = stringOption(values, "poll-interval");
+  const pollSeconds = pollText === undefined ? (simulated ? 0.5 : undefined) : Number(pollText);
+  if (pollSeconds !== undefined && !(Number.isFinite(pollSeconds) && pollSeconds >= 0.01)) {
+    ctx.say(`tokenhub-setup: --poll-interval takes seconds, at least 0.01 (got "${pollText}"). See --help.`);
+    return "usage";
+  }
+  const transfer = stringOption(values, "transfer-command")?.split(/\s+/).filter(Boolean);
+  const outputDir =
+    stringOption(values, "output-dir") ??
+    (simulated ? mkdtempSync(join(tmpdir(), "tokenhub-sim-media-")) : undefined);
+  const imageModel = stringOption(values, "image-model");
+  const videoModel = stringOption(values, "video-model");
+  return {
+    capabilities: capabilities as Capability[],
+    ...(outputDir ? { outputDir } : {}),
+    ...(transfer && transfer.length > 0 ? { transferCommand: transfer } : {}),
+    ...(imageModel ? { image: { model: imageModel } } : {}),
+    video: {
+      ...(videoModel ? { model: videoModel } : {}),
+      ...(protocol ? { protocol } : {}),
+      ...(pollSeconds !== undefined ? { pollIntervalMs: Math.round(pollSeconds * 1000) } : {}),
+    },
+  };
 }
 
 function jsonResult(state: string, output: Output | undefined, needKey: NeedKey | undefined) {
