@@ -242,8 +242,18 @@ function mediaCheck(
 
 function crashFailure(capability: Capability, error: unknown): MediaFailure {
   const e = error as { code?: unknown; message?: unknown; remedy?: unknown } | null;
+  if (e?.code === KEY_LOST) {
+    // Only after a restore in another process, with a key that lived in the first one's memory: the check
+    // cannot ask for it again (the text path already passed), so it says how to avoid this next time.
+    return {
+      code: "media_key_lost",
+      message: `The ${capability} check could not go on after the restore: the key was held only in an earlier process's memory.`,
+      remedy:
+        "Keep the key where the skill can read it again (TOKENHUB_API_KEY, the host's secret store or the OS keychain) and run the check again.",
+    };
+  }
   return {
-    code: e?.code === KEY_LOST ? "media_key_lost" : "media_error",
+    code: "media_error",
     message: `The ${capability} check stopped: ${typeof e?.message === "string" ? e.message : "unknown error"}`,
     remedy: typeof e?.remedy === "string" ? e.remedy : "Run again with --verbose; report it if it persists.",
   };

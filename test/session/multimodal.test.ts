@@ -495,3 +495,40 @@ describe("multimodal checks through a session", () => {
     assert.match(lines.at(-1) ?? "", /3\.0 MB/);
   });
 });
+
+describe("multimodal checks across processes", () => {
+  it("a key that lived only in the first process: the restored video check fails with media_key_lost and a remedy", async () => {
+    const sim = await startSimulator({ scenario: "happy" });
+    const clock = createVirtualClock();
+    const store = createMemoryStatusStore();
+    const common = {
+      config: { baseUrl: sim.baseUrl, ...media(["video"], outDir()) },
+      sources: { env: {}, keychain: false as const },
+      store,
+      clock,
+      logger: silentLogger(),
+      maxWaitMs: 1_000,
+    };
+    try {
+      const first = await runTurn({ ...common, event: { type: "SETUP" } });
+      assert.equal(first.state, "awaitingKey");
+      const second = await runTurn({
+        ...common,
+        event: { type: "KEY_PROVIDED", key: TEST_KEY },
+        snapshot: JSON.stringify(first.snapshot),
+      });
+      assert.equal(second.state, "multimodal.videoWaiting");
+      clock.advance(12_000);
+      const third = await runTurn({ ...common, snapshot: JSON.stringify(second.snapshot) });
+      assert.equal(third.state, "complete");
+      const record = third.output?.status === "complete" ? third.output.record : undefined;
+      assert.equal(record?.integration_status, "complete");
+      assert.equal(record?.multimodal?.video?.status, "failed");
+      assert.equal(record?.multimodal?.video?.error?.code, "media_key_lost");
+      assert.match(record?.multimodal?.video?.error?.remedy ?? "", /TOKENHUB_API_KEY/);
+      assert.ok(!JSON.stringify(third).includes(TEST_KEY));
+    } finally {
+      await sim.close();
+    }
+  });
+});
