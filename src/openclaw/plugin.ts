@@ -30,18 +30,12 @@ export function registerTokenHub(api: HostApi, sdk: HostSdk): void {
       description: TOOL_DESCRIPTION,
       parameters: TOOL_PARAMETERS,
       async execute(_toolCallId, params, signal) {
-        const parsed = ToolParamsSchema.safeParse(params);
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0];
-          return toolResult({
-            text: `Invalid ${TOOL_NAME} parameters at ${issue?.path.join(".") || "(root)"}: ${issue?.message}.`,
-            details: { state: "invalidParams" },
-          });
-        }
+        const parsed = validParams(params);
+        if ("invalid" in parsed) return toolResult(parsed.invalid);
         const config = ctx.getRuntimeConfig?.() ?? ctx.runtimeConfig;
         return toolResult(
           await guarded(() =>
-            actions.run(parsed.data, ctx.sessionKey ?? DEFAULT_SESSION, {
+            actions.run(parsed.params, ctx.sessionKey ?? DEFAULT_SESSION, {
               ...(config === undefined ? {} : { config }),
               ...(signal ? { signal } : {}),
             }),
@@ -78,15 +72,36 @@ export function registerTokenHub(api: HostApi, sdk: HostSdk): void {
         .option("--model <model>", "a model to verify instead of the configured chain")
         .option("--wire", "after success, add TokenHub as model provider 'tokenhub'")
         .option("--set-default", "with --wire: make the verified model the default")
-        .action(async (opts: { json?: boolean; model?: string; wire?: boolean; setDefault?: boolean }) => {
-          const params: ToolParams = {
-            action: "start",
-            ...(opts.model ? { model: opts.model } : {}),
-            ...(opts.wire ? { wire: true } : {}),
-            ...(opts.setDefault ? { setDefault: true } : {}),
-          };
-          printCli(await guarded(() => actions.run(params, CLI_SESSION)), opts.json ?? false);
-        });
+        .option(
+          "--multimodal <list>",
+          "after the text check, also check image and/or video generation (image,video)",
+        )
+        .action(
+          async (opts: {
+            json?: boolean;
+            model?: string;
+            wire?: boolean;
+            setDefault?: boolean;
+            multimodal?: string;
+          }) => {
+            const params: ToolParams = {
+              action: "start",
+              ...(opts.model ? { model: opts.model } : {}),
+              // Checked by the tool's own parameter schema: an unknown capability is a usage error there.
+              ...(opts.multimodal
+                ? { multimodal: opts.multimodal.split(",").map((c) => c.trim()) as ToolParams["multimodal"] }
+                : {}),
+              ...(opts.wire ? { wire: true } : {}),
+              ...(opts.setDefault ? { setDefault: true } : {}),
+            };
+            const parsed = validParams(params);
+            const result =
+              "invalid" in parsed
+                ? parsed.invalid
+                : await guarded(() => actions.run(parsed.params, CLI_SESSION));
+            printCli(result, opts.json ?? false);
+          },
+        );
       cliCommand(root, "resume", "Continue a setup after the key was stored").action(
         async (opts: { json?: boolean }) => {
           printCli(await guarded(() => actions.run({ action: "resume" }, CLI_SESSION)), opts.json ?? false);
@@ -128,9 +143,24 @@ function printCli(result: ActionResult, json: boolean): void {
   const needKey = result.details.needKey as { reason?: string } | undefined;
   const escalation = result.details.escalation as { failure?: { code?: string } } | undefined;
   if (state === "invalidConfig" || state === "invalidParams") process.exitCode = EXIT.usage;
+  // An action that threw (guarded turned it into a sentence): a failure, not a success.
+  else if (state === "error") process.exitCode = EXIT.failure;
   // status/unwire report "none" or a resting state without an outcome: success unless the flow failed.
   else if (["awaitingKey", "escalated", "cancelled"].includes(state))
     process.exitCode = exitCodeFor(state, needKey?.reason, escalation?.failure?.code);
+}
+
+/** The tool's parameters (from the model or the CLI's options), checked by the one schema; a sentence if not. */
+function validParams(params: unknown): { params: ToolParams } | { invalid: ActionResult } {
+  const parsed = ToolParamsSchema.safeParse(params);
+  if (parsed.success) return { params: parsed.data };
+  const issue = parsed.error.issues[0];
+  return {
+    invalid: {
+      text: `Invalid ${TOOL_NAME} parameters at ${issue?.path.join(".") || "(root)"}: ${issue?.message}.`,
+      details: { state: "invalidParams" },
+    },
+  };
 }
 
 /** A failure inside an action becomes a sentence for the model or the user, never a stack in the chat. */

@@ -4,7 +4,14 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { CommandContext, HostApi, HostSdk, HostTool, ToolContext } from "../../src/openclaw/host.ts";
+import type {
+  CliCommand,
+  CommandContext,
+  HostApi,
+  HostSdk,
+  HostTool,
+  ToolContext,
+} from "../../src/openclaw/host.ts";
 import { registerTokenHub, TOOL_PARAMETERS } from "../../src/openclaw/plugin.ts";
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
 
@@ -14,8 +21,24 @@ interface FakeHost {
   api: HostApi;
   tool(ctx?: ToolContext): HostTool;
   command(ctx: CommandContext): Promise<{ text: string }>;
+  /** Runs `openclaw tokenhub <name>` as registered through registerCli: its output and exit code. */
+  cli(name: string, opts: Record<string, unknown>): Promise<{ stdout: string; exitCode: number }>;
   configFile: Record<string, unknown>;
   logs: string[];
+}
+
+/** Enough of commander for registerCli: records each subcommand's action by its name. */
+function fakeProgram(actions: Map<string, (opts: Record<string, unknown>) => Promise<void>>): CliCommand {
+  const node = (name: string): CliCommand => ({
+    command: (nameAndArgs) => node(nameAndArgs.split(" ")[0] as string),
+    description: () => node(name),
+    option: () => node(name),
+    action(fn) {
+      actions.set(name, fn as unknown as (opts: Record<string, unknown>) => Promise<void>);
+      return node(name);
+    },
+  });
+  return node("openclaw");
 }
 
 /** A host that keeps the config file in memory and resolves env SecretRefs from `secrets`. */
@@ -29,6 +52,7 @@ function fakeHost(
 ): FakeHost {
   let factory: ((ctx: ToolContext) => HostTool | null) | undefined;
   let handler: ((ctx: CommandContext) => Promise<{ text: string }>) | undefined;
+  const cliActions = new Map<string, (opts: Record<string, unknown>) => Promise<void>>();
   const logs: string[] = [];
   const api: HostApi = {
     id: "tokenhub-setup",
@@ -41,7 +65,7 @@ function fakeHost(
     registerCommand: (c) => {
       handler = c.handler;
     },
-    registerCli: () => {},
+    registerCli: (registrar) => registrar({ program: fakeProgram(cliActions) }),
     runtime: {
       config: {
         async mutateConfigFile(mutation) {
@@ -67,6 +91,28 @@ function fakeHost(
     logs,
     tool: (ctx = { sessionKey: "agent:main:t1" }) => factory?.(ctx) as HostTool,
     command: (ctx) => (handler as (c: CommandContext) => Promise<{ text: string }>)(ctx),
+    async cli(name, opts) {
+      const action = cliActions.get(name);
+      if (!action) throw new Error(`no CLI command ${name}`);
+      const write = process.stdout.write;
+      const saved = process.exitCode;
+      let stdout = "";
+      process.exitCode = 0;
+      // The plugin writes strings; node:test's own reporter protocol (bytes) goes through untouched.
+      process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+        if (typeof chunk !== "string")
+          return (write as (...a: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+        stdout += chunk;
+        return true;
+      }) as typeof process.stdout.write;
+      try {
+        await action(opts);
+        return { stdout, exitCode: Number(process.exitCode ?? 0) };
+      } finally {
+        process.stdout.write = write;
+        process.exitCode = saved;
+      }
+    },
   };
 }
 
@@ -171,6 +217,35 @@ describe("OpenClaw adapter (fake host)", () => {
     assert.match(cancelled.content[0]?.text ?? "", /The video check cancelled .*task task-\d+/);
     const status = await host.tool().execute("w3", { action: "status" });
     assert.match(status.content[0]?.text ?? "", /Last TokenHub check: complete/);
+  });
+
+  it("openclaw tokenhub setup: --multimodal checked by the tool's schema; an action that throws exits 1", async () => {
+    const stateDir = join(dir, "cli");
+    const host = fakeHost(
+      {
+        baseUrl: sim.baseUrl,
+        apiKey: { source: "env", provider: "default", id: "E2E_KEY" },
+        multimodal: { video: { pollIntervalMs: 20 } },
+      },
+      stateDir,
+      { E2E_KEY: KEY },
+    );
+    const bad = await host.cli("setup", { multimodal: "audio" });
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.stdout, /Invalid tokenhub_setup parameters at multimodal/);
+    const good = await host.cli("setup", { multimodal: "image", json: true });
+    assert.equal(good.exitCode, 0, good.stdout);
+    assert.equal(JSON.parse(good.stdout).record.multimodal.image.status, "ok");
+    // The key resolves, but the state folder cannot be created: the action throws inside.
+    const broken = fakeHost(
+      { baseUrl: sim.baseUrl, apiKey: { source: "env", provider: "default", id: "E2E_KEY" } },
+      "/dev/null/openclaw-state",
+      { E2E_KEY: KEY },
+    );
+    const failed = await broken.cli("setup", {});
+    assert.equal(failed.exitCode, 1, failed.stdout);
+    assert.match(failed.stdout, /TokenHub setup failed/);
+    assert.ok(!failed.stdout.includes(KEY));
   });
 
   it("keeps conversations apart by session key", async () => {
