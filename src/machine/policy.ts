@@ -65,7 +65,10 @@ export function decideRetry(
       retry: false,
       failure: {
         code: "retries_exhausted",
-        message: `TokenHub failed ${facts.attempt} attempts in a row; last: ${describe(outcome)}.`,
+        message:
+          facts.attempt === 1
+            ? `TokenHub failed the only attempt allowed (retry.maxAttempts is 1): ${describe(outcome)}.`
+            : `TokenHub failed ${facts.attempt} attempts in a row; last: ${describe(outcome)}.`,
         remedy:
           "Try again in a few minutes. If it keeps failing, contact TokenHub Enterprise Support with the request ids in the diagnostic.",
       },

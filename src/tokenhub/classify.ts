@@ -204,8 +204,14 @@ function validate(body: ResponseBody, base: Omit<Common, "message">): Outcome {
       if (typeof value.object !== "string" || !VALID_OBJECTS.has(value.object)) {
         return invalid("wrong_object", `object is ${JSON.stringify(value.object)?.slice(0, 40)}`);
       }
-      if (!Array.isArray(value.choices) || value.choices.length === 0)
-        return invalid("empty_choices", "choices is empty");
+      if (!Array.isArray(value.choices)) {
+        const got =
+          value.choices === undefined
+            ? "missing"
+            : `${value.choices === null ? "null" : typeof value.choices}, not an array`;
+        return invalid("schema_mismatch", `choices is ${got}`);
+      }
+      if (value.choices.length === 0) return invalid("empty_choices", "choices is empty");
       const first = value.choices[0] as { message?: { content?: unknown } } | undefined;
       if (first?.message?.content === null || first?.message?.content === undefined) {
         return invalid("null_content", "choices[0].message.content is null");

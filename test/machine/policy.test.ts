@@ -75,6 +75,15 @@ describe("policy", () => {
       attempt: 2,
     });
     assert.ok(two.next === "fail");
+    assert.match(d.next === "fail" ? d.failure.message : "", /failed 3 attempts in a row; last: /);
+    const one = decide({ ...policy, retry: { ...retry, maxAttempts: 1 } }, retryable(null), {
+      ...facts,
+      attempt: 1,
+    });
+    assert.match(
+      one.next === "fail" ? one.failure.message : "",
+      /failed the only attempt allowed \(retry\.maxAttempts is 1\): /,
+    );
   });
 
   it("gives up when the wait would pass the total deadline", () => {

@@ -269,7 +269,9 @@ describe("classify: Step-4 checks on a 200 JSON body", () => {
     ["missing object", { kind: "json", value: completion({ object: undefined }) }, "wrong_object"],
     ["an error body with 200", { kind: "json", value: { error: { message: "x" } } }, "wrong_object"],
     ["empty choices", { kind: "json", value: completion({ choices: [] }) }, "empty_choices"],
-    ["choices not an array", { kind: "json", value: completion({ choices: {} }) }, "empty_choices"],
+    // Not "empty": the message says what came instead (the reason is the schema's).
+    ["choices not an array", { kind: "json", value: completion({ choices: {} }) }, "schema_mismatch"],
+    ["choices missing", { kind: "json", value: completion({ choices: undefined }) }, "schema_mismatch"],
     [
       "null content",
       {
