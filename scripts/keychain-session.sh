@@ -5,7 +5,8 @@
 # afterwards; the tests scan it for plaintext keys. Needs dbus-run-session and gnome-keyring-daemon
 # (scripts/keychain-setup.sh installs them). Used by `npm run test:keychain`.
 #
-#   TOKENHUB_KEYCHAIN_HOME  use this folder as the home instead of a temporary one (and leave it there)
+#   TOKENHUB_KEYCHAIN_HOME      use this folder as the home instead of a temporary one (and leave it there)
+#   TOKENHUB_KEYCHAIN_NO_LOGIN  start gnome-keyring without creating the login keyring (no default collection)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +37,12 @@ status=0
 env HOME="$home" XDG_DATA_HOME="$home/data" XDG_CONFIG_HOME="$home/config" XDG_CACHE_HOME="$home/cache" \
   XDG_STATE_HOME="$home/state" XDG_RUNTIME_DIR="$home/run" \
   TOKENHUB_KEYCHAIN_TESTS=1 TOKENHUB_KEYCHAIN_HOME="$home" TOKENHUB_KEYCHAIN_PASSWORD=tokenhub-keychain-test \
+  TOKENHUB_KEYCHAIN_NO_LOGIN="${TOKENHUB_KEYCHAIN_NO_LOGIN:-}" \
   dbus-run-session -- bash -c '
-    printf %s "$TOKENHUB_KEYCHAIN_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+    if [[ -n "$TOKENHUB_KEYCHAIN_NO_LOGIN" ]]; then
+      gnome-keyring-daemon --start --components=secrets >/dev/null
+    else
+      printf %s "$TOKENHUB_KEYCHAIN_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+    fi
     exec "$@"' keychain-session "$@" || status=$?
 exit "$status"

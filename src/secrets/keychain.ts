@@ -71,6 +71,18 @@ function unavailable(cause: unknown): KeychainUnavailableError {
       },
     );
   }
+  // A Secret Service with no default keyring yet (gnome-keyring started outside a desktop login): libsecret
+  // tries the login collection and the service answers that it does not exist. Reading just finds nothing.
+  if (/Object does not exist at path .*\/collection\//i.test(message)) {
+    return new KeychainUnavailableError(
+      "keychain_no_collection",
+      "OS keychain unavailable: it has no default keyring to store the key in.",
+      {
+        remedy: `Create the login keyring (log in to a desktop session once, or run gnome-keyring-daemon --unlock and type its new password). ${UNAVAILABLE_REMEDY}`,
+        cause,
+      },
+    );
+  }
   if (/locked|unlock|cancel+ed by user|prompt/i.test(message)) {
     return new KeychainUnavailableError(
       "keychain_locked",

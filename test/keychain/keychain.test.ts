@@ -331,6 +331,33 @@ describe("real OS keychain (keytar, gnome-keyring over D-Bus)", { skip: SKIP }, 
     );
   });
 
+  it("with no default keyring (no login collection): keychain_no_collection on store, and the flow goes on", async (t) => {
+    // gnome-keyring started outside a desktop login has no login collection: libsecret's store fails, its
+    // lookup finds nothing (which is the truth: nothing is stored).
+    const r = await child(
+      "no-login",
+      { TOKENHUB_KEYCHAIN_HOME: join(work, "no-login-home"), TOKENHUB_KEYCHAIN_NO_LOGIN: "1" },
+      ["bash", SESSION_SCRIPT],
+    );
+    assert.deepEqual(r.get, { ok: true, found: false }, JSON.stringify(r.get));
+    assert.equal(r.set.name, "KeychainUnavailableError", JSON.stringify(r.set));
+    assert.equal(r.set.code, "keychain_no_collection");
+    assert.match(r.set.message, /^OS keychain unavailable: it has no default keyring to store the key in\.$/);
+    assert.match(r.set.remedy, /gnome-keyring-daemon --unlock/);
+    assert.match(r.set.remedy, /nothing is written in plaintext/);
+    assert.deepEqual(r.resolve, { found: false, notices: [] });
+    assert.deepEqual(r.envFlow, { state: "complete", keySource: "env" });
+    assert.equal(r.rememberFlow.state, "complete");
+    assert.equal(r.rememberFlow.keySource, "event");
+    assert.ok(
+      r.rememberFlow.notes?.includes(`The key was not stored: ${r.set.message}`),
+      r.rememberFlow.notes,
+    );
+    assert.equal(r.requests, 2);
+    logs.push(...r.logs);
+    t.diagnostic(`libsecret on set: ${r.set.cause}`);
+  });
+
   it("with keytar not built or not installed: keychain_not_installed, and the flow goes on", async (t) => {
     // A tree holding a copy of the real package without its native build, and a tree without keytar at all;
     // the child resolves `keytar` from there (Node's own resolver), the real install is left alone.
