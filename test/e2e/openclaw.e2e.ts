@@ -2,6 +2,7 @@
 // through the gateway, a gateway restart between start and resume, whole agent turns with a scripted model,
 // the fault paths, and a scan of everything OpenClaw wrote for the key. `npm run test:e2e:openclaw`.
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -22,8 +23,10 @@ import {
 } from "./openclaw-host.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const KEY_ONE = "sk-e2e-first-3b9d1c77e0a24f51";
-const KEY_TWO = "sk-e2e-second-c41f08a9d2e6b7a3";
+// Made at run time, never written in this file: OpenClaw copies a linked plugin's whole folder (tests included)
+// into its own tmp ("plugin-captures"), and a literal key here would be found there by the scan below.
+const KEY_ONE = `sk-e2e-first-${randomBytes(8).toString("hex")}`;
+const KEY_TWO = `sk-e2e-second-${randomBytes(8).toString("hex")}`;
 const TOOL = "tokenhub_setup";
 const log = (line: string) => process.stderr.write(`[e2e] ${line}\n`);
 
