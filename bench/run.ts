@@ -1,6 +1,6 @@
 // Runs every benchmark, each in a fresh child process (so one's heap and JIT state do not colour the next),
 // and prints one table of ratios with each goal met or missed.
-//   node bench/run.ts [--smoke] [--only flow,concurrency,parked,startup] [--markdown] [--cpu-prof-dir DIR]
+//   node bench/run.ts [--smoke] [--only flow,concurrency,parked,startup,scrubber] [--markdown] [--cpu-prof-dir DIR]
 // --smoke   short mode (< 20 s); every ratio is still computed and printed.
 // Exit code: 0 whenever every benchmark ran, missed goals included; 1 only when one crashed.
 
@@ -17,6 +17,7 @@ const BENCHES: { name: string; file: string; nodeFlags: string[] }[] = [
   { name: "concurrency", file: "bench/concurrency.ts", nodeFlags: [] },
   { name: "parked", file: "bench/parked.ts", nodeFlags: ["--expose-gc"] },
   { name: "startup", file: "bench/startup.ts", nodeFlags: [] },
+  { name: "scrubber", file: "bench/scrubber.ts", nodeFlags: [] },
 ];
 
 function option(name: string): string | undefined {

@@ -155,6 +155,38 @@ describe("scrub", () => {
     assert.equal(scrub(`[${inner}]`), `[${REDACTED}]`);
   });
 
+  it("keeps longest-first across its tiers: keys containing, or contained in, keys scrubbed before", () => {
+    // A forget folds everything into the bulk tier at the next scrub; later keys go to the recent tier unless
+    // they contain a bulk key or sit inside one.
+    const old = registered();
+    forgetSecret(registered());
+    scrub("fold everything into the bulk tier now");
+    const around = `${old}-around-${randomBytes(4).toString("hex")}`;
+    const inside = old.slice(3, 15);
+    registerSecret(around);
+    registerSecret(inside);
+    assert.equal(scrub(`<${around}>`), `<${REDACTED}>`);
+    assert.equal(scrub(`<${old}>`), `<${REDACTED}>`);
+    assert.equal(scrub(`<${inside}>`), `<${REDACTED}>`);
+    // A key unrelated to the bulk, and one containing that recent key, both in the recent tier.
+    const fresh = registered();
+    const freshAround = `x${fresh}y`;
+    registerSecret(freshAround);
+    assert.equal(scrub(`(${freshAround}) (${fresh}) (${old})`), `(${REDACTED}) (${REDACTED}) (${REDACTED})`);
+  });
+
+  it("scrubs every key of many, registered between scrubs (the recent tier fills and is folded in)", () => {
+    const keys: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      keys.push(registered());
+      // Each earlier key is still scrubbed after each registration, in every form.
+      const probe = keys[Math.floor(Math.random() * keys.length)] as string;
+      assert.equal(scrub(`a ${probe} b ${b64(probe)}`), `a ${REDACTED} b ${REDACTED}`);
+    }
+    const all = keys.join(" ");
+    assert.equal(scrub(all), keys.map(() => REDACTED).join(" "));
+  });
+
   it("forgetSecret stops scrubbing that key only", () => {
     const gone = registered();
     const kept = registered();
