@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { sweepStaleTemps, syncDirectory } from "./temp-files.ts";
 
 /**
  * Replaces `path` with `data` so that a reader, or a process killed at any instant, sees either the old whole
@@ -25,7 +26,12 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw err;
   }
   await syncDirectory(dir);
-  await sweepStaleTemps(dir, basename(path));
+  const prefix = `.${basename(path)}.`;
+  await sweepStaleTemps(dir, path, (name) =>
+    name.startsWith(prefix) && name.endsWith(".tmp")
+      ? Number(name.slice(prefix.length).split(".")[0])
+      : undefined,
+  );
 }
 
 /**
@@ -39,52 +45,5 @@ async function createTemp(dir: string, temp: string) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     await mkdir(dir, { recursive: true, mode: 0o700 });
     return open(temp, "wx", 0o600);
-  }
-}
-
-const swept = new Set<string>();
-
-/**
- * A process killed between creating its temp file and the rename leaves that temp behind (never the target:
- * the rename is what replaces it). Once per target and process, remove the temps of writers that are gone: the
- * pid is in the name, and a pid that still answers (even one reused by another program) keeps its file.
- */
-async function sweepStaleTemps(dir: string, base: string): Promise<void> {
-  const key = join(dir, base);
-  if (swept.has(key)) return;
-  swept.add(key);
-  const prefix = `.${base}.`;
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
-    const pid = Number(name.slice(prefix.length).split(".")[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
-    await rm(join(dir, name), { force: true }).catch(() => {});
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } catch {
-    // Some filesystems refuse fsync on a directory (EINVAL); the rename has still happened.
-  } finally {
-    await handle.close();
   }
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { type FileHandle, link, mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { type FileHandle, link, mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Readable } from "node:stream";
@@ -7,6 +7,7 @@ import { pipeline } from "node:stream/promises";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { Dispatcher } from "undici";
 import { TokenHubSetupError } from "../errors.ts";
+import { sweepStaleTemps, syncDirectory } from "../status/temp-files.ts";
 import { proxyFromEnv } from "./client.ts";
 import {
   contentTypeAllowed,
@@ -440,7 +441,7 @@ async function createTemp(dir: string, safeBase: string): Promise<TempFile> {
         await close();
         const final = await publish(path, dir, safeBase, ext);
         await syncDirectory(dir);
-        await sweepStaleTemps(dir);
+        await sweepStaleDownloads(dir);
         return final;
       } catch (err) {
         throw err instanceof MediaError ? err : writeFailed(dir, err);
@@ -492,47 +493,17 @@ async function publish(temp: string, dir: string, safeBase: string, ext: string)
   );
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } catch {
-    // Some filesystems refuse fsync on a directory (EINVAL); the file itself is already synced.
-  } finally {
-    await handle.close();
-  }
-}
-
-const swept = new Set<string>();
+/** Temp names: `.<base>.<pid>.<12 hex>.tmp`; the pid says whose it is (see sweepStaleTemps). */
 const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 
 /**
- * A download killed mid-body leaves its temp file, possibly hundreds of megabytes. Once per folder and
- * process, temps of writers that are gone are removed; a pid that still answers keeps its file.
+ * A download killed mid-body leaves its temp file, possibly hundreds of megabytes: swept once per folder.
  */
-async function sweepStaleTemps(dir: string): Promise<void> {
-  if (swept.has(dir)) return;
-  swept.add(dir);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(TEMP_NAME.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
-    await rm(join(dir, name), { force: true }).catch(() => {});
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
+function sweepStaleDownloads(dir: string): Promise<void> {
+  return sweepStaleTemps(dir, `media:${dir}`, (name) => {
+    const pid = TEMP_NAME.exec(name)?.[1];
+    return pid === undefined ? undefined : Number(pid);
+  });
 }
 
 // ---- errors -------------------------------------------------------------------------------------------------
