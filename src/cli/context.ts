@@ -1,5 +1,6 @@
 import type { Readable, Writable } from "node:stream";
 import { createLogger, type Logger } from "../log.ts";
+import type { Clock } from "../session/clock.ts";
 import type { Parsed } from "./args.ts";
 
 export interface CliIo {
@@ -12,6 +13,8 @@ export interface CliIo {
   /** Registers a Ctrl-C handler; returns its remover. */
   onInterrupt?: (handler: () => void) => () => void;
   version?: string;
+  /** The flow's clock (tests pass a virtual one, so waits take no real time). @default the system clock */
+  clock?: Clock;
 }
 
 /** What every command gets: the parsed line, where to write, and the conventions (colour, quiet, verbose). */

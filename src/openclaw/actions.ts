@@ -112,6 +112,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
       sources: { env: process.env, hostSecret: hostSecret(config), keychain: false },
       client,
       logger,
+      ...(sdk.clock ? { clock: sdk.clock } : {}),
       maxWaitMs: MAX_WAIT_IN_CALL_MS,
     });
     await conversations().save(sessionKey, result.snapshot);

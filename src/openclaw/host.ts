@@ -4,6 +4,8 @@
  * by the end-to-end test.
  */
 
+import type { Clock } from "../session/clock.ts";
+
 export interface HostLogger {
   info(message: string): void;
   warn(message: string): void;
@@ -81,4 +83,6 @@ export interface HostSdk {
     unresolvedRefReason?: string;
   }>;
   stateDir(): string;
+  /** The flows' clock; api.ts gives none (the system clock). Tests pass a virtual one so waits take no time. */
+  clock?: Clock;
 }

@@ -81,6 +81,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
         : { env: { TOKENHUB_API_KEY: demoKey }, keychain: false },
       store,
       logger: ctx.logger,
+      ...(ctx.io.clock ? { clock: ctx.io.clock } : {}),
     });
   } catch (err) {
     await sim?.close();
