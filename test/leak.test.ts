@@ -73,6 +73,7 @@ describe("the key leaks nowhere", () => {
           multimodal: {
             capabilities: ["image", "video"],
             outputDir: join(dir, "media"),
+            maxDownloadBytes: 1024 * 1024,
             video: { deadlineMs: 60_000 },
           },
         },

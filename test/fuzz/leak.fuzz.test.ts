@@ -95,6 +95,8 @@ function memoryLogger() {
  */
 const MEDIA = {
   capabilities: ["image", "video"] as Array<"image" | "video">,
+  // The 64 MiB media scenarios meet the cap instead of being written to disk in full, run after run.
+  maxDownloadBytes: 1024 * 1024,
   video: { pollIntervalMs: 10, deadlineMs: 1_000 },
 };
 
