@@ -62,6 +62,29 @@ describe("CLI commands", () => {
     assert.equal(JSON.parse(json.stdout).integration_status, "complete");
   });
 
+  it("status: the multimodal checks are listed beside the text result", async () => {
+    const file = join(dir, "media-status.json");
+    const setup = await cli([
+      "--simulate",
+      "--scenario",
+      "video-failed",
+      "--multimodal",
+      "image,video",
+      "--output-dir",
+      join(dir, "media"),
+      "--status-file",
+      file,
+    ]);
+    assert.equal(setup.code, 0, setup.stderr);
+    const human = await cli(["status", "--status-file", file]);
+    assert.equal(human.code, 0);
+    assert.match(human.stderr, /^ {2}image {8}ok with wanx2\.1-t2i-turbo: .*image-.*\.png \(\d+ bytes\)$/m);
+    assert.match(
+      human.stderr,
+      /^ {2}video {8}failed with wanx2\.1-t2v-turbo \(task task-\d+\): media_task_failed/m,
+    );
+  });
+
   it("status: a failed or corrupt record exits 1 with one line", async () => {
     const failed = join(dir, "failed.json");
     await cli(["--simulate", "--scenario", "routing-exhausted", "--status-file", failed]);

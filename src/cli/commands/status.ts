@@ -34,6 +34,10 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
         ...(record.failure
           ? [`  failure      ${record.failure.message}`, `  remedy       ${record.failure.remedy}`]
           : []),
+        ...Object.entries(record.multimodal ?? {}).map(
+          ([capability, check]) =>
+            `  ${capability.padEnd(12)} ${check.status} with ${check.model}${check.task_id ? ` (task ${check.task_id})` : ""}${check.file ? `: ${check.file} (${check.bytes} bytes)` : ""}${check.error ? `: ${check.error.code}` : ""}`,
+        ),
         `  notes        ${record.notes}`,
         `  file         ${path}`,
       ].join("\n"),
