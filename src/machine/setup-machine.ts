@@ -214,6 +214,19 @@ function pollDecisionOf(context: SetupContext, output: PollVideoOutput): PollDec
   );
 }
 
+/** The task after one poll: counted, as it answered, and when to poll next if the decision is to wait. */
+function polledTask(task: VideoTask, output: PollVideoOutput, decision: PollDecision): VideoTask {
+  return {
+    ...task,
+    polls: task.polls + 1,
+    misses: output.status === "miss" ? task.misses + 1 : 0,
+    rawStatus: output.status === "miss" ? task.rawStatus : output.rawStatus,
+    url: output.url,
+    reason: output.reason ?? task.reason,
+    pollAt: decision.next === "wait" ? decision.pollAt : task.pollAt,
+  };
+}
+
 /** One check's entry in the record's multimodal section. */
 function mediaCheck(
   context: SetupContext,
@@ -506,23 +519,15 @@ export const setupMachine = setup({
     taskPolled: assign(({ context }, params: PollVideoOutput) => {
       const task = context.videoTask;
       if (!task) return {};
-      const decision = pollDecisionOf(context, params);
-      return {
-        now: params.at,
-        videoTask: {
-          ...task,
-          polls: task.polls + 1,
-          misses: params.status === "miss" ? task.misses + 1 : 0,
-          rawStatus: params.status === "miss" ? task.rawStatus : params.rawStatus,
-          url: params.url,
-          reason: params.reason ?? task.reason,
-          pollAt: decision.next === "wait" ? decision.pollAt : task.pollAt,
-        },
-      };
+      return { now: params.at, videoTask: polledTask(task, params, pollDecisionOf(context, params)) };
     }),
+    // The poll that ended the task: counted like any other, then the failure recorded. The decision is taken
+    // on the context before the poll is counted, as the transition's guard took it.
     taskEnded: assign(({ context }, params: PollVideoOutput) => {
       const decision = pollDecisionOf(context, params);
-      const task = context.videoTask;
+      const task = context.videoTask
+        ? { ...polledTask(context.videoTask, params, decision), url: null }
+        : null;
       const error: MediaFailure =
         params.error && params.status !== "miss"
           ? params.error
@@ -535,12 +540,14 @@ export const setupMachine = setup({
                 remedy: decision.remedy,
               }
             : { code: "media_error", message: "The video task ended unexpectedly.", remedy: "Run again." };
+      const polled = { ...context, now: params.at, videoTask: task };
       return {
+        now: params.at,
+        videoTask: task,
         media: {
           ...context.media,
-          video: mediaCheck(context, "video", { status: "failed", at: params.at, error }),
+          video: mediaCheck(polled, "video", { status: "failed", at: params.at, error }),
         },
-        videoTask: task ? { ...task, url: null } : null,
       };
     }),
     cancelMedia: assign(({ context, event }) => {
@@ -917,10 +924,7 @@ export const setupMachine = setup({
               },
               {
                 target: "choosing",
-                actions: [
-                  { type: "taskPolled", params: ({ event }) => event.output },
-                  { type: "taskEnded", params: ({ event }) => event.output },
-                ],
+                actions: { type: "taskEnded", params: ({ event }) => event.output },
               },
             ],
             onError: {

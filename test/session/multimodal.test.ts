@@ -220,6 +220,14 @@ describe("multimodal checks through a session", () => {
     assert.ok(waited >= 49_000 && waited <= 50_000, String(waited));
   });
 
+  it("polls that keep failing give up after three in a row, and the message counts them right", async () => {
+    const r = await runFlow("video-poll-down", { config: media(["video"], outDir()) });
+    const video = recordOf(r.output).multimodal?.video;
+    assert.equal(video?.error?.code, "media_poll_failed");
+    assert.equal(video?.polls, 3);
+    assert.match(video?.error?.message ?? "", /failed 3 times in a row\.$/);
+  });
+
   it("a download over the cap fails the image check only, and leaves no file behind", async () => {
     const dir = outDir();
     const r = await runFlow("media-too-large", {
