@@ -1,11 +1,10 @@
 import { performance } from "node:perf_hooks";
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { Dispatcher } from "undici";
 import type { Config } from "../schema/config.ts";
 import type { SecretKey } from "../secrets/key.ts";
 import { isTlsErrorCode } from "./classify.ts";
+import { inflated, inflaterFor, isDecodeError } from "./content-encoding.ts";
 import { type AssembledStream, createStreamAssembler } from "./sse.ts";
 import { endpointUrl, parseBaseUrl } from "./url.ts";
 
@@ -347,40 +346,22 @@ async function readBody(
   return { kind: "text", text: text.slice(0, 2000) };
 }
 
-/**
- * The body's bytes, decoded per content-encoding. `pipeline` owns both streams: a network error reaches the
- * inflater, a zlib error or an early stop by the reader (the cap was hit) destroys the body, so an abandoned
- * gzip bomb neither keeps inflating nor keeps downloading, and nothing is left waiting on a 'drain'.
- */
+/** The body's bytes, decoded per content-encoding; a body that does not decode is a DecodeError. */
 async function* decoded(body: Readable, encoding: string | undefined): AsyncIterable<Buffer> {
   const kind = encoding?.trim().toLowerCase();
   if (!kind || kind === "identity") {
     yield* body;
     return;
   }
-  const inflater =
-    kind === "gzip" || kind === "x-gzip"
-      ? createGunzip()
-      : kind === "deflate"
-        ? createInflate()
-        : kind === "br"
-          ? createBrotliDecompress()
-          : undefined;
+  const inflater = inflaterFor(kind);
   if (!inflater) throw new DecodeError(`unsupported content-encoding "${kind.slice(0, 40)}"`);
-  // The first error of either stream is also the inflater's, so it is seen (and judged) by the loop below.
-  const piping = pipeline(body, inflater).catch(() => {});
   try {
-    for await (const chunk of inflater as AsyncIterable<Buffer>) yield chunk;
+    yield* inflated(body, inflater);
   } catch (err) {
-    // A network failure while feeding surfaces here too; only zlib's own errors mean "the encoding lied":
-    // Z_DATA_ERROR, Z_BUF_ERROR (truncated) for gzip/deflate, ERR__ERROR_FORMAT_* and the like for brotli.
-    if (/^(Z_|ERR__ERROR_|ERR_BROTLI|ERR_ZLIB)/.test((err as NodeJS.ErrnoException).code ?? "")) {
+    // A network failure while feeding surfaces here too; only zlib's own errors mean "the encoding lied".
+    if (isDecodeError(err))
       throw new DecodeError(`body does not decode as ${kind} (${(err as Error).message})`);
-    }
     throw err;
-  } finally {
-    inflater.destroy();
-    await piping;
   }
 }
 

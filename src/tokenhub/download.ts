@@ -3,12 +3,11 @@ import { type FileHandle, link, mkdir, open, rename, rm } from "node:fs/promises
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { Dispatcher } from "undici";
 import { TokenHubSetupError } from "../errors.ts";
 import { sweepStaleTemps, syncDirectory } from "../status/temp-files.ts";
 import { proxyFromEnv } from "./client.ts";
+import { inflated, inflaterFor } from "./content-encoding.ts";
 import {
   contentTypeAllowed,
   describeUnknownBytes,
@@ -345,32 +344,12 @@ function declaredLength(value: string | undefined): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
-/**
- * The body per content-encoding, as in client.ts: `pipeline` ties the two streams together, so stopping early
- * (the cap) destroys the socket as well, and a gzip bomb stops inflating once the reader stops pulling.
- */
-async function* decoded(body: Readable, encoding: string, kind: MediaKind, url: URL): AsyncIterable<Buffer> {
-  if (encoding === "identity") {
-    yield* body as AsyncIterable<Buffer>;
-    return;
-  }
-  const inflater =
-    encoding === "gzip" || encoding === "x-gzip"
-      ? createGunzip()
-      : encoding === "deflate"
-        ? createInflate()
-        : encoding === "br"
-          ? createBrotliDecompress()
-          : undefined;
+/** The body per content-encoding (content-encoding.ts); an encoding we cannot read is not the media asked for. */
+function decoded(body: Readable, encoding: string, kind: MediaKind, url: URL): AsyncIterable<Buffer> {
+  if (encoding === "identity") return body as AsyncIterable<Buffer>;
+  const inflater = inflaterFor(encoding);
   if (!inflater) throw wrongType(kind, url, `content-encoding ${encoding.slice(0, 40)}`);
-  const piping = pipeline(body, inflater).catch(() => {});
-  try {
-    yield* inflater as AsyncIterable<Buffer>;
-  } finally {
-    inflater.destroy();
-    body.destroy();
-    await piping;
-  }
+  return inflated(body, inflater);
 }
 
 function throttledProgress(
