@@ -26,7 +26,7 @@ import type { KeyVault } from "../secrets/vault.ts";
 import type { StatusStore } from "../status/store.ts";
 import { classify } from "../tokenhub/classify.ts";
 import { classifyImage, classifyTask, type MediaFailure } from "../tokenhub/classify-media.ts";
-import type { TokenHubClient } from "../tokenhub/client.ts";
+import type { ApiRequest, TokenHubClient } from "../tokenhub/client.ts";
 import { downloadMedia, type SavedMedia, saveMediaBytes } from "../tokenhub/download.ts";
 import { imageGeneration, videoCreation, videoTaskPoll } from "../tokenhub/media-requests.ts";
 import type { CompiledRule } from "../tokenhub/routing-rules.ts";
@@ -145,14 +145,8 @@ export const boundMachine = setupMachine.provide({
 
     generateImage: fromPromise<MediaStepOutput, MediaCallInput>(async ({ input, signal, system }) => {
       const deps = servicesOf(system);
-      const { client, rules, clock, logger, media } = deps;
-      const key = await keyFor(input, deps);
-      const response = await client.call({
-        ...imageGeneration(media.config.image, input.model),
-        key,
-        signal,
-        timeoutMs: media.config.requestMs,
-      });
+      const { rules, clock, logger, media } = deps;
+      const response = await mediaCall(deps, input, imageGeneration(media.config.image, input.model), signal);
       const outcome = classifyImage(response, rules);
       logger.info(
         {
@@ -180,14 +174,8 @@ export const boundMachine = setupMachine.provide({
 
     submitVideo: fromPromise<SubmitVideoOutput, MediaCallInput>(async ({ input, signal, system }) => {
       const deps = servicesOf(system);
-      const { client, rules, clock, logger, media } = deps;
-      const key = await keyFor(input, deps);
-      const response = await client.call({
-        ...videoCreation(media.config.video, input.model),
-        key,
-        signal,
-        timeoutMs: media.config.requestMs,
-      });
+      const { rules, clock, logger, media } = deps;
+      const response = await mediaCall(deps, input, videoCreation(media.config.video, input.model), signal);
       const outcome = classifyTask(response, rules);
       logger.info(
         {
@@ -217,14 +205,8 @@ export const boundMachine = setupMachine.provide({
 
     pollVideo: fromPromise<PollVideoOutput, PollVideoInput>(async ({ input, signal, system }) => {
       const deps = servicesOf(system);
-      const { client, rules, clock, logger, media } = deps;
-      const key = await keyFor(input, deps);
-      const response = await client.call({
-        ...videoTaskPoll(input.taskId, input.model),
-        key,
-        signal,
-        timeoutMs: media.config.requestMs,
-      });
+      const { rules, clock, logger } = deps;
+      const response = await mediaCall(deps, input, videoTaskPoll(input.taskId, input.model), signal);
       const outcome = classifyTask(response, rules);
       const at = clock.now();
       if (outcome.kind === "task") {
@@ -284,7 +266,6 @@ function downloadRequest(
   signal: AbortSignal,
 ) {
   const { media, notify } = deps;
-  const label = kind === "image" ? "image" : "video";
   return {
     url,
     kind,
@@ -301,7 +282,7 @@ function downloadRequest(
         step: 4,
         title: STEP_TITLES[4],
         capability: kind,
-        detail: `${label} check: downloaded ${mb(bytes)}${total ? ` of ${mb(total)}` : ""}`,
+        detail: `${kind} check: downloaded ${mb(bytes)}${total ? ` of ${mb(total)}` : ""}`,
       });
     },
   };
@@ -368,6 +349,17 @@ async function saveAndHandOver(
     );
   }
   return { saved: facts, at: clock.now() };
+}
+
+/** One multimodal call to TokenHub: the flow's key, the request's shape, the multimodal time limit. */
+async function mediaCall(
+  deps: ServiceDeps,
+  input: Pick<ProbeInput, "keySource" | "keyFingerprint">,
+  call: Omit<ApiRequest, "key" | "signal" | "timeoutMs">,
+  signal: AbortSignal,
+) {
+  const key = await keyFor(input, deps);
+  return deps.client.call({ ...call, key, signal, timeoutMs: deps.media.config.requestMs });
 }
 
 /**
