@@ -6,6 +6,12 @@ import { z } from "zod";
  * mapped by `tokenhub/classify-media`, so an unknown status is a reported fact, not a parse failure.
  */
 
+/**
+ * A task id the skill accepts: it goes into the poll's URL path (and into snapshots), so only a plain token,
+ * never `.` or `..`, can come back from the server or a stored snapshot and steer a request.
+ */
+export const TASK_ID_PATTERN = /^(?!\.{1,2}$)[A-Za-z0-9._:-]{1,200}$/;
+
 /** DashScope pass-through (Wan models): `output.choices[].message.content[].image` holds a URL. */
 export const DashScopeImageBodySchema = z.looseObject({
   output: z.looseObject({

@@ -146,6 +146,12 @@ export function scrub(text: string): string {
   return out;
 }
 
+/** Text for a message or a record field: scrubbed, whitespace collapsed, cut to `max` characters with "…". */
+export function scrubbedLine(text: string, max = 300): string {
+  const clean = scrub(text).replace(/\s+/g, " ").trim();
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
 /** Scrubs every string inside a JSON-like value; returns a new value, never mutating the input. */
 export function scrubDeep<T>(value: T): T {
   if (patterns.size === 0) return value;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { SnapshotError } from "../errors.ts";
 import { MACHINE_VERSION, REST_STATES, stateName } from "../machine/setup-machine.ts";
+import { TASK_ID_PATTERN } from "../schema/media.ts";
 import {
   SNAPSHOT_FORMAT,
   SNAPSHOT_FORMAT_VERSION,
@@ -29,7 +30,7 @@ const PersistedContextSchema = z.looseObject({
   // Its id goes into the poll's URL path: a tampered one must not steer the request.
   videoTask: z
     .looseObject({
-      id: z.string().regex(/^(?!\.{1,2}$)[A-Za-z0-9._:-]{1,200}$/),
+      id: z.string().regex(TASK_ID_PATTERN),
       createdAt: z.number(),
       pollAt: z.number(),
       polls: z.number().int().min(0),

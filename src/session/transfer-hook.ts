@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { scrub } from "../secrets/scrubber.ts";
+import { scrubbedLine } from "../secrets/scrubber.ts";
 
 /** What the host's object-storage hook is given: the saved file and what it is. */
 export interface SavedFile {
@@ -23,9 +23,11 @@ export type TransferResult = { status: "ok" | "failed"; location?: string; messa
 export async function runTransferHook(hook: TransferHook, file: SavedFile): Promise<TransferResult> {
   try {
     const result = await hook(file);
-    return result?.location ? { status: "ok", location: bounded(result.location) } : { status: "ok" };
+    return result?.location
+      ? { status: "ok", location: scrubbedLine(result.location, 500) }
+      : { status: "ok" };
   } catch (err) {
-    return { status: "failed", message: bounded(err instanceof Error ? err.message : String(err)) };
+    return { status: "failed", message: scrubbedLine(err instanceof Error ? err.message : String(err), 500) };
   }
 }
 
@@ -75,9 +77,4 @@ function describeExit(err: { code?: unknown; killed?: boolean; signal?: string |
   if (err.killed) return "timed out";
   if (typeof err.code === "number") return `exit ${err.code}`;
   return err.signal ? `signal ${err.signal}` : String(err.code ?? "error");
-}
-
-function bounded(text: string, max = 500): string {
-  const clean = scrub(text).replace(/\s+/g, " ").trim();
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }

@@ -3,8 +3,9 @@ import {
   DashScopeTaskBodySchema,
   OpenAIImageBodySchema,
   OpenAITaskBodySchema,
+  TASK_ID_PATTERN,
 } from "../schema/media.ts";
-import { scrub } from "../secrets/scrubber.ts";
+import { scrubbedLine } from "../secrets/scrubber.ts";
 import { classify, type Outcome } from "./classify.ts";
 import type { ProbeResponse } from "./client.ts";
 import type { CompiledRule } from "./routing-rules.ts";
@@ -68,9 +69,6 @@ const STATUS_WORDS: Record<string, TaskStatus> = {
   cancelled: "cancelled",
 };
 
-/** Task ids go into a URL path: only plain tokens are accepted, so a hostile id cannot steer the poll. */
-const TASK_ID = /^(?!\.{1,2}$)[A-Za-z0-9._:-]{1,200}$/;
-
 export function classifyImage(response: ProbeResponse, rules?: readonly CompiledRule[]): ImageOutcome {
   const failed = notOk(response, rules, "image");
   if (failed) return { ok: false, failure: failed.failure, requestId: failed.requestId };
@@ -118,18 +116,19 @@ export function classifyTask(response: ProbeResponse, rules?: readonly CompiledR
     taskId = out.task_id;
     rawStatus = out.task_status;
     url = out.video_url ?? null;
-    if (out.code || out.message) reason = { code: out.code ?? null, message: bounded(out.message ?? "") };
+    if (out.code || out.message)
+      reason = { code: out.code ?? null, message: scrubbedLine(out.message ?? "") };
   } else if (openai?.success) {
     const task = openai.data;
     taskId = task.id;
     rawStatus = task.status;
     url =
       task.video_url ?? task.url ?? task.output?.video_url ?? task.output?.url ?? task.data?.[0]?.url ?? null;
-    if (typeof task.error === "string") reason = { code: null, message: bounded(task.error) };
+    if (typeof task.error === "string") reason = { code: null, message: scrubbedLine(task.error) };
     else if (task.error)
       reason = {
         code: task.error.code === null || task.error.code === undefined ? null : String(task.error.code),
-        message: bounded(task.error.message ?? ""),
+        message: scrubbedLine(task.error.message ?? ""),
       };
   } else {
     return {
@@ -138,7 +137,7 @@ export function classifyTask(response: ProbeResponse, rules?: readonly CompiledR
       failure: invalid("the task response has neither `output.task_status` nor `id` and `status`"),
     };
   }
-  if (!taskId || !TASK_ID.test(taskId)) {
+  if (!taskId || !TASK_ID_PATTERN.test(taskId)) {
     return { kind: "failed", requestId, failure: invalid("the task response has no usable task id") };
   }
   // An unrecognised word is reported as still running: the deadline, not a guess, ends the wait.
@@ -150,7 +149,7 @@ export function classifyTask(response: ProbeResponse, rules?: readonly CompiledR
       failure: invalid(`the task ${taskId} succeeded but its response carries no video URL`),
     };
   }
-  return { kind: "task", taskId, status, rawStatus: bounded(rawStatus, 40), url, reason, requestId };
+  return { kind: "task", taskId, status, rawStatus: scrubbedLine(rawStatus, 40), url, reason, requestId };
 }
 
 /** Every outcome but a 200 with a JSON body, through the text path's classifier. */
@@ -181,7 +180,7 @@ function notOk(
 
 function failureOf(outcome: Outcome, what: "image" | "video"): MediaFailure {
   const status = outcome.status === null ? "" : `HTTP ${outcome.status}: `;
-  const message = bounded(`${status}${outcome.message || outcome.kind}`);
+  const message = scrubbedLine(`${status}${outcome.message || outcome.kind}`);
   switch (outcome.kind) {
     case "unauthorized":
       return {
@@ -227,7 +226,7 @@ function okBody(response: ProbeResponse): { body: unknown; requestId: string | n
   const fromBody =
     value && typeof value === "object" && typeof value.request_id === "string" ? value.request_id : null;
   const id = fromHeader ?? fromBody;
-  return { body: response.body.value, requestId: id ? bounded(id, 128) : null };
+  return { body: response.body.value, requestId: id ? scrubbedLine(id, 128) : null };
 }
 
 function invalid(message: string): MediaFailure {
@@ -236,9 +235,4 @@ function invalid(message: string): MediaFailure {
     message,
     remedy: "Run again with --verbose; if it persists, report the model and request id to TokenHub.",
   };
-}
-
-function bounded(text: string, max = 300): string {
-  const clean = scrub(text).replace(/\s+/g, " ").trim();
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }

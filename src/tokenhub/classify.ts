@@ -1,5 +1,5 @@
 import { ChatCompletionSchema, DashScopeErrorBodySchema, OpenAIErrorBodySchema } from "../schema/chat.ts";
-import { scrub } from "../secrets/scrubber.ts";
+import { scrub, scrubbedLine } from "../secrets/scrubber.ts";
 import type { ProbeResponse, ResponseBody } from "./client.ts";
 import { parseRetryAfter } from "./retry-after.ts";
 import {
@@ -111,29 +111,37 @@ export function classify(response: ProbeResponse, rules: readonly CompiledRule[]
       ...base,
       kind: "fatal",
       code: "redirect_refused",
-      message: bounded(`TokenHub answered ${status} redirecting to ${target}; redirects are not followed`),
+      message: scrubbedLine(
+        `TokenHub answered ${status} redirecting to ${target}; redirects are not followed`,
+      ),
       remedy: "Check the base URL: it should be the API origin itself (https://tokenhub.link/v1).",
     };
   }
   if (status === 401)
-    return { ...base, kind: "unauthorized", message: bounded(error.message || "the key was rejected") };
+    return { ...base, kind: "unauthorized", message: scrubbedLine(error.message || "the key was rejected") };
   if (status === 402 || (status >= 400 && status < 500 && isBalanceError(error))) {
     return {
       ...base,
       kind: "insufficientBalance",
-      message: bounded(error.message || "insufficient balance"),
+      message: scrubbedLine(error.message || "insufficient balance"),
     };
   }
   const routing = matchRoutingRule(rules, status, error);
   if (routing)
-    return { ...base, kind: "routing", reason: routing, code: error.code, message: bounded(error.message) };
+    return {
+      ...base,
+      kind: "routing",
+      reason: routing,
+      code: error.code,
+      message: scrubbedLine(error.message),
+    };
   if (RETRYABLE_STATUSES.has(status)) {
     return {
       ...base,
       kind: "retryable",
       reason: status === 429 ? "rate_limited" : "server_error",
       retryAfterMs: parseRetryAfter(headers),
-      message: bounded(error.message || `HTTP ${status}`),
+      message: scrubbedLine(error.message || `HTTP ${status}`),
     };
   }
   if (status >= 200 && status < 300) {
@@ -148,7 +156,7 @@ export function classify(response: ProbeResponse, rules: readonly CompiledRule[]
     ...base,
     kind: "fatal",
     code: status === 403 ? "forbidden" : "request_rejected",
-    message: bounded(`HTTP ${status}: ${error.message || "the request was refused"}`),
+    message: scrubbedLine(`HTTP ${status}: ${error.message || "the request was refused"}`),
     remedy:
       status === 403
         ? "The key is valid but may not use this model or region; check its permissions in the TokenHub console."
@@ -162,7 +170,7 @@ function validate(body: ResponseBody, base: Omit<Common, "message">): Outcome {
     ...base,
     kind: "invalidResponse",
     reason,
-    message: bounded(message),
+    message: scrubbedLine(message),
   });
   switch (body.kind) {
     case "empty":
@@ -178,7 +186,7 @@ function validate(body: ResponseBody, base: Omit<Common, "message">): Outcome {
           kind: "retryable",
           reason: "server_error",
           retryAfterMs: null,
-          message: bounded(`the stream reported an error: ${body.error.message}`),
+          message: scrubbedLine(`the stream reported an error: ${body.error.message}`),
         };
       }
       if (body.chunks === 0) return invalid("empty_choices", "the stream carried no chunks");
@@ -240,7 +248,7 @@ function validate(body: ResponseBody, base: Omit<Common, "message">): Outcome {
 function classifyTransport(response: Extract<ProbeResponse, { type: "transport" }>): Outcome {
   const base = { status: null, requestId: null, latencyMs: response.latencyMs };
   const kind = TRANSPORT_CODES[response.code];
-  const message = bounded(`${response.code} during ${response.phase}: ${response.message}`);
+  const message = scrubbedLine(`${response.code} during ${response.phase}: ${response.message}`);
   if (kind) return { ...base, kind: "retryable", reason: kind, retryAfterMs: null, message };
   const fatal = FATAL_TRANSPORT[response.code];
   if (fatal) return { ...base, kind: "fatal", code: fatal.code, remedy: fatal.remedy, message };
@@ -298,10 +306,10 @@ function errorOf(body: ResponseBody): ErrorInfo {
 
 function requestIdOf(headers: Record<string, string>, body: ResponseBody | undefined): string | null {
   const fromHeader = headers["x-request-id"] ?? headers["request-id"] ?? headers["x-dashscope-request-id"];
-  if (fromHeader) return bounded(fromHeader, 128);
+  if (fromHeader) return scrubbedLine(fromHeader, 128);
   if (body?.kind === "json" && body.value && typeof body.value === "object") {
     const id = (body.value as { request_id?: unknown }).request_id;
-    if (typeof id === "string") return bounded(id, 128);
+    if (typeof id === "string") return scrubbedLine(id, 128);
   }
   return null;
 }
@@ -313,9 +321,4 @@ function safeOrigin(location: string | undefined): string {
   } catch {
     return "a relative location";
   }
-}
-
-function bounded(text: string, max = 300): string {
-  const clean = scrub(text).replace(/\s+/g, " ").trim();
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
