@@ -105,9 +105,9 @@ function unavailable(cause: unknown): KeychainUnavailableError {
  * locked matches without prompting (SearchItems returns unlocked, then locked paths): ask it, through
  * dbus-send, so a locked keyring is reported as such. Linux only; a probe that fails means "not known locked".
  */
-function lockedItemExists(service: string, account: string): Promise<boolean> {
+async function lockedItemExists(service: string, account: string): Promise<boolean> {
   // dbus-send's dict syntax splits on commas; such names are not probed.
-  if (process.platform !== "linux" || `${service}${account}`.includes(",")) return Promise.resolve(false);
+  if (process.platform !== "linux" || `${service}${account}`.includes(",")) return false;
   const args = [
     "--session",
     "--print-reply=literal",
@@ -125,13 +125,11 @@ function lockedItemExists(service: string, account: string): Promise<boolean> {
     });
   // A daemon busy answering keytar's own call can miss the reply timeout on a loaded machine: ask again
   // before concluding "not known locked" (a clean answer is final).
-  return (async () => {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const answer = await once();
-      if (answer !== undefined) return answer;
-    }
-    return false;
-  })();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const answer = await once();
+    if (answer !== undefined) return answer;
+  }
+  return false;
 }
 
 export function createKeychain(service: string, account: string): Keychain {
