@@ -8,6 +8,7 @@ import { EXIT } from "../../src/cli/exit-codes.ts";
 import { COMPLETION_TEMPLATE_FIELDS, CompletionRecordSchema } from "../../src/schema/record.ts";
 import { startSimulator } from "../../src/simulator/index.ts";
 
+const ROOT = new URL("../../", import.meta.url).pathname;
 const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 
 interface Run {
@@ -50,6 +51,26 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     assert.match(r.stderr, /Integration complete/);
     // --simulate never touches the real record.
     await assert.rejects(stat(join(dir, "tokenhub-setup", "status.json")), { code: "ENOENT" });
+  });
+
+  // The command as a person types it: npm's own resolution of the package's bin, the built dist, the bin's mode
+  // and shebang (a fresh clone once answered "Permission denied" here while the src tests above passed).
+  it("`npx tokenhub-setup --simulate --json` (the built bin) prints the completion template's fields", async () => {
+    const r = await new Promise<Run>((resolve) => {
+      execFile(
+        "npx",
+        ["--no-install", "tokenhub-setup", "--simulate", "--json"],
+        { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, XDG_STATE_HOME: dir } },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
+      );
+    });
+    assert.equal(r.code, EXIT.complete, `${r.stderr}\n(is dist built? npm run build)`);
+    const record = CompletionRecordSchema.parse(JSON.parse(r.stdout));
+    assert.deepEqual(Object.keys(record).slice(0, COMPLETION_TEMPLATE_FIELDS.length), [
+      ...COMPLETION_TEMPLATE_FIELDS,
+    ]);
+    assert.equal(record.integration_status, "complete");
   });
 
   it("writes the record where --status-file says, mode 0600", async () => {
