@@ -149,15 +149,26 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
     assert.equal(ready.eligible, true);
   });
 
-  it("tool without a key -> needKey; key set as an env SecretRef -> resume completes; status reports the record", async () => {
+  it("tool without a key -> needKey; the conversation survives a gateway restart; key set as an env SecretRef -> resume completes; status reports the record", async () => {
     gateway = await startGateway(bin, host, port, gatewayEnv);
     const first = await invoke({ action: "start" }, "e2e-one");
     assert.equal(first.details.state, "awaitingKey", first.text);
+    assert.equal((first.details.needKey as { reason?: string }).reason, "missing");
     assert.match(first.text, /Do NOT ask them to paste it/);
     assert.match(first.text, /secrets tool/);
     assert.equal(sim.requests.length, 0);
 
-    await setKeyRef("TOKENHUB_E2E_KEY", true);
+    // The user stores the key while the gateway is down; the new gateway process knows the conversation only
+    // from the snapshot the plugin persisted at `start`.
+    await gateway.stop();
+    await setKeyRef("TOKENHUB_E2E_KEY", false);
+    gateway = await startGateway(bin, host, port, gatewayEnv);
+    const stored = await invoke({ action: "status" }, "e2e-one");
+    assert.equal(
+      stored.details.state,
+      "awaitingKey",
+      "the new gateway process finds the stored conversation",
+    );
     const resumed = await invoke({ action: "resume" }, "e2e-one");
     assert.equal(resumed.details.state, "complete", resumed.text);
     assert.match(resumed.text, /TokenHub integration verified/);
@@ -168,17 +179,15 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
     assert.match(status.text, /Last TokenHub check: complete/);
   });
 
-  it("401 -> needKey rejected; the conversation survives a gateway restart; a new key's ref -> resume completes", async () => {
+  it("401 -> needKey rejected; a new key's ref, hot-reloaded into the running gateway -> resume completes", async () => {
     sim.useScenario("unauthorized");
     const rejected = await invoke({ action: "start" }, "e2e-restart");
     assert.equal(rejected.details.state, "awaitingKey", rejected.text);
     assert.equal((rejected.details.needKey as { reason?: string }).reason, "rejected");
     const before = sim.requests.length;
 
-    await gateway?.stop();
     sim.useScenario("happy");
-    await setKeyRef("TOKENHUB_E2E_KEY_TWO", false); // gateway down: saved for the next start
-    gateway = await startGateway(bin, host, port, gatewayEnv);
+    await setKeyRef("TOKENHUB_E2E_KEY_TWO", true);
     const resumed = await invoke({ action: "resume" }, "e2e-restart");
     assert.equal(resumed.details.state, "complete", resumed.text);
     assert.equal(sim.requests.length, before + 1, "exactly one more request, with the new key");
