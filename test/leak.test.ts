@@ -1,8 +1,8 @@
 // One distinctive key through every path of the core, and every output channel scanned for it and its
 // common encodings. Zero hits is the only pass.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { execFile, spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,6 +17,8 @@ import { createSession } from "../src/session/session.ts";
 import { runTurn } from "../src/session/turn.ts";
 import { listScenarios, startSimulator } from "../src/simulator/index.ts";
 import { createFileStatusStore } from "../src/status/store.ts";
+
+const MAIN = new URL("../src/cli/main.ts", import.meta.url).pathname;
 
 // Characters that JSON, regexes, URLs and shells escape, in a key that is still a valid header value.
 const KEY = `sk-LEAK_"q'\\b$(x)%2F+/=?#&;{[|]}~^*.9f2c`;
@@ -205,10 +207,9 @@ describe("the key leaks nowhere", () => {
     const sim = await startSimulator({ scenario: "server-500-then-ok", acceptKeys: [KEY] });
     const statusFile = join(dir, "cli", "status.json");
     try {
-      const main = new URL("../src/cli/main.ts", import.meta.url).pathname;
       const { stdout, stderr } = await promisify(execFile)(
         process.execPath,
-        [main, "--base-url", sim.baseUrl, "--json", "--verbose", "--status-file", statusFile],
+        [MAIN, "--base-url", sim.baseUrl, "--json", "--verbose", "--status-file", statusFile],
         { env: { PATH: process.env.PATH, HOME: dir, TOKENHUB_API_KEY: KEY } },
       );
       assert.match(stdout, /"integration_status": "complete"/);
@@ -217,6 +218,196 @@ describe("the key leaks nowhere", () => {
       assertClean("CLI stderr", stderr);
       assertClean("CLI status file", await readFile(statusFile, "utf8"));
       assert.deepEqual(await readdir(join(dir, "cli")), ["status.json"], "no temp files left");
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("through cancel: mid-request, from a persisted backoff, while a video renders", async () => {
+    // A live session cancelled while its request hangs (the slow-headers scenario).
+    const slow = await startSimulator({ scenario: "slow-headers", acceptKeys: [KEY] });
+    const session = createSession({
+      config: { baseUrl: slow.baseUrl, statusPath: join(dir, "cancel-live.json") },
+      sources: { env: { TOKENHUB_API_KEY: KEY }, keychain: false },
+      logger,
+    });
+    const seen: unknown[] = [];
+    session.subscribe((n) => seen.push(n));
+    try {
+      session.send({ type: "SETUP" });
+      while (slow.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+      session.send({ type: "CANCEL", reason: "changed my mind" });
+      assert.equal(await session.untilRest(), "cancelled");
+      const output = await session.done();
+      assertClean("cancel: notifications", JSON.stringify(seen));
+      assertClean("cancel: output", inspect(output, { depth: Number.POSITIVE_INFINITY }));
+      assertClean("cancel: snapshot", JSON.stringify(session.snapshot()));
+      assertClean(
+        "cancel: inspect(session)",
+        inspect(session, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+      );
+    } finally {
+      await session.stop();
+      await slow.close();
+    }
+
+    // Turn by turn: the key handed over in an event, a backoff persisted, then CANCEL on that snapshot; and a
+    // video check cancelled at its rest state, which writes the record.
+    const cases: [string, Parameters<typeof runTurn>[0]["config"]][] = [
+      ["server-503-always", {}],
+      [
+        "video-never-finishes",
+        {
+          multimodal: {
+            capabilities: ["video"],
+            outputDir: join(dir, "media"),
+            video: { deadlineMs: 60_000 },
+          },
+        },
+      ],
+    ];
+    for (const [scenario, config] of cases) {
+      const sim = await startSimulator({ scenario, acceptKeys: [KEY] });
+      const statusPath = join(dir, `cancel-${scenario}.json`);
+      const common = {
+        config: { baseUrl: sim.baseUrl, statusPath, ...config },
+        sources: { env: {}, keychain: false as const },
+        logger,
+        clock: createVirtualClock(),
+        maxWaitMs: 0,
+      };
+      try {
+        const one = await runTurn({ ...common, event: { type: "KEY_PROVIDED", key: KEY } });
+        assert.ok(["backingOff", "multimodal.videoWaiting"].includes(one.state), one.state);
+        const two = await runTurn({
+          ...common,
+          snapshot: one.snapshot,
+          event: { type: "CANCEL", reason: "the user is done waiting" },
+        });
+        assert.equal(two.state, scenario === "server-503-always" ? "cancelled" : "complete");
+        for (const turn of [one, two]) {
+          assertClean(`cancel ${scenario}: turn result`, JSON.stringify(turn));
+          assertClean(
+            `cancel ${scenario}: inspect(turn)`,
+            inspect(turn, { depth: Number.POSITIVE_INFINITY }),
+          );
+        }
+        if (two.state === "complete") {
+          const record = await readFile(statusPath, "utf8");
+          assert.match(record, /"status": "cancelled"/);
+          assertClean(`cancel ${scenario}: status file`, record);
+        }
+      } finally {
+        await sim.close();
+      }
+    }
+
+    // The CLI interrupted with Ctrl-C (SIGINT) while the request hangs, with verbose logs on.
+    const cli = await startSimulator({ scenario: "slow-headers", acceptKeys: [KEY] });
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          MAIN,
+          "--base-url",
+          cli.baseUrl,
+          "--json",
+          "--verbose",
+          "--status-file",
+          join(dir, "cli-cancel.json"),
+        ],
+        { env: { PATH: process.env.PATH, HOME: dir, TOKENHUB_API_KEY: KEY } },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => {
+        stdout += d;
+      });
+      child.stderr.on("data", (d) => {
+        stderr += d;
+        if (stderr.includes("[3/5]") && !child.killed) child.kill("SIGINT");
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+      assert.equal(code, 130, stderr);
+      assertClean("CLI cancel: stdout", stdout);
+      assertClean("CLI cancel: stderr", stderr);
+    } finally {
+      await cli.close();
+    }
+    assertClean("logs", logText);
+  });
+
+  it("through a refused http: base URL: the error, its stack, and the CLI's output", async () => {
+    const messages: string[] = [];
+    try {
+      createSession({
+        config: { baseUrl: "http://tokenhub.link/v1" },
+        sources: { env: { TOKENHUB_API_KEY: KEY }, keychain: false },
+        logger,
+      });
+      assert.fail("should refuse");
+    } catch (err) {
+      assert.equal((err as { code?: string }).code, "insecure_base_url");
+      messages.push(inspect(err, { depth: Number.POSITIVE_INFINITY }), String((err as Error).stack));
+    }
+    assertClean("insecure base URL error", messages.join("\n"));
+    const r = await promisify(execFile)(
+      process.execPath,
+      [MAIN, "--base-url", "http://tokenhub.link/v1", "--json", "--verbose"],
+      { env: { PATH: process.env.PATH, HOME: dir, TOKENHUB_API_KEY: KEY } },
+    ).then(
+      () => assert.fail("should exit 2"),
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /https/);
+    assertClean("CLI insecure URL: stdout", r.stdout);
+    assertClean("CLI insecure URL: stderr", r.stderr);
+    assertClean("logs", logText);
+  });
+
+  it("through a new process: a snapshot left at awaitingKey, resumed where the key is set", async () => {
+    const sim = await startSimulator({ scenario: "happy", acceptKeys: [KEY] });
+    const statusPath = join(dir, "process-status.json");
+    const snapshotPath = join(dir, "process-snapshot.json");
+    const script = join(dir, "process-turn.ts");
+    const entry = new URL("../src/session/turn.ts", import.meta.url).pathname;
+    // Everything a turn returns goes to stdout, and trace logs to stderr, so both are scanned.
+    await writeFile(
+      script,
+      `import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { runTurn } from ${JSON.stringify(entry)};
+const [snapshotPath, event] = process.argv.slice(2);
+const result = await runTurn({
+  event: JSON.parse(event),
+  snapshot: existsSync(snapshotPath) ? readFileSync(snapshotPath, "utf8") : undefined,
+  config: { baseUrl: process.env.SIM_BASE_URL, statusPath: process.env.STATUS_PATH, logLevel: "trace" },
+  sources: { keychain: false },
+});
+writeFileSync(snapshotPath, JSON.stringify(result.snapshot));
+process.stdout.write(JSON.stringify(result));
+`,
+    );
+    const env = { PATH: process.env.PATH, HOME: dir, SIM_BASE_URL: sim.baseUrl, STATUS_PATH: statusPath };
+    const turn = (event: object, extra: Record<string, string> = {}) =>
+      promisify(execFile)(process.execPath, [script, snapshotPath, JSON.stringify(event)], {
+        env: { ...env, ...extra },
+      });
+    try {
+      const one = await turn({ type: "SETUP" });
+      assert.equal(JSON.parse(one.stdout).state, "awaitingKey");
+      const two = await turn({ type: "KEY_READY" }, { TOKENHUB_API_KEY: KEY });
+      assert.equal(JSON.parse(two.stdout).state, "complete");
+      assert.match(two.stderr, /"msg":"transition"/, "debug logs were on");
+      for (const [name, out] of [
+        ["first process", one],
+        ["second process", two],
+      ] as const) {
+        assertClean(`${name}: stdout`, out.stdout);
+        assertClean(`${name}: stderr`, out.stderr);
+      }
+      assertClean("snapshot file", await readFile(snapshotPath, "utf8"));
+      assertClean("status file", await readFile(statusPath, "utf8"));
     } finally {
       await sim.close();
     }
