@@ -42,10 +42,10 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
   it("--simulate --json prints a record with the completion template's fields and exits 0", async () => {
     const r = await cli(["--simulate", "--json"], { XDG_STATE_HOME: dir });
     assert.equal(r.code, EXIT.complete, r.stderr);
-    const record = CompletionRecordSchema.parse(JSON.parse(r.stdout));
-    assert.deepEqual(Object.keys(record).slice(0, COMPLETION_TEMPLATE_FIELDS.length), [
-      ...COMPLETION_TEMPLATE_FIELDS,
-    ]);
+    // The keys as printed (parsing would reorder them and drop strangers): the template's, then the summary.
+    const printed = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(printed), [...COMPLETION_TEMPLATE_FIELDS, "result"]);
+    const record = CompletionRecordSchema.parse(printed);
     assert.equal(record.integration_status, "complete");
     assert.match(r.stderr, /\[1\/5\] Read TOKENHUB_API_KEY/);
     assert.match(r.stderr, /Integration complete/);
@@ -66,10 +66,10 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
       );
     });
     assert.equal(r.code, EXIT.complete, `${r.stderr}\n(is dist built? npm run build)`);
-    const record = CompletionRecordSchema.parse(JSON.parse(r.stdout));
-    assert.deepEqual(Object.keys(record).slice(0, COMPLETION_TEMPLATE_FIELDS.length), [
-      ...COMPLETION_TEMPLATE_FIELDS,
-    ]);
+    // The keys as printed (parsing would reorder them and drop strangers): the template's, then the summary.
+    const printed = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(printed), [...COMPLETION_TEMPLATE_FIELDS, "result"]);
+    const record = CompletionRecordSchema.parse(printed);
     assert.equal(record.integration_status, "complete");
   });
 
@@ -94,6 +94,13 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
       const r = await cli(["--simulate", "--json", "--scenario", scenario]);
       assert.equal(r.code, code, r.stderr);
       const json = JSON.parse(r.stdout);
+      // A record (with its failure when the flow did not complete), except while the flow waits for a key.
+      assert.deepEqual(
+        Object.keys(json),
+        code === EXIT.keyRejected
+          ? ["state", "needKey"]
+          : [...COMPLETION_TEMPLATE_FIELDS, "result", ...(failure ? ["failure"] : [])],
+      );
       if (failure) assert.equal(json.failure.code, failure);
     });
   }
@@ -108,6 +115,28 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
       assert.equal(JSON.parse(r.stdout).needKey.reason, "missing");
       assert.match(r.stderr, /API Keys/);
       assert.equal(sim.requests.length, 0);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("--model, repeated, is the fallback chain the flow walks", async () => {
+    const sim = await startSimulator({
+      scenario: "region-unavailable-dashscope",
+      acceptKeys: ["sk-model-test"],
+    });
+    try {
+      const models = ["--model", "deepseek-v3.2", "--model", "plan/my-model"];
+      const r = await cli(
+        ["--base-url", sim.baseUrl, "--json", "--status-file", join(dir, "models.json"), ...models],
+        { TOKENHUB_API_KEY: "sk-model-test" },
+      );
+      assert.equal(r.code, EXIT.complete, r.stderr);
+      assert.deepEqual(
+        sim.requests.map((q) => (q.body as { model?: string }).model),
+        ["deepseek-v3.2", "plan/my-model"],
+      );
+      assert.equal(JSON.parse(r.stdout).model, "plan/my-model");
     } finally {
       await sim.close();
     }
