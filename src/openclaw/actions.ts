@@ -225,7 +225,8 @@ export function createActions(api: HostApi, sdk: HostSdk) {
 
   /** What wiring would write, shown before anything is written. Only ever a SecretRef, never a key. */
   function wiringPreview(record: CompletionRecord, config: unknown): string {
-    const ref = keyRefFor(record, rawApiKeyOf(config));
+    // The reference is read where it is written down: the runtime config has it resolved to the key.
+    const ref = keyRefFor(record, rawApiKeyOf(sdk.sourceConfig?.() ?? config));
     if ("refusal" in ref)
       return `(Wiring TokenHub in as a model provider is not possible yet: ${ref.refusal})`;
     return `If the user agrees, wiring would write models.providers.tokenhub = ${JSON.stringify(providerEntry(record, ref))}.`;

@@ -1,5 +1,6 @@
 // The only module that imports OpenClaw's plugin SDK (resolved from the host at run time).
 import { definePluginEntry } from "openclaw/plugin-sdk/plugin-entry";
+import { getRuntimeConfigSourceSnapshot } from "openclaw/plugin-sdk/runtime-config-snapshot";
 import { resolveConfiguredSecretInputString } from "openclaw/plugin-sdk/secret-input-runtime";
 import { resolveStateDir } from "openclaw/plugin-sdk/state-paths";
 import type { HostSdk } from "./host.ts";
@@ -10,4 +11,6 @@ export const sdk: HostSdk = {
   resolveSecret: (params) =>
     resolveConfiguredSecretInputString({ ...params, unresolvedReasonStyle: "detailed" }),
   stateDir: () => resolveStateDir(process.env),
+  // Null until the gateway publishes a snapshot (the CLI); the caller then falls back to the config it has.
+  sourceConfig: () => getRuntimeConfigSourceSnapshot() ?? undefined,
 };

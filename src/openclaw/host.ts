@@ -83,6 +83,11 @@ export interface HostSdk {
     unresolvedRefReason?: string;
   }>;
   stateDir(): string;
+  /**
+   * The config as written, SecretRefs intact, when the host has published it. A tool's runtime config has them
+   * resolved to values, which would make a key stored by reference look like plain text.
+   */
+  sourceConfig?(): unknown;
   /** The flows' clock; api.ts gives none (the system clock). Tests pass a virtual one so waits take no time. */
   clock?: Clock;
 }

@@ -17,6 +17,10 @@ declare module "openclaw/plugin-sdk/secret-input-runtime" {
   }): Promise<{ value?: string; unresolvedRefReason?: string; unresolvedRefCode?: string }>;
 }
 
+declare module "openclaw/plugin-sdk/runtime-config-snapshot" {
+  export function getRuntimeConfigSourceSnapshot(): unknown;
+}
+
 declare module "openclaw/plugin-sdk/state-paths" {
   export function resolveStateDir(env?: NodeJS.ProcessEnv, homedir?: () => string): string;
 }

@@ -41,6 +41,15 @@ function fakeProgram(actions: Map<string, (opts: Record<string, unknown>) => Pro
   return node("openclaw");
 }
 
+/** The config with every env SecretRef replaced by its value, as OpenClaw's runtime snapshot has it. */
+function resolveRefs(value: unknown, secrets: Record<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolveRefs(v, secrets));
+  if (!value || typeof value !== "object") return value;
+  const ref = value as { source?: unknown; id?: unknown };
+  if (ref.source === "env" && typeof ref.id === "string") return secrets[ref.id] ?? value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveRefs(v, secrets)]));
+}
+
 /** A host that keeps the config file in memory and resolves env SecretRefs from `secrets`. */
 function fakeHost(
   pluginConfig: Record<string, unknown>,
@@ -77,6 +86,7 @@ function fakeHost(
   };
   const sdk: HostSdk = {
     stateDir: () => stateDir,
+    sourceConfig: () => configFile,
     async resolveSecret({ value }) {
       if (typeof value === "string") return { value };
       const ref = value as { source: string; id: string };
@@ -89,7 +99,9 @@ function fakeHost(
     api,
     configFile,
     logs,
-    tool: (ctx = { sessionKey: "agent:main:t1" }) => factory?.(ctx) as HostTool,
+    // As on the real host, a tool's context carries the runtime config: SecretRefs already resolved to values.
+    tool: (ctx = { sessionKey: "agent:main:t1", getRuntimeConfig: () => resolveRefs(configFile, secrets) }) =>
+      factory?.(ctx) as HostTool,
     command: (ctx) => (handler as (c: CommandContext) => Promise<{ text: string }>)(ctx),
     async cli(name, opts) {
       const action = cliActions.get(name);
