@@ -7,7 +7,9 @@ import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
+import { zstdDecompressSync } from "node:zlib";
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
 import { createFileStatusStore } from "../../src/status/store.ts";
 import { type MockModel, startMockModel } from "./mock-model.ts";
@@ -42,6 +44,34 @@ async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (entry.isFile()) out.push(join(entry.parentPath, entry.name));
+  }
+  return out;
+}
+
+const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+
+/** Every blob and text in a sqlite database (read-only), zstd frames decompressed, labelled file#table. */
+function sqliteTexts(file: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{
+      name: string;
+    }>;
+    for (const { name } of tables) {
+      for (const row of db.prepare(`SELECT * FROM "${name.replaceAll('"', '""')}"`).all()) {
+        for (const value of Object.values(row)) {
+          if (typeof value === "string") out.push([`${file}#${name}`, value]);
+          if (!(value instanceof Uint8Array)) continue;
+          const bytes = Buffer.from(value);
+          out.push([`${file}#${name}`, bytes.toString("latin1")]);
+          if (bytes.subarray(0, 4).equals(ZSTD_MAGIC))
+            out.push([`${file}#${name} (zstd)`, zstdDecompressSync(bytes).toString("latin1")]);
+        }
+      }
+    }
+  } finally {
+    db.close();
   }
   return out;
 }
@@ -172,6 +202,11 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
     const resumed = await invoke({ action: "resume" }, "e2e-one");
     assert.equal(resumed.details.state, "complete", resumed.text);
     assert.match(resumed.text, /TokenHub integration verified/);
+    // The gateway hands tools a resolved config; the preview still shows the reference, not "plain text".
+    assert.match(
+      resumed.text,
+      /wiring would write models\.providers\.tokenhub = .*"apiKey":\{"source":"env","provider":"default","id":"TOKENHUB_E2E_KEY"\}/,
+    );
     const record = await createFileStatusStore(recordPath()).read();
     assert.equal(record?.integration_status, "complete");
     assert.equal((await stat(recordPath())).mode & 0o777, 0o600);
@@ -246,42 +281,61 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
     sim.useScenario("happy");
   });
 
-  it("`openclaw tokenhub status --json` and /tokenhub run over the same session code", async () => {
+  it("`openclaw tokenhub setup|status` and /tokenhub setup|status|cancel run over the same session code, without the model", async () => {
+    const modelCalls = model.requests.length;
+    const before = sim.requests.length;
+    const setup = await host.oc(["tokenhub", "setup", "--json"], gatewayEnv);
+    const setupDetails = JSON.parse(setup.stdout.slice(setup.stdout.indexOf("{"))) as { state?: string };
+    assert.equal(setupDetails.state, "complete", setup.stdout);
+    assert.equal(sim.requests.length, before + 1, "one verification request");
     const cli = await host.oc(["tokenhub", "status", "--json"], gatewayEnv);
     const details = JSON.parse(cli.stdout.slice(cli.stdout.indexOf("{"))) as {
       record?: { integration_status?: string };
     };
-    assert.ok(details.record?.integration_status, cli.stdout);
-    await host.oc([
-      "gateway",
-      "call",
-      "chat.send",
-      "--params",
-      JSON.stringify({ sessionKey: "main", message: "/tokenhub status", idempotencyKey: "e2e-status" }),
-      "--json",
-    ]);
-    let history = "";
-    for (let i = 0; i < 20 && !history.includes("Last TokenHub check"); i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      history = (
-        await host.oc([
-          "gateway",
-          "call",
-          "chat.history",
-          "--params",
-          JSON.stringify({ sessionKey: "main", limit: 5 }),
-          "--json",
-        ])
-      ).stdout;
-    }
-    assert.match(history, /Last TokenHub check/);
-    toolTexts.push(cli.stdout, history);
+    assert.equal(details.record?.integration_status, "complete", cli.stdout);
+    toolTexts.push(setup.stdout, cli.stdout);
+
+    // Slash commands go through chat.send; their replies land in the session's history.
+    const slash = async (message: string, expect: RegExp) => {
+      await host.oc([
+        "gateway",
+        "call",
+        "chat.send",
+        "--params",
+        JSON.stringify({ sessionKey: "main", message, idempotencyKey: `e2e-${message}` }),
+        "--json",
+      ]);
+      let history = "";
+      for (let i = 0; i < 40 && !expect.test(history); i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        history = (
+          await host.oc([
+            "gateway",
+            "call",
+            "chat.history",
+            "--params",
+            JSON.stringify({ sessionKey: "main", limit: 10 }),
+            "--json",
+          ])
+        ).stdout;
+      }
+      assert.match(history, expect, `${message}: ${history.slice(-600)}`);
+      toolTexts.push(history);
+    };
+    const beforeSlash = sim.requests.length;
+    await slash("/tokenhub setup", /TokenHub integration verified/);
+    assert.equal(sim.requests.length, beforeSlash + 1, "/tokenhub setup ran one verification");
+    await slash("/tokenhub status", /Last TokenHub check/);
+    await slash("/tokenhub cancel", /No TokenHub setup is in progress/);
+    assert.equal(model.requests.length, modelCalls, "no slash command or CLI call reached the model");
   });
 
   it("wires the verified model in as models.providers.tokenhub with the SecretRef, and unwire restores the config", async () => {
-    // The last record is the failed 503 run, so wiring needs a fresh verification: start with wire.
-    const wired = await invoke({ action: "start", wire: true }, "e2e-restart");
+    // As SKILL.md tells the model: wire the recorded integration (the /tokenhub setup above), no new check.
+    const requests = sim.requests.length;
+    const wired = await invoke({ action: "status", wire: true }, "e2e-restart");
     assert.match(wired.text, /Wired: models\.providers\.tokenhub/, wired.text);
+    assert.equal(sim.requests.length, requests, "wiring sends nothing to TokenHub");
     const config = JSON.parse(await readFile(host.configPath, "utf8"));
     assert.deepEqual(config.models.providers.tokenhub.apiKey, {
       source: "env",
@@ -302,7 +356,15 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
     await gateway?.stop();
     const places: Array<[string, string]> = [];
     for (const file of await filesUnder(tmp)) places.push([file, (await readFile(file)).toString("latin1")]);
-    places.push(["gateway output", gateway?.output() ?? ""], ["tool results", toolTexts.join("\n")]);
+    // OpenClaw keeps transcripts in sqlite with large events zstd-compressed: scan every blob decompressed too.
+    for (const file of (await filesUnder(tmp)).filter((f) => f.endsWith(".sqlite"))) {
+      for (const [where, text] of sqliteTexts(file)) places.push([where, text]);
+    }
+    places.push(
+      ["gateway output", gateway?.output() ?? ""],
+      ["tool results", toolTexts.join("\n")],
+      ["what the model was sent", JSON.stringify(model.requests)],
+    );
     assert.ok(places.length > 10, `scanned ${places.length} places`);
     assert.ok(
       places.some(([f]) => f.includes("plugins/tokenhub-setup/conversations")),
@@ -315,6 +377,10 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
         }
       }
     }
-    log(`scanned ${places.length} files and outputs`);
+    assert.ok(
+      places.some(([f]) => f.includes(".sqlite#") && f.endsWith("(zstd)")),
+      "compressed transcript events were scanned",
+    );
+    log(`scanned ${places.length} files, database values and outputs`);
   });
 });
