@@ -17,25 +17,18 @@ import { createSession } from "../src/session/session.ts";
 import { runTurn } from "../src/session/turn.ts";
 import { listScenarios, startSimulator } from "../src/simulator/index.ts";
 import { createFileStatusStore } from "../src/status/store.ts";
+import { findLeaks } from "./helpers/leak-scan.ts";
 
 const MAIN = new URL("../src/cli/main.ts", import.meta.url).pathname;
 
 // Characters that JSON, regexes, URLs and shells escape, in a key that is still a valid header value.
 const KEY = `sk-LEAK_"q'\\b$(x)%2F+/=?#&;{[|]}~^*.9f2c`;
 
-const encodings = (key: string) => [
-  key,
-  JSON.stringify(key).slice(1, -1),
-  encodeURIComponent(key),
-  Buffer.from(key).toString("base64"),
-  Buffer.from(key).toString("base64url"),
-  key.slice(3, -3), // a fragment long enough to be a real leak
-];
-
+// Every form the shared scan knows (raw, JSON-escaped once and twice, URL-encoded, base64 at any offset), and
+// a fragment long enough to be a real leak.
 function assertClean(channel: string, text: string): void {
-  for (const form of encodings(KEY)) {
-    assert.ok(!text.includes(form), `${channel} contains the key (as ${JSON.stringify(form.slice(0, 12))}…)`);
-  }
+  assert.deepEqual(findLeaks([KEY], [[channel, text]]), [], `${channel} contains the key`);
+  assert.ok(!text.includes(KEY.slice(3, -3)), `${channel} contains a fragment of the key`);
 }
 
 // Every scenario the simulator has, so a new one is covered the day it is added. Two need their own set-up:
@@ -235,7 +228,10 @@ describe("the key leaks nowhere", () => {
     session.subscribe((n) => seen.push(n));
     try {
       session.send({ type: "SETUP" });
-      while (slow.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+      for (const until = Date.now() + 10_000; slow.requests.length === 0; ) {
+        assert.ok(Date.now() < until, "the request reached the simulator within 10 s");
+        await new Promise((r) => setTimeout(r, 5));
+      }
       session.send({ type: "CANCEL", reason: "changed my mind" });
       assert.equal(await session.untilRest(), "cancelled");
       const output = await session.done();
@@ -327,7 +323,8 @@ describe("the key leaks nowhere", () => {
         stderr += d;
         if (stderr.includes("[3/5]") && !child.killed) child.kill("SIGINT");
       });
-      const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+      // "close", not "exit": only then has all of stdout and stderr been read.
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
       assert.equal(code, 130, stderr);
       assertClean("CLI cancel: stdout", stdout);
       assertClean("CLI cancel: stderr", stderr);
@@ -337,12 +334,27 @@ describe("the key leaks nowhere", () => {
     assertClean("logs", logText);
   });
 
-  it("through a refused http: base URL: the error, its stack, and the CLI's output", async () => {
+  it("through a refused http: base URL: refused before any key source is read; the error and the CLI's output", async () => {
     const messages: string[] = [];
+    const reads: string[] = [];
+    // An environment that notes every read of the key variable.
+    const env = new Proxy({ TOKENHUB_API_KEY: KEY } as Record<string, string>, {
+      get(target, name) {
+        if (name === "TOKENHUB_API_KEY") reads.push("env");
+        return target[name as string];
+      },
+    });
     try {
       createSession({
         config: { baseUrl: "http://tokenhub.link/v1" },
-        sources: { env: { TOKENHUB_API_KEY: KEY }, keychain: false },
+        sources: {
+          env,
+          hostSecret: () => {
+            reads.push("host");
+            return KEY;
+          },
+          keychain: false,
+        },
         logger,
       });
       assert.fail("should refuse");
@@ -350,6 +362,7 @@ describe("the key leaks nowhere", () => {
       assert.equal((err as { code?: string }).code, "insecure_base_url");
       messages.push(inspect(err, { depth: Number.POSITIVE_INFINITY }), String((err as Error).stack));
     }
+    assert.deepEqual(reads, [], "no key source was read");
     assertClean("insecure base URL error", messages.join("\n"));
     const r = await promisify(execFile)(
       process.execPath,

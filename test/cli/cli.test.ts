@@ -235,7 +235,7 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
       stderr += d;
       if (stderr.includes("polling task") && !child.killed) child.kill("SIGINT");
     });
-    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
     assert.equal(code, EXIT.cancelled, stderr);
     const record = CompletionRecordSchema.parse(JSON.parse(await readFile(file, "utf8")));
     assert.equal(record.integration_status, "complete");
@@ -257,7 +257,7 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
       stderr += d;
       if (stderr.includes("[3/5]") && !child.killed) child.kill("SIGINT");
     });
-    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
     assert.equal(code, EXIT.cancelled, stderr);
     assert.match(stderr, /Cancelled/);
     await assert.rejects(stat(file), { code: "ENOENT" });
