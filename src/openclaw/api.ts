@@ -11,6 +11,7 @@ export const sdk: HostSdk = {
   resolveSecret: (params) =>
     resolveConfiguredSecretInputString({ ...params, unresolvedReasonStyle: "detailed" }),
   stateDir: () => resolveStateDir(process.env),
-  // Null until the gateway publishes a snapshot (the CLI); the caller then falls back to the config it has.
+  // Published beside the runtime snapshot by the gateway (at start and on every reload) and by the CLI's config
+  // guard; null where nothing published one, and the caller then uses the config it was given.
   sourceConfig: () => getRuntimeConfigSourceSnapshot() ?? undefined,
 };
