@@ -3,7 +3,7 @@
 // the fault paths, and a scan of everything OpenClaw wrote for the key. `npm run test:e2e:openclaw`.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,6 +30,8 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 // into its own tmp ("plugin-captures"), and a literal key here would be found there by the scan below.
 const KEY_ONE = `sk-e2e-first-${randomBytes(8).toString("hex")}`;
 const KEY_TWO = `sk-e2e-second-${randomBytes(8).toString("hex")}`;
+// Stored in OpenClaw's shared secret store, as the secrets tool's masked prompt does: the one place it may be.
+const KEY_STORED = `sk-e2e-stored-${randomBytes(8).toString("hex")}`;
 const TOOL = "tokenhub_setup";
 const log = (line: string) => process.stderr.write(`[e2e] ${line}\n`);
 
@@ -119,7 +121,7 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
   before(async () => {
     bin = await ensureOpenClaw(log);
     tmp = await mkdtemp(join(tmpdir(), "tokenhub-openclaw-e2e-"));
-    sim = await startSimulator({ scenario: "happy", acceptKeys: [KEY_ONE, KEY_TWO] });
+    sim = await startSimulator({ scenario: "happy", acceptKeys: [KEY_ONE, KEY_TWO, KEY_STORED] });
     model = await startMockModel("set up TokenHub", TOOL, { action: "start" });
     port = await freePort();
     host = await createHost(bin, tmp, {
@@ -353,6 +355,45 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
     assert.ok(after.models.providers.mock);
   });
 
+  it("no apiKey configured: the key stored in OpenClaw's secret store under TOKENHUB_API_KEY -> resume completes", async () => {
+    // What the secrets tool's masked prompt does, by the CLI: an entry TOKENHUB_API_KEY in the shared store.
+    const offset = await logOffset(host);
+    await host.oc(["config", "unset", "plugins.entries.tokenhub-setup.config.apiKey"]);
+    await waitForLog(host, /config hot reload applied \(plugins\.entries\.tokenhub-setup/, offset);
+    const missing = await invoke({ action: "start" }, "e2e-store");
+    assert.equal(missing.details.state, "awaitingKey", missing.text);
+
+    const keyDir = await mkdtemp(join(tmpdir(), "tokenhub-e2e-key-"));
+    try {
+      await writeFile(join(keyDir, "key"), KEY_STORED, { mode: 0o600 });
+      const stored = await host.oc([
+        "secrets",
+        "store",
+        "set",
+        "TOKENHUB_API_KEY",
+        "--kind",
+        "secret",
+        "--value-file",
+        join(keyDir, "key"),
+      ]);
+      toolTexts.push(stored.stdout, stored.stderr);
+    } finally {
+      await rm(keyDir, { recursive: true, force: true });
+    }
+    const reload = await host.oc(["secrets", "reload"]);
+    toolTexts.push(reload.stdout, reload.stderr);
+    const before = sim.requests.length;
+    const resumed = await invoke({ action: "resume" }, "e2e-store");
+    assert.equal(resumed.details.state, "complete", resumed.text);
+    assert.equal(sim.requests.length, before + 1);
+    assert.equal((resumed.details.record as { result: { key_source: string } }).result.key_source, "host");
+    // Wiring would reference the store entry, never copy the key.
+    assert.match(
+      resumed.text,
+      /wiring would write models\.providers\.tokenhub = .*"apiKey":\{"source":"store","provider":"default","id":"TOKENHUB_API_KEY"\}/,
+    );
+  });
+
   it("the key appears nowhere: OpenClaw's state folder, config, logs, transcripts, gateway output, tool results", async () => {
     await gateway?.stop();
     const places: Array<[string, string]> = [];
@@ -372,6 +413,22 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
       "conversation snapshots were scanned",
     );
     assert.deepEqual(findLeaks([KEY_ONE, KEY_TWO], places), [], "where a key shows");
+    // The stored key lives in OpenClaw's shared store (its state database, table secret_store_entries) and
+    // nowhere else. Finding it there is also the scan's proof that it can see a key in that database at all.
+    const isStore = (where: string) =>
+      /\/openclaw\.sqlite(-wal|-shm)?$/.test(where) || where.endsWith("#secret_store_entries");
+    assert.ok(
+      findLeaks([KEY_STORED], places).some((hit) => hit.includes("#secret_store_entries")),
+      "the scan finds the stored key in the store",
+    );
+    assert.deepEqual(
+      findLeaks(
+        [KEY_STORED],
+        places.filter(([where]) => !isStore(where)),
+      ),
+      [],
+      "where the stored key shows outside the store",
+    );
     assert.ok(
       places.some(([f]) => f.includes(".sqlite#") && f.endsWith("(zstd)")),
       "compressed transcript events were scanned",
