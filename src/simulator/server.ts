@@ -55,6 +55,11 @@ export interface RecordedRequest {
    * copies are replaced by `[REDACTED]` in this record; a correct client leaves this empty.
    */
   keyLeaks: string[];
+  /**
+   * Whether the client went away before the response was complete: a cancelled or timed-out request, or one
+   * whose body the client stopped reading. Set when the connection closes, so it can turn true after the call.
+   */
+  abandoned: boolean;
 }
 
 export interface Simulator {
@@ -126,6 +131,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const token = bearerToken(req.headers.authorization);
     const record = recordRequest(req, url, tooLarge ? undefined : text, token, at);
     requests.push(record);
+    res.once("close", () => {
+      // The simulator closing on its own is not the client going away.
+      if (!res.writableFinished && !closing.signal.aborted) record.abandoned = true;
+    });
 
     if (tooLarge) {
       // The connection is not reused after an oversized upload, as most servers do.
@@ -271,6 +280,7 @@ function recordRequest(
     body: parseBody(text === undefined ? "" : scrub(text, "body")),
     at,
     keyLeaks,
+    abandoned: false,
   };
 }
 

@@ -164,6 +164,11 @@ describe("session lifecycle", () => {
       assert.ok(Date.now() - started < 1000, "cancel does not wait for the slow response");
       assert.deepEqual(output, { status: "cancelled", reason: "user changed their mind" });
       assert.equal(store.records.length, 0);
+      // The request itself was aborted (its connection closed), not merely left to finish unheard.
+      for (const until = Date.now() + 3_000; !sim.requests[0]?.abandoned; ) {
+        assert.ok(Date.now() < until, "the simulator saw the client go away");
+        await new Promise((r) => setTimeout(r, 10));
+      }
     } finally {
       await session.stop();
       await sim.close();

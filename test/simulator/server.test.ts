@@ -12,6 +12,7 @@ interface ChatInit {
   stream?: boolean;
   headers?: Record<string, string>;
   body?: string;
+  signal?: AbortSignal;
 }
 
 /** POST /v1/chat/completions with the quickstart's probe; `key: null` sends no Authorization header. */
@@ -32,6 +33,7 @@ function chat(sim: Simulator, model: string = MODEL, init: ChatInit = {}): Promi
       ...init.headers,
     },
     body,
+    ...(init.signal ? { signal: init.signal } : {}),
   });
 }
 
@@ -196,6 +198,22 @@ describe("simulator server", () => {
     const res = await chat(sim);
     assert.equal(res.status, 200);
     await assert.rejects(res.text());
+  });
+
+  it("marks a request abandoned when the client goes away before the response, and only then", async () => {
+    sim.useScenario("happy");
+    await (await chat(sim)).arrayBuffer();
+    sim.useScenario("slow-headers");
+    const gone = new AbortController();
+    const pending = chat(sim, MODEL, { signal: gone.signal });
+    while (sim.requests.length < 2) await new Promise((r) => setTimeout(r, 5));
+    gone.abort();
+    await assert.rejects(pending);
+    for (const until = Date.now() + 3_000; !sim.requests[1]?.abandoned; ) {
+      assert.ok(Date.now() < until, "the abandoned request is marked");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(sim.requests[0]?.abandoned, false, "a completed request is not");
   });
 
   it("fills {{httpDate+4s}} with an HTTP date about four seconds ahead", async () => {
