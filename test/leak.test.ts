@@ -2,7 +2,7 @@
 // common encodings. Zero hits is the only pass.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -18,6 +18,7 @@ import { runTurn } from "../src/session/turn.ts";
 import { listScenarios, startSimulator } from "../src/simulator/index.ts";
 import { createFileStatusStore } from "../src/status/store.ts";
 import { findLeaks } from "./helpers/leak-scan.ts";
+import { createTurnProcess } from "./helpers/turn-process.ts";
 
 const MAIN = new URL("../src/cli/main.ts", import.meta.url).pathname;
 
@@ -382,30 +383,13 @@ describe("the key leaks nowhere", () => {
   it("through a new process: a snapshot left at awaitingKey, resumed where the key is set", async () => {
     const sim = await startSimulator({ scenario: "happy", acceptKeys: [KEY] });
     const statusPath = join(dir, "process-status.json");
-    const snapshotPath = join(dir, "process-snapshot.json");
-    const script = join(dir, "process-turn.ts");
-    const entry = new URL("../src/session/turn.ts", import.meta.url).pathname;
-    // Everything a turn returns goes to stdout, and trace logs to stderr, so both are scanned.
-    await writeFile(
-      script,
-      `import { readFileSync, writeFileSync, existsSync } from "node:fs";
-import { runTurn } from ${JSON.stringify(entry)};
-const [snapshotPath, event] = process.argv.slice(2);
-const result = await runTurn({
-  event: JSON.parse(event),
-  snapshot: existsSync(snapshotPath) ? readFileSync(snapshotPath, "utf8") : undefined,
-  config: { baseUrl: process.env.SIM_BASE_URL, statusPath: process.env.STATUS_PATH, logLevel: "trace" },
-  sources: { keychain: false },
-});
-writeFileSync(snapshotPath, JSON.stringify(result.snapshot));
-process.stdout.write(JSON.stringify(result));
-`,
-    );
-    const env = { PATH: process.env.PATH, HOME: dir, SIM_BASE_URL: sim.baseUrl, STATUS_PATH: statusPath };
-    const turn = (event: object, extra: Record<string, string> = {}) =>
-      promisify(execFile)(process.execPath, [script, snapshotPath, JSON.stringify(event)], {
-        env: { ...env, ...extra },
-      });
+    // Everything a turn returns goes to stdout, and debug logs to stderr, so both are scanned.
+    const { turn, snapshotPath } = await createTurnProcess({
+      dir,
+      baseUrl: sim.baseUrl,
+      statusPath,
+      logLevel: "debug",
+    });
     try {
       const one = await turn({ type: "SETUP" });
       assert.equal(JSON.parse(one.stdout).state, "awaitingKey");

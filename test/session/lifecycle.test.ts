@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
 import { ConfigError, EventError, SnapshotError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/log.ts";
 import { MACHINE_VERSION } from "../../src/machine/setup-machine.ts";
@@ -15,8 +13,8 @@ import { openEnvelope } from "../../src/session/snapshot.ts";
 import { runTurn } from "../../src/session/turn.ts";
 import { startSimulator } from "../../src/simulator/index.ts";
 import { createFileStatusStore, createMemoryStatusStore } from "../../src/status/store.ts";
+import { createTurnProcess } from "../helpers/turn-process.ts";
 
-const run = promisify(execFile);
 const GOOD = "sk-good-lifecycle-5f2c9a";
 const BAD = "sk-bad-lifecycle-77e1d0";
 
@@ -294,37 +292,20 @@ describe("session lifecycle", () => {
   it("resumes in a fresh process after the user supplies a key", async () => {
     const sim = await startSimulator({ scenario: "happy", acceptKeys: [GOOD] });
     const statusPath = join(dir, "resume-status.json");
-    const snapshotPath = join(dir, "snapshot.json");
-    const script = join(dir, "turn.ts");
-    const entry = new URL("../../src/session/turn.ts", import.meta.url).pathname;
-    await writeFile(
-      script,
-      `import { readFileSync, writeFileSync, existsSync } from "node:fs";
-import { runTurn } from ${JSON.stringify(entry)};
-const [snapshotPath, event] = process.argv.slice(2);
-const result = await runTurn({
-  event: JSON.parse(event),
-  snapshot: existsSync(snapshotPath) ? readFileSync(snapshotPath, "utf8") : undefined,
-  config: { baseUrl: process.env.SIM_BASE_URL, statusPath: process.env.STATUS_PATH, logLevel: "silent" },
-  sources: { keychain: false },
-});
-writeFileSync(snapshotPath, JSON.stringify(result.snapshot));
-process.stdout.write(JSON.stringify({ state: result.state, types: result.notifications.map((n) => n.type) }));
-`,
-    );
-    const env = { ...process.env, SIM_BASE_URL: sim.baseUrl, STATUS_PATH: statusPath, TOKENHUB_API_KEY: "" };
+    const { turn, snapshotPath } = await createTurnProcess({
+      dir,
+      baseUrl: sim.baseUrl,
+      statusPath,
+      logLevel: "silent",
+    });
     try {
-      const one = await run(process.execPath, [script, snapshotPath, JSON.stringify({ type: "SETUP" })], {
-        env,
-      });
+      const one = await turn({ type: "SETUP" });
       assert.equal(JSON.parse(one.stdout).state, "awaitingKey");
       // The user set the variable where the agent runs; a new process picks the flow up from the snapshot.
-      const two = await run(process.execPath, [script, snapshotPath, JSON.stringify({ type: "KEY_READY" })], {
-        env: { ...env, TOKENHUB_API_KEY: GOOD },
-      });
-      const result = JSON.parse(two.stdout) as { state: string; types: string[] };
+      const two = await turn({ type: "KEY_READY" }, { TOKENHUB_API_KEY: GOOD });
+      const result = JSON.parse(two.stdout) as { state: string; notifications: Notification[] };
       assert.equal(result.state, "complete");
-      assert.ok(result.types.includes("completed"));
+      assert.ok(result.notifications.some((n) => n.type === "completed"));
       const record = await createFileStatusStore(statusPath).read();
       assert.equal(record?.integration_status, "complete");
       assert.doesNotMatch(await readFile(snapshotPath, "utf8"), new RegExp(GOOD));
