@@ -15,7 +15,7 @@ import { createVirtualClock } from "../../src/session/clock.ts";
 import { createSession } from "../../src/session/session.ts";
 import type { SavedFile } from "../../src/session/transfer-hook.ts";
 import { runTurn } from "../../src/session/turn.ts";
-import { loadScenario, type Scenario, startSimulator } from "../../src/simulator/index.ts";
+import { loadScenario, type Scenario, type Simulator, startSimulator } from "../../src/simulator/index.ts";
 import { createMemoryStatusStore } from "../../src/status/store.ts";
 import { sniffMediaType } from "../../src/tokenhub/media-type.ts";
 import { runFlow, TEST_KEY } from "../helpers/flow.ts";
@@ -42,6 +42,24 @@ function media(
   extra: Partial<NonNullable<ConfigInput["multimodal"]>> = {},
 ): ConfigInput {
   return { multimodal: { capabilities, outputDir: dir, ...extra } };
+}
+
+/**
+ * What a session or a turn needs to run `capabilities` against `sim`: the test key in the environment (unless
+ * `env` says otherwise), a memory store, a virtual clock, and a fresh output folder.
+ */
+function sessionOptions(
+  sim: Simulator,
+  capabilities: Capability[],
+  env: Record<string, string> = { TOKENHUB_API_KEY: TEST_KEY },
+) {
+  return {
+    config: { baseUrl: sim.baseUrl, ...media(capabilities, outDir()) },
+    sources: { env, keychain: false as const },
+    store: createMemoryStatusStore(),
+    clock: createVirtualClock(),
+    logger: silentLogger(),
+  };
 }
 
 function recordOf(output: Output | undefined) {
@@ -153,14 +171,9 @@ describe("multimodal checks through a session", () => {
 
   it("the SETUP event's preferences choose the checks instead of the config", async () => {
     const sim = await startSimulator({ scenario: "happy" });
-    const store = createMemoryStatusStore();
-    const session = createSession({
-      config: { baseUrl: sim.baseUrl, ...media(["image", "video"], outDir()) },
-      sources: { env: { TOKENHUB_API_KEY: TEST_KEY }, keychain: false },
-      store,
-      clock: createVirtualClock(),
-      logger: silentLogger(),
-    });
+    const options = sessionOptions(sim, ["image", "video"]);
+    const { store } = options;
+    const session = createSession(options);
     try {
       session.send({ type: "SETUP", preferences: { multimodal: ["image"] } });
       assert.equal(await session.untilRest(), "complete");
@@ -287,14 +300,9 @@ describe("multimodal checks through a session", () => {
 
   it("CANCEL while waiting on the video ends the checks, not the integration: the task id is kept", async () => {
     const sim = await startSimulator({ scenario: "video-never-finishes" });
-    const store = createMemoryStatusStore();
-    const session = createSession({
-      config: { baseUrl: sim.baseUrl, ...media(["video"], outDir()) },
-      sources: { env: { TOKENHUB_API_KEY: TEST_KEY }, keychain: false },
-      store,
-      clock: createVirtualClock(),
-      logger: silentLogger(),
-    });
+    const options = sessionOptions(sim, ["video"]);
+    const { store } = options;
+    const session = createSession(options);
     try {
       session.send({ type: "SETUP" });
       assert.equal(await session.untilRest({ restOnBackoffLongerThanMs: 1_000 }), "multimodal.videoWaiting");
@@ -313,16 +321,8 @@ describe("multimodal checks through a session", () => {
 
   it("a turn that ends while the video renders resumes from its snapshot and polls the same task", async () => {
     const sim = await startSimulator({ scenario: "happy" });
-    const store = createMemoryStatusStore();
-    const clock = createVirtualClock();
-    const common = {
-      config: { baseUrl: sim.baseUrl, ...media(["video"], outDir()) },
-      sources: { env: { TOKENHUB_API_KEY: TEST_KEY }, keychain: false as const },
-      store,
-      clock,
-      logger: silentLogger(),
-      maxWaitMs: 1_000,
-    };
+    const common = { ...sessionOptions(sim, ["video"]), maxWaitMs: 1_000 };
+    const { clock } = common;
     try {
       const first = await runTurn({ ...common, event: { type: "SETUP" } });
       assert.equal(first.state, "multimodal.videoWaiting");
@@ -367,15 +367,8 @@ describe("multimodal checks through a session", () => {
       },
     };
     const sim = await startSimulator({ scenario: slow });
-    const store = createMemoryStatusStore();
-    const clock = createVirtualClock();
-    const options = {
-      config: { baseUrl: sim.baseUrl, ...media(["video"], outDir()) },
-      sources: { env: { TOKENHUB_API_KEY: TEST_KEY }, keychain: false as const },
-      store,
-      clock,
-      logger: silentLogger(),
-    };
+    const options = sessionOptions(sim, ["video"]);
+    const { store, clock } = options;
     try {
       const first = createSession(options);
       const seen: Notification[] = [];
@@ -507,16 +500,9 @@ describe("multimodal checks through a session", () => {
 describe("multimodal checks across processes", () => {
   it("a key that lived only in the first process: the restored video check fails with media_key_lost and a remedy", async () => {
     const sim = await startSimulator({ scenario: "happy" });
-    const clock = createVirtualClock();
-    const store = createMemoryStatusStore();
-    const common = {
-      config: { baseUrl: sim.baseUrl, ...media(["video"], outDir()) },
-      sources: { env: {}, keychain: false as const },
-      store,
-      clock,
-      logger: silentLogger(),
-      maxWaitMs: 1_000,
-    };
+    // No key anywhere in this process's environment: it is handed over in an event.
+    const common = { ...sessionOptions(sim, ["video"], {}), maxWaitMs: 1_000 };
+    const { clock } = common;
     try {
       const first = await runTurn({ ...common, event: { type: "SETUP" } });
       assert.equal(first.state, "awaitingKey");
