@@ -16,6 +16,8 @@ import { registerTokenHub, TOOL_PARAMETERS } from "../../src/openclaw/plugin.ts"
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
 
 const KEY = "sk-plugin-unit-7c1e55aa";
+/** How the tests configure the key: an env SecretRef, resolved from the fake host's `secrets`. */
+const KEY_REF = { source: "env", provider: "default", id: "E2E_KEY" };
 
 interface FakeHost {
   api: HostApi;
@@ -161,11 +163,7 @@ describe("OpenClaw adapter (fake host)", () => {
     assert.equal(sim.requests.length, 0);
 
     // Hot reload: OpenClaw re-runs register() with the new plugin config.
-    const reloaded = fakeHost(
-      { baseUrl: sim.baseUrl, apiKey: { source: "env", provider: "default", id: "E2E_KEY" } },
-      stateDir,
-      { E2E_KEY: KEY },
-    );
+    const reloaded = fakeHost({ baseUrl: sim.baseUrl, apiKey: KEY_REF }, stateDir, { E2E_KEY: KEY });
     const resumed = await reloaded.tool().execute("c2", { action: "resume" });
     assert.equal(resumed.details.state, "complete", resumed.content[0]?.text);
     assert.match(resumed.content[0]?.text ?? "", /TokenHub integration verified/);
@@ -192,7 +190,7 @@ describe("OpenClaw adapter (fake host)", () => {
     const host = fakeHost(
       {
         baseUrl: sim.baseUrl,
-        apiKey: { source: "env", provider: "default", id: "E2E_KEY" },
+        apiKey: KEY_REF,
         multimodal: { video: { pollIntervalMs: 20 } },
       },
       stateDir,
@@ -215,7 +213,7 @@ describe("OpenClaw adapter (fake host)", () => {
     const host = fakeHost(
       {
         baseUrl: sim.baseUrl,
-        apiKey: { source: "env", provider: "default", id: "E2E_KEY" },
+        apiKey: KEY_REF,
         multimodal: { video: { pollIntervalMs: 60_000 } },
       },
       stateDir,
@@ -236,7 +234,7 @@ describe("OpenClaw adapter (fake host)", () => {
     const host = fakeHost(
       {
         baseUrl: sim.baseUrl,
-        apiKey: { source: "env", provider: "default", id: "E2E_KEY" },
+        apiKey: KEY_REF,
         multimodal: { video: { pollIntervalMs: 20 } },
       },
       stateDir,
@@ -249,11 +247,9 @@ describe("OpenClaw adapter (fake host)", () => {
     assert.equal(good.exitCode, 0, good.stdout);
     assert.equal(JSON.parse(good.stdout).record.multimodal.image.status, "ok");
     // The key resolves, but the state folder cannot be created: the action throws inside.
-    const broken = fakeHost(
-      { baseUrl: sim.baseUrl, apiKey: { source: "env", provider: "default", id: "E2E_KEY" } },
-      "/dev/null/openclaw-state",
-      { E2E_KEY: KEY },
-    );
+    const broken = fakeHost({ baseUrl: sim.baseUrl, apiKey: KEY_REF }, "/dev/null/openclaw-state", {
+      E2E_KEY: KEY,
+    });
     const failed = await broken.cli("setup", {});
     assert.equal(failed.exitCode, 1, failed.stdout);
     assert.match(failed.stdout, /TokenHub setup failed/);
@@ -275,18 +271,17 @@ describe("OpenClaw adapter (fake host)", () => {
 
   it("wires TokenHub as a provider with the SecretRef, never the key, and unwire restores the config", async () => {
     const stateDir = join(dir, "wire");
-    const ref = { source: "env", provider: "default", id: "E2E_KEY" };
     const configFile: Record<string, unknown> = {
-      plugins: { entries: { "tokenhub-setup": { config: { apiKey: ref } } } },
+      plugins: { entries: { "tokenhub-setup": { config: { apiKey: KEY_REF } } } },
       agents: { defaults: { model: { primary: "mock/mock-1" } } },
     };
-    const host = fakeHost({ baseUrl: sim.baseUrl, apiKey: ref }, stateDir, { E2E_KEY: KEY }, configFile);
+    const host = fakeHost({ baseUrl: sim.baseUrl, apiKey: KEY_REF }, stateDir, { E2E_KEY: KEY }, configFile);
     const wired = await host.tool().execute("c1", { action: "start", wire: true, setDefault: true });
     assert.equal(wired.details.state, "complete");
     const providers = (
       configFile.models as { providers: Record<string, { apiKey: unknown; baseUrl: string; api: string }> }
     ).providers;
-    assert.deepEqual(providers.tokenhub?.apiKey, ref);
+    assert.deepEqual(providers.tokenhub?.apiKey, KEY_REF);
     assert.equal(providers.tokenhub?.api, "openai-completions");
     assert.equal(providers.tokenhub?.baseUrl, sim.baseUrl);
     assert.equal(
@@ -332,13 +327,9 @@ describe("OpenClaw adapter (fake host)", () => {
   });
 
   it("/tokenhub runs without the model, over the same session code", async () => {
-    const host = fakeHost(
-      { baseUrl: sim.baseUrl, apiKey: { source: "env", provider: "default", id: "E2E_KEY" } },
-      join(dir, "cmd"),
-      {
-        E2E_KEY: KEY,
-      },
-    );
+    const host = fakeHost({ baseUrl: sim.baseUrl, apiKey: KEY_REF }, join(dir, "cmd"), {
+      E2E_KEY: KEY,
+    });
     const setup = await host.command({ args: "setup", sessionKey: "agent:main:c" });
     assert.match(setup.text, /TokenHub integration verified/);
     const status = await host.command({ args: "status", sessionKey: "agent:main:c" });
