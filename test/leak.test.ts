@@ -1,7 +1,7 @@
 // One distinctive key through every path of the core, and every output channel scanned for it and its
 // common encodings. Zero hits is the only pass.
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -17,6 +17,7 @@ import { createSession } from "../src/session/session.ts";
 import { runTurn } from "../src/session/turn.ts";
 import { listScenarios, startSimulator } from "../src/simulator/index.ts";
 import { createFileStatusStore } from "../src/status/store.ts";
+import { runCliInterrupted } from "./helpers/interrupted-cli.ts";
 import { findLeaks } from "./helpers/leak-scan.ts";
 import { createTurnProcess } from "./helpers/turn-process.ts";
 
@@ -302,30 +303,11 @@ describe("the key leaks nowhere", () => {
     // The CLI interrupted with Ctrl-C (SIGINT) while the request hangs, with verbose logs on.
     const cli = await startSimulator({ scenario: "slow-headers", acceptKeys: [KEY] });
     try {
-      const child = spawn(
-        process.execPath,
-        [
-          MAIN,
-          "--base-url",
-          cli.baseUrl,
-          "--json",
-          "--verbose",
-          "--status-file",
-          join(dir, "cli-cancel.json"),
-        ],
-        { env: { PATH: process.env.PATH, HOME: dir, TOKENHUB_API_KEY: KEY } },
+      const { code, stdout, stderr } = await runCliInterrupted(
+        ["--base-url", cli.baseUrl, "--json", "--verbose", "--status-file", join(dir, "cli-cancel.json")],
+        { PATH: process.env.PATH, HOME: dir, TOKENHUB_API_KEY: KEY },
+        "[3/5]",
       );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => {
-        stdout += d;
-      });
-      child.stderr.on("data", (d) => {
-        stderr += d;
-        if (stderr.includes("[3/5]") && !child.killed) child.kill("SIGINT");
-      });
-      // "close", not "exit": only then has all of stdout and stderr been read.
-      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
       assert.equal(code, 130, stderr);
       assertClean("CLI cancel: stdout", stdout);
       assertClean("CLI cancel: stderr", stderr);

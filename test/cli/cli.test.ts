@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { EXIT } from "../../src/cli/exit-codes.ts";
 import { COMPLETION_TEMPLATE_FIELDS, CompletionRecordSchema } from "../../src/schema/record.ts";
 import { startSimulator } from "../../src/simulator/index.ts";
+import { runCliInterrupted } from "../helpers/interrupted-cli.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
@@ -216,26 +217,11 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
 
   it("Ctrl-C while the video renders: the verified text record is written whole, exit 130", async () => {
     const file = join(dir, "media-cancel.json");
-    const child = spawn(
-      process.execPath,
-      [
-        MAIN,
-        "--simulate",
-        "--scenario",
-        "video-never-finishes",
-        "--multimodal",
-        "video",
-        "--status-file",
-        file,
-      ],
-      { env: { PATH: process.env.PATH, HOME: process.env.HOME } },
+    const { code, stderr } = await runCliInterrupted(
+      ["--simulate", "--scenario", "video-never-finishes", "--multimodal", "video", "--status-file", file],
+      { PATH: process.env.PATH, HOME: process.env.HOME },
+      "polling task",
     );
-    let stderr = "";
-    child.stderr.on("data", (d) => {
-      stderr += d;
-      if (stderr.includes("polling task") && !child.killed) child.kill("SIGINT");
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
     assert.equal(code, EXIT.cancelled, stderr);
     const record = CompletionRecordSchema.parse(JSON.parse(await readFile(file, "utf8")));
     assert.equal(record.integration_status, "complete");
@@ -245,19 +231,11 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
 
   it("Ctrl-C cancels cleanly with exit 130 and writes nothing", async () => {
     const file = join(dir, "cancel.json");
-    const child = spawn(
-      process.execPath,
-      [MAIN, "--simulate", "--scenario", "slow-headers", "--status-file", file],
-      {
-        env: { PATH: process.env.PATH, HOME: process.env.HOME },
-      },
+    const { code, stderr } = await runCliInterrupted(
+      ["--simulate", "--scenario", "slow-headers", "--status-file", file],
+      { PATH: process.env.PATH, HOME: process.env.HOME },
+      "[3/5]",
     );
-    let stderr = "";
-    child.stderr.on("data", (d) => {
-      stderr += d;
-      if (stderr.includes("[3/5]") && !child.killed) child.kill("SIGINT");
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
     assert.equal(code, EXIT.cancelled, stderr);
     assert.match(stderr, /Cancelled/);
     await assert.rejects(stat(file), { code: "ENOENT" });
