@@ -103,7 +103,7 @@ async function actorsRound(shared: Shared, count: number): Promise<Measured> {
       })),
     },
   });
-  const settings = machineSettings(config, client.endpoint.href);
+  const settings = machineSettings(config, client.baseUrl);
   const parked = (actor: AnyActor) =>
     new Promise<void>((resolve) => {
       if (actor.getSnapshot().value === "awaitingKey") return resolve();

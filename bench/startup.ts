@@ -47,7 +47,7 @@ export async function run(smoke: boolean): Promise<BenchReport> {
   delete env.NODE_COMPILE_CACHE;
   const completes = (stdout: string) => {
     const record = JSON.parse(stdout) as { integration_status?: string };
-    if (record.integration_status !== "complete")
+    if (record.integration_status !== "success")
       throw new Error(`the --simulate run ended ${stdout.slice(0, 80)}`);
   };
   const cases: Record<string, Case> = {

@@ -207,7 +207,7 @@ describe("the key leaks nowhere", () => {
         [MAIN, "--base-url", sim.baseUrl, "--json", "--verbose", "--status-file", statusFile],
         { env: { PATH: process.env.PATH, HOME: dir, TOKENHUB_API_KEY: KEY } },
       );
-      assert.match(stdout, /"integration_status": "complete"/);
+      assert.match(stdout, /"integration_status": "success"/);
       assert.match(stderr, /attempt finished/, "verbose logs were on");
       assertClean("CLI stdout", stdout);
       assertClean("CLI stderr", stderr);
@@ -396,13 +396,16 @@ describe("the key leaks nowhere", () => {
     parseKey(KEY, "env"); // registers it, as loading it from any source does
     const path = join(dir, "scrubbed.json");
     await createFileStatusStore(path).write({
-      integration_status: "complete",
-      provider_mode: "bare",
+      integration_status: "success",
+      provider_mode: "platform-routing",
       model: "m",
-      endpoint: "https://tokenhub.link/v1/chat/completions",
+      endpoint: "POST /v1/chat/completions",
       validated_at: new Date().toISOString(),
       notes: `oops ${KEY}`,
       result: {
+        base_url: "https://tokenhub.link/v1",
+        attempted_at: new Date().toISOString(),
+        notices: [`noticed ${KEY}`],
         http_status: 200,
         model_served: "m",
         response_id: "x",

@@ -29,7 +29,7 @@ function summary(record: CompletionRecord): string {
   const r = record.result;
   const attempts = `${r.attempts} attempt${r.attempts === 1 ? "" : "s"}`;
   const fallback = r.fallbacks_used.length ? `, fell back from ${r.fallbacks_used.join(", ")}` : "";
-  return `Integration complete: ${record.model} (${record.provider_mode}) answered "${r.reply_preview ?? ""}" via ${record.endpoint} (HTTP ${r.http_status}, ${r.latency_ms} ms, ${attempts}${fallback}).`;
+  return `Integration complete: ${record.model} (${record.provider_mode}) answered "${r.reply_preview ?? ""}" via ${record.endpoint} at ${r.base_url} (HTTP ${r.http_status}, ${r.latency_ms} ms, ${attempts}${fallback}).`;
 }
 
 /** One line per multimodal check, beside the text result; a failure says what to do. */

@@ -89,10 +89,13 @@ export function nextModelIndex(policy: Policy, current: number): number | null {
   return current + 1 < policy.modelChain.length ? current + 1 : null;
 }
 
-/** How a model string names its model (tokenhub-api.md): `provider/model` pins; after the first, bare means plan. */
+/**
+ * How a model string names its model (tokenhub-api.md): `provider/model` pins a provider; the first bare name
+ * leaves the choice to platform routing; a bare name later in the chain is a plan model.
+ */
 export function providerModeOf(model: string, index: number): ProviderMode {
   if (model.includes("/")) return "provider-pinned";
-  return index === 0 ? "bare" : "plan";
+  return index === 0 ? "platform-routing" : "plan-model";
 }
 
 /** The failure for an outcome that ends the flow without another attempt. */
@@ -102,8 +105,9 @@ export function terminalFailure(outcome: Outcome, facts: { modelsTried: string[]
       return {
         code: "routing_exhausted",
         message: `No model format could be served (${facts.modelsTried.join(" -> ")}); last: ${outcome.message}.`,
+        // The quickstart's order: switch_allowed_region_or_model_format(), and only then escalate.
         remedy:
-          "Your account's region or provider policy leaves no provider for these models: adjust the regional policy in the TokenHub console, add a plan model to modelChain, or contact Enterprise Support.",
+          "Switch to an allowed region in the TokenHub console (regional policy) or another model format (a provider-pinned or plan model: --model, or modelChain), then run the setup again. If no region or format can serve it, contact Enterprise Support.",
       };
     case "insufficientBalance":
       return {

@@ -1,11 +1,12 @@
 import type { Escalation } from "../schema/host.ts";
-import type {
-  Attempt,
-  CompletionRecord,
-  Failure,
-  KeySource,
-  MediaCheck,
-  MultimodalSection,
+import {
+  type Attempt,
+  type CompletionRecord,
+  type Failure,
+  type FailureCode,
+  type KeySource,
+  type MultimodalSection,
+  TEMPLATE,
 } from "../schema/record.ts";
 import { scrub } from "../secrets/scrubber.ts";
 import type { Outcome } from "../tokenhub/classify.ts";
@@ -15,7 +16,7 @@ import { providerModeOf } from "./policy.ts";
 export interface RunFacts {
   modelChain: string[];
   modelIndex: number;
-  endpoint: string;
+  baseUrl: string;
   outcome: Outcome | null;
   attempts: Attempt[];
   fallbacksUsed: string[];
@@ -28,28 +29,39 @@ export interface RunFacts {
 
 const PREVIEW_LENGTH = 80;
 
-/** The Step-5 record: the quickstart's completion template, then the summary and, on failure, the failure. */
+/** A failed record's `notes`: the failure in one plain sentence (the details are in `failure`). */
+const FAILURE_NOTES: Record<FailureCode, string> = {
+  key_rejected: "Integration failed: TokenHub rejected the API key (HTTP 401).",
+  retries_exhausted: "Integration failed: TokenHub kept failing for every attempt allowed.",
+  server_delay_too_long: "Integration failed: TokenHub asked to wait longer than the configured limit.",
+  deadline_exceeded: "Integration failed: the check ran out of time before TokenHub answered.",
+  routing_exhausted: "Integration failed: no model format could be served in the account's allowed regions.",
+  insufficient_balance: "Integration failed: TokenHub refused the request for lack of balance (HTTP 402).",
+  invalid_response: "Integration failed: TokenHub's answer did not pass the quickstart's response check.",
+  fatal: "Integration failed: the request could not be completed, and another attempt would not help.",
+  status_write_failed: "Integration failed: the integration record could not be written.",
+};
+
+/**
+ * The Step-5 record. The six template fields carry the quickstart's completion template word for word on
+ * success (`notes` may gain one sentence, e.g. where the key was stored); a failure keeps the shape, with
+ * `validated_at: null` since nothing was validated. Everything else is the summary under `result`.
+ */
 export function buildRecord(facts: RunFacts, failure?: Failure): CompletionRecord {
   const model = facts.modelChain[facts.modelIndex] ?? facts.modelChain[0] ?? "";
   const outcome = facts.outcome;
   const ok = outcome?.kind === "ok" ? outcome : null;
-  const notes = [
-    failure
-      ? `Integration check failed: ${failure.code}.`
-      : `Minimal chat completion validated${ok?.streamed ? " over SSE" : ""}.`,
-    facts.fallbacksUsed.length > 0 ? `Fell back from ${facts.fallbacksUsed.join(", ")} to ${model}.` : "",
-    ...facts.notices,
-  ]
-    .filter(Boolean)
-    .join(" ");
+  const at = new Date(facts.at).toISOString();
   const record: CompletionRecord = {
-    integration_status: failure ? "failed" : "complete",
+    integration_status: failure ? "failed" : TEMPLATE.success,
     provider_mode: providerModeOf(model, facts.modelIndex),
     model,
-    endpoint: facts.endpoint,
-    validated_at: new Date(facts.at).toISOString(),
-    notes: scrub(notes),
+    endpoint: TEMPLATE.endpoint,
+    validated_at: failure ? null : at,
+    notes: failure ? FAILURE_NOTES[failure.code] : TEMPLATE.readyNote,
     result: {
+      base_url: facts.baseUrl,
+      attempted_at: at,
       http_status: outcome?.status ?? null,
       model_served: ok ? ok.model : null,
       response_id: ok ? ok.id : null,
@@ -59,6 +71,7 @@ export function buildRecord(facts: RunFacts, failure?: Failure): CompletionRecor
       key_source: facts.keySource,
       streamed: ok?.streamed ?? false,
       reply_preview: ok ? scrub(ok.content).slice(0, PREVIEW_LENGTH) : null,
+      notices: facts.notices.map(scrub),
     },
   };
   if (failure) record.failure = failure;
@@ -80,17 +93,11 @@ export function buildEscalation(facts: RunFacts, failure: Failure): Escalation {
 }
 
 /**
- * The record with the multimodal section beside the text result: `integration_status` is left as it is (a
- * failed image or video check never turns a validated text integration into a failure), and the notes say
- * how each check ended.
+ * The record with the multimodal section beside the text result: `integration_status` and `notes` are left as
+ * they are (a failed image or video check never turns a validated text integration into a failure; each check
+ * says how it ended in its own entry).
  */
 export function withMultimodal(record: CompletionRecord, media: MultimodalSection): CompletionRecord {
-  const entries = Object.entries(media) as [string, MediaCheck][];
-  if (entries.length === 0) return record;
-  const said = entries.map(([capability, check]) =>
-    check.status === "ok"
-      ? `${capability} check passed (${check.model}).`
-      : `${capability} check ${check.status}${check.error ? `: ${check.error.code}` : ""} (${check.model}).`,
-  );
-  return { ...record, notes: scrub([record.notes, ...said].join(" ")), multimodal: media };
+  if (Object.keys(media).length === 0) return record;
+  return { ...record, multimodal: media };
 }

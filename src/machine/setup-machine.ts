@@ -32,7 +32,7 @@ import { type Decision, decide, decidePoll, type Policy, type PollDecision } fro
 import { buildEscalation, buildRecord, type RunFacts, withMultimodal } from "./record.ts";
 
 /** Bump when states, context or events change shape: snapshots from another version are refused. */
-export const MACHINE_VERSION = "tokenhub-setup/2";
+export const MACHINE_VERSION = "tokenhub-setup/3";
 
 /** What the statechart needs of the multimodal config; the requests' details stay with the services. */
 export interface MediaSettings {
@@ -45,7 +45,8 @@ export interface MediaSettings {
 
 export interface Settings extends Policy {
   stream: boolean;
-  endpoint: string;
+  /** The API base the flow's requests go to, for the record (`result.base_url`). */
+  baseUrl: string;
   consoleUrl: string;
   contactUrl: string;
   multimodal: MediaSettings;
@@ -182,7 +183,7 @@ function facts(context: SetupContext): RunFacts {
   return {
     modelChain: context.settings.modelChain,
     modelIndex: context.modelIndex,
-    endpoint: context.settings.endpoint,
+    baseUrl: context.settings.baseUrl,
     outcome: context.outcome,
     attempts: context.attempts,
     fallbacksUsed: context.fallbacksUsed,
@@ -311,7 +312,7 @@ export const setupMachine = setup({
     keyLost: (_, params: { error: unknown }) =>
       (params.error as { code?: unknown } | null)?.code === KEY_LOST,
     decided: ({ context }, params: { next: Decision["next"] }) => context.decision?.next === params.next,
-    recordComplete: ({ context }) => context.record?.integration_status === "complete",
+    recordComplete: ({ context }) => context.record?.integration_status === "success",
     completeWithMedia: ({ context }) =>
       context.decision?.next === "complete" && context.settings.multimodal.capabilities.length > 0,
     mediaPending: ({ context }, params: { capability: Capability }) =>

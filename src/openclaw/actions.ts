@@ -237,7 +237,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
     record: CompletionRecord | undefined,
     params: ToolParams,
   ): Promise<ActionResult> {
-    if (record?.integration_status !== "complete") {
+    if (record?.integration_status !== "success") {
       return {
         ...described,
         text: `${described.text}\nNot wired: there is no verified integration to wire; run the setup first.`,

@@ -43,7 +43,7 @@ function completeText(record: CompletionRecord | undefined, recordPath: string):
   if (!record) return "TokenHub integration verified.";
   const r = record.result;
   return [
-    `TokenHub integration verified: model ${record.model} (${record.provider_mode}) answered "${r.reply_preview ?? ""}" at ${record.endpoint}, HTTP ${r.http_status} in ${r.latency_ms} ms after ${r.attempts} attempt(s)${r.fallbacks_used.length ? `, falling back from ${r.fallbacks_used.join(", ")}` : ""}.`,
+    `TokenHub integration verified: model ${record.model} (${record.provider_mode}) answered "${r.reply_preview ?? ""}" (${record.endpoint} at ${r.base_url}), HTTP ${r.http_status} in ${r.latency_ms} ms after ${r.attempts} attempt(s)${r.fallbacks_used.length ? `, falling back from ${r.fallbacks_used.join(", ")}` : ""}.`,
     `The record (integration_status=${record.integration_status}, validated_at=${record.validated_at}) is at ${recordPath}.`,
     ...Object.entries(record.multimodal ?? {}).map(([capability, check]) =>
       check.status === "ok"
@@ -82,7 +82,11 @@ function escalatedText(
 export function statusText(record: CompletionRecord | undefined, recordPath: string): string {
   if (!record)
     return `No TokenHub integration is recorded yet (${recordPath}). Call ${TOOL_NAME} with {"action":"start"}.`;
-  const base = `Last TokenHub check: ${record.integration_status} for model ${record.model} at ${record.endpoint}, validated_at ${record.validated_at}.`;
+  const when =
+    record.validated_at === null
+      ? `attempted at ${record.result.attempted_at}`
+      : `validated_at ${record.validated_at}`;
+  const base = `Last TokenHub check: ${record.integration_status} for model ${record.model} (${record.endpoint} at ${record.result.base_url}), ${when}.`;
   return record.failure
     ? `${base} Failure: ${record.failure.message} Remedy: ${record.failure.remedy}`
     : base;

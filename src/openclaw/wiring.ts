@@ -42,7 +42,7 @@ export function keyRefFor(record: CompletionRecord, rawApiKey: unknown): SecretR
 
 export function providerEntry(record: CompletionRecord, apiKey: SecretRef): ProviderEntry {
   return {
-    baseUrl: record.endpoint.replace(/\/chat\/completions$/, ""),
+    baseUrl: record.result.base_url,
     api: "openai-completions",
     apiKey,
     models: [{ id: record.model, name: `${record.model} (TokenHub)` }],

@@ -3,9 +3,23 @@ import { z } from "zod";
 export const KeySourceSchema = z.enum(["event", "env", "host", "keychain"]);
 export type KeySource = z.infer<typeof KeySourceSchema>;
 
-/** How the model that answered was named: tokenhub-api.md, "Base, auth, models". */
-export const ProviderModeSchema = z.enum(["bare", "provider-pinned", "plan"]);
+/**
+ * How the model that answered was named (tokenhub-api.md, "Base, auth, models"): a bare name lets platform routing
+ * choose the provider (the quickstart template's "platform-routing"), `provider/model` pins one, and a bare name
+ * after the first in the chain is a plan model.
+ */
+export const ProviderModeSchema = z.enum(["platform-routing", "provider-pinned", "plan-model"]);
 export type ProviderMode = z.infer<typeof ProviderModeSchema>;
+
+/**
+ * The quickstart's completion template (section 7), word for word where its values are fixed. The conformance
+ * test (test/conformance/quickstart.test.ts) reads them from ../shared/quickstart.md and compares.
+ */
+export const TEMPLATE = {
+  success: "success",
+  endpoint: "POST /v1/chat/completions",
+  readyNote: "TokenHub API is ready for production wiring.",
+} as const;
 
 export const FailureCodeSchema = z.enum([
   "key_rejected",
@@ -41,6 +55,10 @@ export const FailureSchema = z.object({
 export type Failure = z.infer<typeof FailureSchema>;
 
 export const ResultSummarySchema = z.object({
+  /** The API base the check was sent to (the template's `endpoint` is the path alone). */
+  base_url: z.string(),
+  /** When the last attempt finished, success or not; `validated_at` is this time only on success. */
+  attempted_at: z.iso.datetime(),
   http_status: z.number().int().nullable(),
   model_served: z.string().nullable(),
   response_id: z.string().nullable(),
@@ -51,6 +69,8 @@ export const ResultSummarySchema = z.object({
   streamed: z.boolean(),
   /** The first characters of the reply, scrubbed. */
   reply_preview: z.string().max(80).nullable(),
+  /** What the flow noticed on the way (a key source skipped, the keychain unavailable), one sentence each. */
+  notices: z.array(z.string()),
 });
 
 /** One multimodal check as it ended. A failure here never changes `integration_status`. */
@@ -88,21 +108,32 @@ export const MultimodalSectionSchema = z.object({
 export type MultimodalSection = z.infer<typeof MultimodalSectionSchema>;
 
 /**
- * The Step-5 record: the agent quickstart's completion template fields, then our summary.
- * `integration_status` is "complete" only after Step-4 passed.
+ * The Step-5 record: the agent quickstart's completion template fields, then our summary. On success the six
+ * fields carry the template's values; a failed check writes the same shape with `integration_status: "failed"`,
+ * `validated_at: null` (nothing was validated; `result.attempted_at` says when it was tried) and `notes` naming
+ * the failure in one sentence.
  */
-export const CompletionRecordSchema = z.object({
-  integration_status: z.enum(["complete", "failed"]),
-  provider_mode: ProviderModeSchema,
-  model: z.string(),
-  endpoint: z.string(),
-  validated_at: z.iso.datetime(),
-  notes: z.string(),
-  result: ResultSummarySchema,
-  failure: FailureSchema.optional(),
-  /** The optional image and video checks, reported beside the text integration. */
-  multimodal: MultimodalSectionSchema.optional(),
-});
+export const CompletionRecordSchema = z
+  .object({
+    integration_status: z.enum([TEMPLATE.success, "failed"]),
+    provider_mode: ProviderModeSchema,
+    model: z.string(),
+    endpoint: z.literal(TEMPLATE.endpoint),
+    validated_at: z.iso.datetime().nullable(),
+    notes: z.string(),
+    result: ResultSummarySchema,
+    failure: FailureSchema.optional(),
+    /** The optional image and video checks, reported beside the text integration. */
+    multimodal: MultimodalSectionSchema.optional(),
+  })
+  .refine((r) => (r.integration_status === TEMPLATE.success) === (r.validated_at !== null), {
+    message: "validated_at is set exactly when integration_status is success",
+    path: ["validated_at"],
+  })
+  .refine((r) => (r.integration_status === TEMPLATE.success) === (r.failure === undefined), {
+    message: "a failed record carries its failure, a successful one none",
+    path: ["failure"],
+  });
 export type CompletionRecord = z.infer<typeof CompletionRecordSchema>;
 
 /** The completion template fields in the quickstart's order (the manifest and tests use this list). */
@@ -114,3 +145,42 @@ export const COMPLETION_TEMPLATE_FIELDS = [
   "validated_at",
   "notes",
 ] as const;
+
+/**
+ * Records written before the template was followed word for word (0.1.0: `integration_status: "complete"`,
+ * `provider_mode` `bare`/`plan`, `endpoint` the full URL, `validated_at` also on failure), upgraded on read so
+ * `status` keeps showing them. Anything else is passed through untouched for the schema to judge.
+ */
+export function upgradeLegacyRecord(value: unknown): unknown {
+  if (!isPlainObject(value) || !isPlainObject(value.result)) return value;
+  const legacy =
+    value.integration_status === "complete" ||
+    value.provider_mode === "bare" ||
+    value.provider_mode === "plan" ||
+    (typeof value.endpoint === "string" && value.endpoint !== TEMPLATE.endpoint);
+  if (!legacy) return value;
+  const success = value.integration_status === "complete" || value.integration_status === TEMPLATE.success;
+  const url = typeof value.endpoint === "string" ? value.endpoint : "";
+  return {
+    ...value,
+    integration_status: success ? TEMPLATE.success : value.integration_status,
+    provider_mode: LEGACY_PROVIDER_MODE[String(value.provider_mode)] ?? value.provider_mode,
+    endpoint: TEMPLATE.endpoint,
+    validated_at: success ? value.validated_at : null,
+    result: {
+      base_url: url.replace(/\/chat\/completions$/, ""),
+      attempted_at: value.validated_at,
+      notices: [],
+      ...value.result,
+    },
+  };
+}
+
+const LEGACY_PROVIDER_MODE: Record<string, ProviderMode> = { bare: "platform-routing", plan: "plan-model" };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** What a stored record file is read with: today's record, or an older one upgraded. */
+export const StoredRecordSchema = z.preprocess(upgradeLegacyRecord, CompletionRecordSchema);

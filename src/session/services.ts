@@ -128,7 +128,7 @@ export const boundMachine = setupMachine.provide({
       let record = input.record;
       const key = vault.current;
       // Only a key the user handed over and TokenHub accepted is worth remembering.
-      if (input.remember && record.integration_status === "complete" && key?.source === "event") {
+      if (input.remember && record.integration_status === "success" && key?.source === "event") {
         const note = deps.keychain
           ? await deps.keychain.set(key.reveal()).then(
               () => "The key was stored in the OS keychain.",

@@ -90,13 +90,13 @@ export function resolveConfig(input: ConfigInput | undefined): Config {
 }
 
 /** The part of the config the statechart carries in its context (and so in every snapshot). */
-export function machineSettings(config: Config, endpoint: string): Settings {
+export function machineSettings(config: Config, baseUrl: string): Settings {
   return {
     modelChain: config.modelChain,
     retry: config.retry,
     totalMs: config.timeouts.totalMs,
     stream: config.stream,
-    endpoint,
+    baseUrl,
     consoleUrl: config.consoleUrl,
     contactUrl: config.contactUrl,
     multimodal: {
@@ -138,7 +138,7 @@ export function createSession(options: SessionOptions = {}): Session {
   const vault = new KeyVault();
   const store = options.store ?? createFileStatusStore(config.statusPath ?? defaultStatusPath());
 
-  const settings = machineSettings(config, client.endpoint.href);
+  const settings = machineSettings(config, client.baseUrl);
   const actor: Actor<SetupMachine> = createActor(boundMachine, {
     input: { settings },
     ...(envelope ? { snapshot: envelope.snapshot as never } : {}),

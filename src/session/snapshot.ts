@@ -16,7 +16,7 @@ const PersistedContextSchema = z.looseObject({
     modelChain: z.array(z.string()).min(1),
     stream: z.boolean(),
     totalMs: z.number(),
-    endpoint: z.string(),
+    baseUrl: z.string(),
     retry: z.looseObject({ maxAttempts: z.number(), serverDelayCapMs: z.number() }),
   }),
   startedAt: z.number(),

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { StatusStoreError } from "../errors.ts";
-import { type CompletionRecord, CompletionRecordSchema } from "../schema/record.ts";
+import { type CompletionRecord, CompletionRecordSchema, StoredRecordSchema } from "../schema/record.ts";
 import { scrubDeep } from "../secrets/scrubber.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
 
@@ -43,7 +43,8 @@ export function createFileStatusStore(path: string): StatusStore {
       } catch (cause) {
         throw corrupt(path, cause);
       }
-      const parsed = CompletionRecordSchema.safeParse(json);
+      // A record from an older version is upgraded, not called corrupt.
+      const parsed = StoredRecordSchema.safeParse(json);
       if (!parsed.success) throw corrupt(path, parsed.error);
       return parsed.data;
     },

@@ -198,7 +198,7 @@ function failureOf(outcome: Outcome, what: "image" | "video"): MediaFailure {
       return {
         code: "media_model_unavailable",
         message,
-        remedy: `Choose another ${what} model (multimodal.${what}.model) or adjust the regional policy in the console.`,
+        remedy: `Switch to an allowed region in the TokenHub console (regional policy) or another ${what} model (multimodal.${what}.model).`,
       };
     case "retryable":
       return {

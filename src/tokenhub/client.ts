@@ -80,6 +80,8 @@ export interface ApiRequest {
 }
 
 export interface TokenHubClient {
+  /** The API base as parsed, without a trailing slash (`https://tokenhub.link/v1`). */
+  readonly baseUrl: string;
   readonly endpoint: URL;
   chat(request: ProbeRequest): Promise<ProbeResponse>;
   call(request: ApiRequest): Promise<ProbeResponse>;
@@ -168,6 +170,7 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
   const userAgent = options.userAgent ?? "tokenhub-setup";
 
   return {
+    baseUrl: `${base.origin}${base.pathname.replace(/\/+$/, "")}`,
     endpoint,
     close: async () => {
       if (ownsDispatcher && dispatcher) await (await dispatcher).close();

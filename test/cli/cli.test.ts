@@ -47,7 +47,7 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     const printed = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(printed), [...COMPLETION_TEMPLATE_FIELDS, "result"]);
     const record = CompletionRecordSchema.parse(printed);
-    assert.equal(record.integration_status, "complete");
+    assert.equal(record.integration_status, "success");
     assert.match(r.stderr, /\[1\/5\] Read TOKENHUB_API_KEY/);
     assert.match(r.stderr, /Integration complete/);
     // --simulate never touches the real record.
@@ -71,7 +71,7 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     const printed = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(printed), [...COMPLETION_TEMPLATE_FIELDS, "result"]);
     const record = CompletionRecordSchema.parse(printed);
-    assert.equal(record.integration_status, "complete");
+    assert.equal(record.integration_status, "success");
   });
 
   it("writes the record where --status-file says, mode 0600", async () => {
@@ -79,7 +79,7 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     const r = await cli(["--simulate", "--status-file", file]);
     assert.equal(r.code, EXIT.complete, r.stderr);
     const record = CompletionRecordSchema.parse(JSON.parse(await readFile(file, "utf8")));
-    assert.equal(record.integration_status, "complete");
+    assert.equal(record.integration_status, "success");
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     assert.match(r.stderr, new RegExp(`Record: ${file}`));
   });
@@ -224,7 +224,7 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     );
     assert.equal(code, EXIT.cancelled, stderr);
     const record = CompletionRecordSchema.parse(JSON.parse(await readFile(file, "utf8")));
-    assert.equal(record.integration_status, "complete");
+    assert.equal(record.integration_status, "success");
     assert.equal(record.multimodal?.video?.status, "cancelled");
     assert.match(record.multimodal?.video?.task_id ?? "", /^task-/);
   });

@@ -59,7 +59,7 @@ describe("CLI commands", () => {
     assert.equal(human.code, 0);
     assert.match(human.stderr, /integration complete/);
     const json = await cli(["status", "--status-file", file, "--json"]);
-    assert.equal(JSON.parse(json.stdout).integration_status, "complete");
+    assert.equal(JSON.parse(json.stdout).integration_status, "success");
   });
 
   it("status: the multimodal checks are listed beside the text result", async () => {

@@ -86,7 +86,7 @@ describe("interactive setup in a pseudo-terminal", {
     assert.match(done, /EXIT=0/);
     assert.ok(!done.includes(GOOD), "the key is nowhere on the screen");
     const record = await readFile(join(home, "state", "tokenhub-setup", "status.json"), "utf8");
-    assert.match(record, /"integration_status": "complete"/);
+    assert.match(record, /"integration_status": "success"/);
     assert.ok(!record.includes(GOOD));
     assert.equal(sim.requests.at(-1)?.authorization, "present");
   });

@@ -211,7 +211,7 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
       /wiring would write models\.providers\.tokenhub = .*"apiKey":\{"source":"env","provider":"default","id":"TOKENHUB_E2E_KEY"\}/,
     );
     const record = await createFileStatusStore(recordPath()).read();
-    assert.equal(record?.integration_status, "complete");
+    assert.equal(record?.integration_status, "success");
     assert.equal((await stat(recordPath())).mode & 0o777, 0o600);
     const status = await invoke({ action: "status" }, "e2e-one");
     assert.match(status.text, /Last TokenHub check: complete/);
@@ -248,7 +248,7 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
     );
     log(`agent turn: ${turn.ms} ms`);
     const record = await createFileStatusStore(recordPath()).read();
-    assert.equal(record?.integration_status, "complete");
+    assert.equal(record?.integration_status, "success");
     assert.notEqual(record?.validated_at, previous, "the agent turn wrote a new record");
     const toolMessage = model.requests
       .flat()
@@ -295,7 +295,7 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
     const details = JSON.parse(cli.stdout.slice(cli.stdout.indexOf("{"))) as {
       record?: { integration_status?: string };
     };
-    assert.equal(details.record?.integration_status, "complete", cli.stdout);
+    assert.equal(details.record?.integration_status, "success", cli.stdout);
     toolTexts.push(setup.stdout, cli.stdout);
 
     // Slash commands go through chat.send; their replies land in the session's history.

@@ -121,7 +121,7 @@ async function check(row: FaultRow): Promise<void> {
     // The file always says how the last verification went: one record, success or failure.
     assert.equal(flow.records.length, 1, `records; ${where}`);
     const record = flow.records[0];
-    assert.equal(record?.integration_status, expect.state === "complete" ? "complete" : "failed");
+    assert.equal(record?.integration_status, expect.state === "complete" ? "success" : "failed");
     assert.equal(record?.result.attempts, run.attempts, `record attempts; ${where}`);
   }
 

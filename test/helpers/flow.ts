@@ -22,6 +22,8 @@ export interface FlowResult {
   requests: Simulator["requests"];
   sleeps: number[];
   records: ReturnType<typeof createMemoryStatusStore>["records"];
+  /** The base URL the flow was pointed at. */
+  baseUrl: string;
 }
 
 export interface FlowOptions {
@@ -38,8 +40,9 @@ export async function runFlow(scenario: string | Scenario, options: FlowOptions 
   const sim = await startSimulator({ ...options.simulator, scenario });
   const clock = createVirtualClock();
   const store = createMemoryStatusStore();
+  const baseUrl = options.baseUrl ?? sim.baseUrl;
   const session = createSession({
-    config: { baseUrl: options.baseUrl ?? sim.baseUrl, ...options.config },
+    config: { baseUrl, ...options.config },
     sources: { env: options.env ?? { TOKENHUB_API_KEY: TEST_KEY }, keychain: false },
     store,
     clock,
@@ -59,6 +62,7 @@ export async function runFlow(scenario: string | Scenario, options: FlowOptions 
       requests: [...sim.requests],
       sleeps: clock.sleeps,
       records: store.records,
+      baseUrl,
     };
   } finally {
     await session.stop();

@@ -238,6 +238,7 @@ function scriptedClient(real: TokenHubClient, plan: Plan) {
   const started = plan.chat.map(() => deferred());
   let calls = 0;
   const client: TokenHubClient & { entered(index: number): Promise<void> } = {
+    baseUrl: real.baseUrl,
     endpoint: real.endpoint,
     close: async () => {},
     async chat(request) {

@@ -127,8 +127,8 @@ describe("policy", () => {
   });
 
   it("names the provider mode from the model string and its place in the chain", () => {
-    assert.equal(providerModeOf("deepseek-v3.2", 0), "bare");
+    assert.equal(providerModeOf("deepseek-v3.2", 0), "platform-routing");
     assert.equal(providerModeOf("alibaba/deepseek-v3.2", 1), "provider-pinned");
-    assert.equal(providerModeOf("plan-x", 2), "plan");
+    assert.equal(providerModeOf("plan-x", 2), "plan-model");
   });
 });

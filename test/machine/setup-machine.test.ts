@@ -18,7 +18,7 @@ const settings: Settings = {
   stream: false,
   retry: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 8000, jitter: 0.2, serverDelayCapMs: 60_000 },
   totalMs: 300_000,
-  endpoint: "https://tokenhub.link/v1/chat/completions",
+  baseUrl: "https://tokenhub.link/v1",
   consoleUrl: "https://console.example",
   contactUrl: "https://support.example",
   multimodal: {

@@ -177,7 +177,7 @@ describe("OpenClaw adapter (fake host)", () => {
       ["completed"],
     );
     const status = await reloaded.tool().execute("c3", { action: "status" });
-    assert.match(status.content[0]?.text ?? "", /Last TokenHub check: complete/);
+    assert.match(status.content[0]?.text ?? "", /Last TokenHub check: success/);
     assert.ok(!JSON.stringify([started, resumed, status]).includes(KEY));
     assert.deepEqual(
       await readdir(join(stateDir, "plugins", "tokenhub-setup", "conversations")).then((f) => f.length),
@@ -226,7 +226,7 @@ describe("OpenClaw adapter (fake host)", () => {
     assert.equal(cancelled.details.state, "complete", cancelled.content[0]?.text);
     assert.match(cancelled.content[0]?.text ?? "", /The video check cancelled .*task task-\d+/);
     const status = await host.tool().execute("w3", { action: "status" });
-    assert.match(status.content[0]?.text ?? "", /Last TokenHub check: complete/);
+    assert.match(status.content[0]?.text ?? "", /Last TokenHub check: success/);
   });
 
   it("openclaw tokenhub setup: --multimodal checked by the tool's schema; an action that throws exits 1", async () => {
@@ -333,7 +333,7 @@ describe("OpenClaw adapter (fake host)", () => {
     const setup = await host.command({ args: "setup", sessionKey: "agent:main:c" });
     assert.match(setup.text, /TokenHub integration verified/);
     const status = await host.command({ args: "status", sessionKey: "agent:main:c" });
-    assert.match(status.text, /complete/);
+    assert.match(status.text, /Last TokenHub check: success/);
     const usage = await host.command({ args: "dance", sessionKey: "agent:main:c" });
     assert.match(usage.text, /^Usage: \/tokenhub/);
   });

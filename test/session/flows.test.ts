@@ -13,14 +13,17 @@ describe("Steps 1-5 against the simulator", () => {
     const record = r.records.at(-1);
     assert.ok(record);
     for (const field of COMPLETION_TEMPLATE_FIELDS) assert.ok(field in record, field);
-    assert.equal(record.integration_status, "complete");
-    assert.equal(record.provider_mode, "bare");
+    assert.equal(record.integration_status, "success");
+    assert.equal(record.provider_mode, "platform-routing");
     assert.equal(record.model, "deepseek-v3.2");
-    assert.match(record.endpoint, /\/v1\/chat\/completions$/);
+    assert.equal(record.endpoint, "POST /v1/chat/completions");
+    assert.equal(record.notes, "TokenHub API is ready for production wiring.");
+    assert.equal(record.result.base_url, r.baseUrl);
     assert.equal(record.result.reply_preview, "OK");
     assert.equal(record.result.key_source, "env");
     assert.equal(record.result.streamed, false);
-    assert.ok(!Number.isNaN(Date.parse(record.validated_at)));
+    assert.equal(record.validated_at, record.result.attempted_at);
+    assert.ok(!Number.isNaN(Date.parse(record.result.attempted_at)));
     const steps = r.notifications.flatMap((n) => (n.type === "progress" ? [n.step] : []));
     assert.deepEqual(steps, [1, 3, 4, 5]);
     for (const n of r.notifications) NotificationSchema.parse(n);
@@ -142,6 +145,19 @@ describe("Steps 1-5 against the simulator", () => {
     assert.equal(r.state, "escalated");
     assert.equal(r.requests.length, 2);
     assert.equal(failureCode(r.output), "routing_exhausted");
+    // The template's shape on failure: nothing was validated, and notes name the failure in one sentence.
+    const record = r.records.at(-1);
+    assert.ok(record);
+    assert.deepEqual(Object.keys(record).slice(0, 6), [...COMPLETION_TEMPLATE_FIELDS]);
+    assert.equal(record.integration_status, "failed");
+    assert.equal(record.endpoint, "POST /v1/chat/completions");
+    assert.equal(record.validated_at, null);
+    assert.ok(!Number.isNaN(Date.parse(record.result.attempted_at)));
+    assert.match(record.notes, /^Integration failed: [^.]+\.$/);
+    // The quickstart's remedy order: an allowed region or another model format first, then Enterprise Support.
+    const remedy = record.failure?.remedy ?? "";
+    assert.match(remedy, /allowed region .*TokenHub console.*or another model format/);
+    assert.ok(remedy.indexOf("Enterprise Support") > remedy.indexOf("allowed region"), remedy);
 
     const plan = await runFlow("routing-exhausted", {
       config: { modelChain: ["deepseek-v3.2", "alibaba/deepseek-v3.2", "plan-standard"] },

@@ -307,7 +307,7 @@ describe("session lifecycle", () => {
       assert.equal(result.state, "complete");
       assert.ok(result.notifications.some((n) => n.type === "completed"));
       const record = await createFileStatusStore(statusPath).read();
-      assert.equal(record?.integration_status, "complete");
+      assert.equal(record?.integration_status, "success");
       assert.doesNotMatch(await readFile(snapshotPath, "utf8"), new RegExp(GOOD));
     } finally {
       await sim.close();

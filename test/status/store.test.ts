@@ -31,13 +31,16 @@ function freshDir(): string {
 
 function record(overrides: Partial<CompletionRecord> = {}): CompletionRecord {
   return {
-    integration_status: "complete",
-    provider_mode: "bare",
+    integration_status: "success",
+    provider_mode: "platform-routing",
     model: "deepseek-v3.2",
-    endpoint: "https://tokenhub.example/v1/chat/completions",
+    endpoint: "POST /v1/chat/completions",
     validated_at: "2025-06-01T12:00:00.000Z",
-    notes: "Minimal chat completion validated.",
+    notes: "TokenHub API is ready for production wiring.",
     result: {
+      base_url: "https://tokenhub.example/v1",
+      attempted_at: "2025-06-01T12:00:00.000Z",
+      notices: [],
       http_status: 200,
       model_served: "deepseek-v3.2",
       response_id: "chatcmpl-123",
@@ -147,6 +150,8 @@ describe("createFileStatusStore", () => {
     assert.equal(store.location, path);
     const rec = record({
       integration_status: "failed",
+      validated_at: null,
+      notes: "Integration failed: TokenHub kept failing for every attempt allowed.",
       failure: {
         code: "retries_exhausted",
         message: "Three 503s.",
@@ -186,6 +191,15 @@ describe("createFileStatusStore", () => {
       { ...good, validated_at: "yesterday" },
       { ...good, result: { ...good.result, reply_preview: "x".repeat(81) } },
       { ...good, model: undefined },
+      // The template's values are fixed: a success with another endpoint, or a failure that claims a validation.
+      { ...good, endpoint: "https://tokenhub.link/v1/chat/completions" },
+      { ...good, validated_at: null },
+      {
+        ...good,
+        integration_status: "failed",
+        failure: { code: "fatal", message: "m", remedy: "r" },
+      },
+      { ...good, failure: { code: "fatal", message: "m", remedy: "r" } },
     ] as unknown as CompletionRecord[];
     for (const rec of bad) {
       const err = await expectStoreError(store.write(rec), "status_invalid");
@@ -207,7 +221,7 @@ describe("createFileStatusStore", () => {
 
   for (const [label, content] of [
     ["not JSON", "{ this is not json"],
-    ["JSON of the wrong shape", JSON.stringify({ integration_status: "complete" })],
+    ["JSON of the wrong shape", JSON.stringify({ integration_status: "success" })],
     ["a JSON array", "[]"],
     ["JSON null", "null"],
     ["an empty file", ""],
@@ -223,6 +237,65 @@ describe("createFileStatusStore", () => {
       assert.equal(await readFile(path, "utf8"), content);
     });
   }
+
+  it("reads records written by 0.1.0 (before the template's own values), upgraded, and leaves the file", async () => {
+    const legacyResult = {
+      http_status: 200,
+      model_served: "deepseek-v3.2",
+      response_id: "chatcmpl-1",
+      latency_ms: 412,
+      attempts: 1,
+      fallbacks_used: [],
+      key_source: "env",
+      streamed: false,
+      reply_preview: "OK",
+    };
+    const success = {
+      integration_status: "complete",
+      provider_mode: "bare",
+      model: "deepseek-v3.2",
+      endpoint: "https://tokenhub.link/v1/chat/completions",
+      validated_at: "2026-11-24T20:38:41.375Z",
+      notes: "Minimal chat completion validated.",
+      result: legacyResult,
+    };
+    const failed = {
+      ...success,
+      integration_status: "failed",
+      provider_mode: "plan",
+      model: "plan-x",
+      notes: "Integration check failed: routing_exhausted.",
+      failure: { code: "routing_exhausted", message: "No model format could be served.", remedy: "Adjust." },
+      result: { ...legacyResult, http_status: 503, model_served: null, reply_preview: null },
+    };
+    for (const [legacy, expected] of [
+      [
+        success,
+        {
+          integration_status: "success",
+          provider_mode: "platform-routing",
+          validated_at: success.validated_at,
+        },
+      ],
+      [failed, { integration_status: "failed", provider_mode: "plan-model", validated_at: null }],
+    ] as const) {
+      const dir = freshDir();
+      await mkdir(dir);
+      const path = join(dir, "status.json");
+      const text = JSON.stringify(legacy, null, 2);
+      await writeFile(path, text, { mode: 0o600 });
+      const read = await createFileStatusStore(path).read();
+      assert.ok(read);
+      assert.equal(read.integration_status, expected.integration_status);
+      assert.equal(read.provider_mode, expected.provider_mode);
+      assert.equal(read.validated_at, expected.validated_at);
+      assert.equal(read.endpoint, "POST /v1/chat/completions");
+      assert.equal(read.result.base_url, "https://tokenhub.link/v1");
+      assert.equal(read.result.attempted_at, success.validated_at);
+      assert.equal(read.notes, legacy.notes, "the old notes are kept as written");
+      assert.equal(await readFile(path, "utf8"), text, "reading never rewrites the file");
+    }
+  });
 
   it("reads a directory in place of the file as status_unreadable", async () => {
     const path = join(freshDir(), "status.json");

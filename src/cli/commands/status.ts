@@ -21,15 +21,15 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
   }
   if (!ctx.json) {
     const r = record.result;
-    const ok = record.integration_status === "complete";
+    const ok = record.integration_status === "success";
     ctx.say(
       [
         ok
           ? ctx.paint("green", "✔ TokenHub integration complete")
           : ctx.paint("red", "✖ TokenHub integration failed"),
         `  model        ${record.model} (${record.provider_mode})`,
-        `  endpoint     ${record.endpoint}`,
-        `  validated    ${record.validated_at}`,
+        `  endpoint     ${record.endpoint} at ${r.base_url}`,
+        ok ? `  validated    ${record.validated_at}` : `  attempted    ${r.attempted_at}`,
         `  result       HTTP ${r.http_status ?? "-"}, ${r.attempts} attempt(s), ${r.latency_ms ?? "-"} ms, key from ${r.key_source ?? "-"}`,
         ...(record.failure
           ? [`  failure      ${record.failure.message}`, `  remedy       ${record.failure.remedy}`]
@@ -39,9 +39,10 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
             `  ${capability.padEnd(12)} ${check.status} with ${check.model}${check.task_id ? ` (task ${check.task_id})` : ""}${check.file ? `: ${check.file} (${check.bytes} bytes)` : ""}${check.error ? `: ${check.error.code}` : ""}`,
         ),
         `  notes        ${record.notes}`,
+        ...r.notices.map((notice) => `  notice       ${notice}`),
         `  file         ${path}`,
       ].join("\n"),
     );
   }
-  return record.integration_status === "complete" ? EXIT.complete : EXIT.failure;
+  return record.integration_status === "success" ? EXIT.complete : EXIT.failure;
 }
