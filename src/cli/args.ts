@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { MEDIA, VIDEO_PROTOCOLS } from "../schema/quickstart.ts";
 
 /**
  * Every command's options and help, in one table: the parser (Node's util.parseArgs, strict) and `--help`
@@ -73,12 +74,20 @@ export const COMMANDS: Record<string, CommandSpec> = {
         arg: "DIR",
         help: "Where --multimodal saves files (default $XDG_STATE_HOME/tokenhub-setup/media).",
       },
-      "image-model": { type: "string", arg: "M", help: "Image model (default wanx2.1-t2i-turbo)." },
-      "video-model": { type: "string", arg: "M", help: "Video model (default wanx2.1-t2v-turbo)." },
+      "image-model": {
+        type: "string",
+        arg: "M",
+        help: `Image model (default ${MEDIA.image.model}).`,
+      },
+      "video-model": {
+        type: "string",
+        arg: "M",
+        help: `Video model (default ${MEDIA.video.model}).`,
+      },
       "video-protocol": {
         type: "string",
         arg: "P",
-        help: "Video task protocol: dashscope (default) or openai.",
+        help: `How the video task is created: ${VIDEO_PROTOCOLS.join(", ")} (default quickstart: {model, prompt}).`,
       },
       "poll-interval": {
         type: "string",

@@ -1,4 +1,5 @@
 import type { Config } from "../schema/config.ts";
+import { TEMPLATE } from "../schema/quickstart.ts";
 import type { Failure, ProviderMode } from "../schema/record.ts";
 import type { Outcome } from "../tokenhub/classify.ts";
 
@@ -95,7 +96,7 @@ export function nextModelIndex(policy: Policy, current: number): number | null {
  */
 export function providerModeOf(model: string, index: number): ProviderMode {
   if (model.includes("/")) return "provider-pinned";
-  return index === 0 ? "platform-routing" : "plan-model";
+  return index === 0 ? TEMPLATE.providerMode : "plan-model";
 }
 
 /** The failure for an outcome that ends the flow without another attempt. */

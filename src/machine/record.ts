@@ -1,12 +1,12 @@
 import type { Escalation } from "../schema/host.ts";
-import {
-  type Attempt,
-  type CompletionRecord,
-  type Failure,
-  type FailureCode,
-  type KeySource,
-  type MultimodalSection,
-  TEMPLATE,
+import { TEMPLATE } from "../schema/quickstart.ts";
+import type {
+  Attempt,
+  CompletionRecord,
+  Failure,
+  FailureCode,
+  KeySource,
+  MultimodalSection,
 } from "../schema/record.ts";
 import { scrub } from "../secrets/scrubber.ts";
 import type { Outcome } from "../tokenhub/classify.ts";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CONTRACT, MEDIA, VIDEO_PROTOCOLS } from "./quickstart.ts";
 
 /**
  * One routing rule: how a refusal that means "this model format cannot be served for you" is recognised.
@@ -105,35 +106,36 @@ export const ImageCheckSchema = z
       .string()
       .min(1)
       .max(200)
-      .default("wanx2.1-t2i-turbo")
-      .describe(
-        "Image model (the quickstart's default); `tokenhub/gpt-image-2` answers in the OpenAI shape.",
-      ),
+      .default(MEDIA.image.model)
+      .describe("Image model (the quickstart's); `tokenhub/gpt-image-2` answers in the OpenAI shape."),
     size: z
       .string()
       .regex(/^\d{2,5}[*x]\d{2,5}$/, "a size looks like 1024*1024 (Wan) or 1024x1024 (OpenAI)")
-      .default("1024*1024")
+      .default(MEDIA.image.size)
       .describe("Image size: `W*H` for Wan models, `WxH` for OpenAI-style ones."),
-    prompt: z.string().min(1).max(500).default("A red apple on a white table, studio light."),
+    prompt: z.string().min(1).max(500).default(MEDIA.image.prompt),
   })
   .strict();
 
 export const VideoCheckSchema = z
   .object({
-    model: z
-      .string()
-      .min(1)
-      .max(200)
-      .default("wanx2.1-t2v-turbo")
-      .describe("Video model (no default is published; this one is an assumption, set your own)."),
+    model: z.string().min(1).max(200).default(MEDIA.video.model).describe("Video model (the quickstart's)."),
     protocol: z
-      .enum(["dashscope", "openai"])
-      .default("dashscope")
+      .enum(VIDEO_PROTOCOLS)
+      .default("quickstart")
       .describe(
-        "Task protocol: DashScope (`X-DashScope-Async: enable`, `output.task_status`) or OpenAI-style (`status`).",
+        "How the task is created: the quickstart's `{model, prompt}`, DashScope (`X-DashScope-Async: enable`, `{model, input, parameters}`) or OpenAI-style (`{model, prompt, duration}`).",
       ),
-    prompt: z.string().min(1).max(500).default("A paper boat drifting on a calm lake, five seconds."),
-    durationS: z.number().int().min(1).max(60).default(5).describe("Requested clip length, seconds."),
+    prompt: z.string().min(1).max(500).default(MEDIA.video.prompt),
+    durationS: z
+      .number()
+      .int()
+      .min(1)
+      .max(60)
+      .default(5)
+      .describe(
+        "Requested clip length, seconds (dashscope and openai protocols; the quickstart sends none).",
+      ),
     pollIntervalMs: z
       .number()
       .int()
@@ -190,13 +192,13 @@ export const ConfigSchema = z
   .object({
     baseUrl: z
       .url()
-      .default("https://tokenhub.link/v1")
+      .default(CONTRACT.baseUrl)
       .describe("TokenHub API base, ending in /v1. `https:` unless the host is loopback."),
     modelChain: z
       .array(z.string().min(1).max(200))
       .min(1)
       .max(10)
-      .default(["deepseek-v3.2", "alibaba/deepseek-v3.2"])
+      .default([...CONTRACT.modelFormats])
       .describe(
         "Model formats to try in order: bare (routing chooses a provider), provider-pinned, then a plan model. The next one is used only when TokenHub says the current one cannot be served (region, supplier, model).",
       ),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TEMPLATE } from "./quickstart.ts";
 
 export const KeySourceSchema = z.enum(["event", "env", "host", "keychain"]);
 export type KeySource = z.infer<typeof KeySourceSchema>;
@@ -8,18 +9,8 @@ export type KeySource = z.infer<typeof KeySourceSchema>;
  * choose the provider (the quickstart template's "platform-routing"), `provider/model` pins one, and a bare name
  * after the first in the chain is a plan model.
  */
-export const ProviderModeSchema = z.enum(["platform-routing", "provider-pinned", "plan-model"]);
+export const ProviderModeSchema = z.enum([TEMPLATE.providerMode, "provider-pinned", "plan-model"]);
 export type ProviderMode = z.infer<typeof ProviderModeSchema>;
-
-/**
- * The quickstart's completion template (section 7), word for word where its values are fixed. The conformance
- * test (test/conformance/quickstart.test.ts) reads them from ../shared/quickstart.md and compares.
- */
-export const TEMPLATE = {
-  success: "success",
-  endpoint: "POST /v1/chat/completions",
-  readyNote: "TokenHub API is ready for production wiring.",
-} as const;
 
 export const FailureCodeSchema = z.enum([
   "key_rejected",
@@ -176,7 +167,10 @@ export function upgradeLegacyRecord(value: unknown): unknown {
   };
 }
 
-const LEGACY_PROVIDER_MODE: Record<string, ProviderMode> = { bare: "platform-routing", plan: "plan-model" };
+const LEGACY_PROVIDER_MODE: Record<string, ProviderMode> = {
+  bare: TEMPLATE.providerMode,
+  plan: "plan-model",
+};
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { Config } from "../schema/config.ts";
+import { PROBE } from "../schema/quickstart.ts";
 import type { SecretKey } from "../secrets/key.ts";
 import { isTlsErrorCode } from "./classify.ts";
 import { inflated, inflaterFor, isDecodeError } from "./content-encoding.ts";
@@ -9,7 +10,7 @@ import { type AssembledStream, createStreamAssembler } from "./sse.ts";
 import { endpointUrl, parseBaseUrl } from "./url.ts";
 
 /** The quickstart's Step-3 message. */
-export const PROBE_PROMPT = "Reply with OK only.";
+export const PROBE_PROMPT = PROBE.prompt;
 
 /** Headers kept from a response: enough to classify and diagnose; nothing else is carried around. */
 const KEPT_HEADERS = [
@@ -185,8 +186,8 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
         body: {
           model: probe.model,
           messages: [{ role: "user", content: PROBE_PROMPT }],
-          max_tokens: 32,
-          temperature: 0,
+          max_tokens: PROBE.maxTokens,
+          temperature: PROBE.temperature,
           ...(probe.stream ? { stream: true } : {}),
         },
       });

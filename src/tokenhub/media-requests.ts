@@ -7,17 +7,23 @@ import type { ApiRequest } from "./client.ts";
  */
 type Call = Omit<ApiRequest, "key" | "signal" | "timeoutMs">;
 
-/** The quickstart's image probe, `{model, prompt, size}`, with `n: 1` so a provider never bills for more. */
+/** The quickstart's image probe, `{model, prompt, size}`, as the page writes it. */
 export function imageGeneration(image: MultimodalConfig["image"], model: string): Call {
   return {
     method: "POST",
     path: "images/generations",
-    body: { model, prompt: image.prompt, size: image.size, n: 1 },
+    body: { model, prompt: image.prompt, size: image.size },
   };
 }
 
-/** Creates the task in the configured protocol: DashScope asks for async by header, OpenAI-style does not. */
+/**
+ * Creates the task in the configured protocol: the quickstart's plain `{model, prompt}`, DashScope's (async by
+ * header), or OpenAI-style.
+ */
 export function videoCreation(video: MultimodalConfig["video"], model: string): Call {
+  if (video.protocol === "quickstart") {
+    return { method: "POST", path: "video/generations", body: { model, prompt: video.prompt } };
+  }
   if (video.protocol === "dashscope") {
     return {
       method: "POST",

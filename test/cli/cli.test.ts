@@ -193,14 +193,14 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     );
     assert.match(r.stderr, /video check: polling task/);
     assert.match(r.stderr, /^ {2}image: ok with wanx2\.1-t2i-turbo, saved /m);
-    assert.match(r.stderr, /^ {2}video: ok with wanx2\.1-t2v-turbo, saved /m);
+    assert.match(r.stderr, /^ {2}video: ok with wan2\.6-t2v, saved /m);
   });
 
   it("a failing video check is reported with its remedy and does not fail the run (exit 0)", async () => {
     const r = await cli(["--simulate", "--scenario", "video-failed", "--multimodal", "video"]);
     assert.equal(r.code, EXIT.complete, r.stderr);
     assert.match(r.stderr, /Integration complete/);
-    assert.match(r.stderr, /video: failed with wanx2\.1-t2v-turbo \(task task-\d+\): .*What to do: /);
+    assert.match(r.stderr, /video: failed with wan2\.6-t2v \(task task-\d+\): .*What to do: /);
   });
 
   for (const args of [

@@ -79,10 +79,7 @@ describe("CLI commands", () => {
     const human = await cli(["status", "--status-file", file]);
     assert.equal(human.code, 0);
     assert.match(human.stderr, /^ {2}image {8}ok with wanx2\.1-t2i-turbo: .*image-.*\.png \(\d+ bytes\)$/m);
-    assert.match(
-      human.stderr,
-      /^ {2}video {8}failed with wanx2\.1-t2v-turbo \(task task-\d+\): media_task_failed/m,
-    );
+    assert.match(human.stderr, /^ {2}video {8}failed with wan2\.6-t2v \(task task-\d+\): media_task_failed/m);
   });
 
   it("status: a failed or corrupt record exits 1 with one line", async () => {

@@ -24,7 +24,7 @@ const settings: Settings = {
   multimodal: {
     capabilities: [],
     imageModel: "wanx2.1-t2i-turbo",
-    videoModel: "wanx2.1-t2v-turbo",
+    videoModel: "wan2.6-t2v",
     pollIntervalMs: 12_000,
     deadlineMs: 600_000,
   },

@@ -109,21 +109,16 @@ describe("multimodal checks through a session", () => {
       ...Array(3).fill(`GET /v1/video/tasks/${record.multimodal?.video?.task_id}`),
       "GET /media/video.mp4",
     ]);
-    // The quickstart's image request, and the DashScope task protocol (async header, model on every poll).
-    assert.deepEqual(r.requests[1]?.body, {
-      model: "wanx2.1-t2i-turbo",
-      prompt: "A red apple on a white table, studio light.",
-      size: "1024*1024",
-      n: 1,
+    // The quickstart's requests by default (test/conformance compares their words with the page): the image
+    // body, the plain video task body without DashScope's async header, and the model on every poll.
+    assert.deepEqual(Object.keys((r.requests[1]?.body ?? {}) as object).sort(), ["model", "prompt", "size"]);
+    assert.equal(r.requests[3]?.headers["x-dashscope-async"], undefined);
+    assert.deepEqual(r.requests[3]?.body, {
+      model: "wan2.6-t2v",
+      prompt: "A robot walking in the rain, cinematic shot",
     });
-    assert.equal(r.requests[3]?.headers["x-dashscope-async"], "enable");
-    assert.deepEqual(Object.keys((r.requests[3]?.body ?? {}) as object).sort(), [
-      "input",
-      "model",
-      "parameters",
-    ]);
     for (const poll of r.requests.filter((q) => q.path.startsWith("/v1/video/tasks/")))
-      assert.equal(poll.query, "model=wanx2.1-t2v-turbo");
+      assert.equal(poll.query, "model=wan2.6-t2v");
     // Polls at the documented cadence (12 s by default), on the virtual clock.
     assert.deepEqual(
       r.sleeps.slice(-3).map((ms) => Math.round(ms / 1000)),
@@ -187,6 +182,19 @@ describe("multimodal checks through a session", () => {
       await session.stop();
       await sim.close();
     }
+  });
+
+  it("video over the DashScope protocol: the async header, input and parameters, the same polls", async () => {
+    const r = await runFlow("video-dashscope", {
+      config: media(["video"], outDir(), { video: { protocol: "dashscope" } }),
+    });
+    const record = recordOf(r.output);
+    await assertSaved(record.multimodal?.video, "video");
+    const create = r.requests.find((q) => q.path === "/v1/video/generations");
+    assert.equal(create?.headers["x-dashscope-async"], "enable");
+    assert.deepEqual(Object.keys((create?.body ?? {}) as object).sort(), ["input", "model", "parameters"]);
+    for (const poll of r.requests.filter((q) => q.path.startsWith("/v1/video/tasks/")))
+      assert.equal(poll.query, "model=wan2.6-t2v");
   });
 
   it("video over the OpenAI-style protocol: no async header, lowercase statuses, URL from the task", async () => {

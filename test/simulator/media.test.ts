@@ -18,7 +18,7 @@ import {
 const KEY = "sk-sim-media-7c31e0";
 const CHAT_MODEL = "deepseek-v3.2";
 const IMAGE_MODEL = "wanx2.1-t2i-turbo";
-const VIDEO_MODEL = "wan2.1-t2v-turbo";
+const VIDEO_MODEL = "wan2.6-t2v";
 
 const MAGIC: Record<MediaKind, (bytes: Buffer) => boolean> = {
   png: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
@@ -56,7 +56,7 @@ const chat = (sim: Simulator) =>
 
 const generateImage = (sim: Simulator) =>
   api(sim, "POST", "/v1/images/generations", {
-    body: { model: IMAGE_MODEL, prompt: "a red apple", size: "1024*1024", n: 1 },
+    body: { model: IMAGE_MODEL, prompt: "A futuristic city skyline at sunrise", size: "1024*1024" },
   });
 
 const createDashScopeVideo = (sim: Simulator) =>

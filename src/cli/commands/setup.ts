@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { TokenHubSetupError } from "../../errors.ts";
 import { CAPABILITIES, type Capability, type ConfigInput } from "../../schema/config.ts";
 import type { Notification, Output } from "../../schema/host.ts";
+import { VIDEO_PROTOCOLS } from "../../schema/quickstart.ts";
 import { parseKey } from "../../secrets/key.ts";
 import { createKeychain, type Keychain } from "../../secrets/keychain.ts";
 import { createSession, resolveConfig, type Session } from "../../session/session.ts";
@@ -161,8 +162,10 @@ function multimodalOptions(
     return "usage";
   }
   const protocol = stringOption(values, "video-protocol");
-  if (protocol !== undefined && protocol !== "dashscope" && protocol !== "openai") {
-    ctx.say(`tokenhub-setup: --video-protocol is dashscope or openai (got "${protocol}"). See --help.`);
+  if (protocol !== undefined && !isVideoProtocol(protocol)) {
+    ctx.say(
+      `tokenhub-setup: --video-protocol is one of ${VIDEO_PROTOCOLS.join(", ")} (got "${protocol}"). See --help.`,
+    );
     return "usage";
   }
   const pollText = stringOption(values, "poll-interval");
@@ -298,4 +301,8 @@ async function offerKeychain(
   });
   if (clack.isCancel(answer)) return "cancel";
   return answer;
+}
+
+function isVideoProtocol(value: string): value is (typeof VIDEO_PROTOCOLS)[number] {
+  return (VIDEO_PROTOCOLS as readonly string[]).includes(value);
 }
