@@ -25,6 +25,7 @@ import type {
   MediaCheck,
   MultimodalSection,
 } from "../schema/record.ts";
+import { scrubbedLine } from "../secrets/scrubber.ts";
 import type { Outcome } from "../tokenhub/classify.ts";
 import type { MediaFailure, TaskStatus } from "../tokenhub/classify-media.ts";
 import { type NeedKeyReason, needKeyNotification, progressTitle } from "./notifications.ts";
@@ -381,7 +382,7 @@ export const setupMachine = setup({
         outcome:
           params.outcome.kind === "ok"
             ? "ok"
-            : `${params.outcome.kind}: ${params.outcome.message}`.slice(0, 200),
+            : scrubbedLine(`${params.outcome.kind}: ${params.outcome.message}`, 200),
         requestId: params.outcome.requestId,
         latencyMs: params.outcome.latencyMs,
         at: new Date(params.at).toISOString(),

@@ -5,6 +5,11 @@ import type { KeySource } from "../schema/record.ts";
 import { REDACTED, registerSecret } from "./scrubber.ts";
 
 const MAX_KEY_LENGTH = 4096;
+/**
+ * Shorter keys are refused: the scrubber could only keep one out of the output by redacting ordinary words
+ * too, so a key this short could not be protected. No TokenHub key is anywhere near this short.
+ */
+export const MIN_KEY_LENGTH = 8;
 
 /**
  * An API key in memory. The value sits in a private field; JSON, `util.inspect`, string conversion and
@@ -46,7 +51,8 @@ export function fingerprintOf(value: string): string {
 
 /**
  * Sanity checks only: TokenHub documents no key prefix or length, so nothing is refused for its shape beyond
- * what cannot be a key or cannot travel in an HTTP header. Messages never include the value.
+ * what cannot be a key, cannot be kept out of the output (too short), or cannot travel in an HTTP header.
+ * Messages never include the value.
  */
 export function parseKey(raw: string, source: KeySource): SecretKey {
   const value = raw.trim();
@@ -86,6 +92,14 @@ export function parseKey(raw: string, source: KeySource): SecretKey {
       {
         remedy: "Copy the key again from the TokenHub console; look for smart quotes or look-alike letters.",
       },
+    );
+  }
+  // Last: a short value with a stray space or a smart quote is better told what is wrong with it.
+  if (value.length < MIN_KEY_LENGTH) {
+    throw new KeyFormatError(
+      "key_too_short",
+      `The key from ${where} is shorter than ${MIN_KEY_LENGTH} characters: only part of a key, or not a key.`,
+      { remedy: "Copy the whole key from the TokenHub console (API Keys) and supply it again." },
     );
   }
   return new SecretKey(value, source);

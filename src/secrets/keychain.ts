@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { KeychainUnavailableError } from "../errors.ts";
+import { scrubbedLine } from "./scrubber.ts";
 
 /** The part of keytar we use. keytar is archived upstream and native, so it stays optional and lazily loaded. */
 interface Keytar {
@@ -50,7 +51,7 @@ function reasonOf(cause: unknown): string {
   if (/NODE_MODULE_VERSION|compiled against a different Node/i.test(message))
     return "built for another Node version";
   if (/libsecret|\.so/i.test(message)) return "libsecret is missing";
-  return message.split("\n")[0]?.slice(0, 160) ?? "unknown error";
+  return scrubbedLine(message.split("\n")[0] ?? "", 160) || "unknown error";
 }
 
 /** Maps libsecret / D-Bus failures to a code and a sentence a person understands. */

@@ -210,7 +210,7 @@ function validate(body: ResponseBody, base: Omit<Common, "message">): Outcome {
       if (!value || typeof value !== "object" || Array.isArray(value))
         return invalid("malformed_body", "the body is not a JSON object");
       if (typeof value.object !== "string" || !VALID_OBJECTS.has(value.object)) {
-        return invalid("wrong_object", `object is ${JSON.stringify(value.object)?.slice(0, 40)}`);
+        return invalid("wrong_object", `object is ${scrubbedLine(JSON.stringify(value.object) ?? "", 40)}`);
       }
       if (!Array.isArray(value.choices)) {
         const got =
@@ -299,7 +299,7 @@ function errorOf(body: ResponseBody): ErrorInfo {
     return { code: null, message: "" };
   }
   if (body.kind === "text" || body.kind === "malformed")
-    return { code: null, message: body.text.slice(0, 300) };
+    return { code: null, message: scrubbedLine(body.text, 300) };
   if (body.kind === "stream" && body.error) return body.error;
   return { code: null, message: "" };
 }

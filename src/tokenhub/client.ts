@@ -4,6 +4,7 @@ import type { Dispatcher } from "undici";
 import type { Config } from "../schema/config.ts";
 import { PROBE } from "../schema/quickstart.ts";
 import type { SecretKey } from "../secrets/key.ts";
+import { scrubbedLine } from "../secrets/scrubber.ts";
 import { isTlsErrorCode } from "./classify.ts";
 import { inflated, inflaterFor, isDecodeError } from "./content-encoding.ts";
 import { type AssembledStream, createStreamAssembler } from "./sse.ts";
@@ -302,7 +303,7 @@ function keptHeaders(raw: Record<string, string | string[] | undefined>): Record
   const out: Record<string, string> = {};
   for (const name of KEPT_HEADERS) {
     const value = raw[name];
-    if (value !== undefined) out[name] = (Array.isArray(value) ? value.join(", ") : value).slice(0, 512);
+    if (value !== undefined) out[name] = scrubbedLine(Array.isArray(value) ? value.join(", ") : value, 512);
   }
   return out;
 }
@@ -340,14 +341,17 @@ async function readBody(
     try {
       return { kind: "json", value: JSON.parse(text) };
     } catch (err) {
+      // Not JSON.parse's message: it quotes a stretch of the body around the fault, already cut, where a
+      // key could survive in part. The position says as much; the excerpt is ours, scrubbed before the cut.
+      const at = /at position (\d+)/.exec((err as Error).message)?.[1];
       return {
         kind: "malformed",
-        reason: `body is not valid JSON (${(err as Error).message})`,
-        text: text.slice(0, 200),
+        reason: `body is not valid JSON${at === undefined ? "" : ` (at position ${at})`}`,
+        text: scrubbedLine(text, 200),
       };
     }
   }
-  return { kind: "text", text: text.slice(0, 2000) };
+  return { kind: "text", text: scrubbedLine(text, 2000) };
 }
 
 /** The body's bytes, decoded per content-encoding; a body that does not decode is a DecodeError. */
@@ -390,7 +394,7 @@ function transport(
       (typeof e.cause?.code === "string" && e.cause.code) ||
       "unknown",
   );
-  const message = String(e.message ?? e.cause?.message ?? err).slice(0, 300);
+  const message = scrubbedLine(String(e.message ?? e.cause?.message ?? err), 300);
   const connectPhase =
     /CONNECT|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/.test(code) || isTlsErrorCode(code);
   return { type: "transport", code, message, phase: connectPhase ? "connect" : phase, latencyMs };

@@ -109,6 +109,14 @@ describe("parseKey", () => {
     assert.equal(parseKey(long.slice(0, 4096), "env").reveal().length, 4096);
   });
 
+  it("refuses keys too short for the scrubber to protect (1-7 characters), before anything is sent", () => {
+    for (const short of ["Q", "Qz", "Qz7", "Qz7#", "Qz7#k", "Qz7#kW", "Qz7#kW2"]) {
+      const err = refused(short, "key_too_short");
+      assert.match(err.message, /shorter than 8 characters/);
+    }
+    assert.equal(parseKey("Qz7#kW2x", "env").reveal(), "Qz7#kW2x", "eight characters are enough");
+  });
+
   it("registers even a refused key, so a later message cannot leak it", () => {
     const key = `${freshKey()} half`;
     refused(key, "key_whitespace");
