@@ -10,32 +10,32 @@ export const ChatRequestSchema = z.object({
 });
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;
 
-// Response shapes are loose: TokenHub may add fields, and the quickstart's check (Step-4) is applied on top.
-// A completion and a stream chunk share their envelope; `object` is checked by Step-4, not here.
+// Response shapes are lenient where the quickstart is silent. Its machine check (Step-4) asks for `object`, a
+// non-empty `choices` and a non-null `choices[0].message.content`, and nothing else: a gateway that sends
+// `created` as a string, null usage counters or no `id` still passed the check, so none of that refuses it.
+// What we keep for the record is typed here: a string where one was sent, else undefined.
+
+/** Kept when it is a string, else undefined: never a reason to refuse an answer. */
+const textIfAny = z.unknown().transform((value) => (typeof value === "string" ? value : undefined));
+
 const envelope = {
-  id: z.string(),
+  id: textIfAny,
   object: z.string(),
-  created: z.number().optional(),
-  model: z.string(),
+  created: z.unknown().optional(),
+  model: textIfAny,
+  usage: z.unknown().optional(),
 };
 
 export const ChatCompletionSchema = z.looseObject({
   ...envelope,
   choices: z.array(
     z.looseObject({
-      index: z.number().int(),
-      finish_reason: z.string().nullable().optional(),
-      message: z.looseObject({ role: z.string(), content: z.string().nullable() }),
+      index: z.unknown().optional(),
+      finish_reason: z.unknown().optional(),
+      // Any non-null content passes the page's check; `replyText` makes text of it.
+      message: z.looseObject({ role: z.unknown().optional(), content: z.unknown() }),
     }),
   ),
-  usage: z
-    .looseObject({
-      prompt_tokens: z.number(),
-      completion_tokens: z.number(),
-      total_tokens: z.number(),
-    })
-    .nullable()
-    .optional(),
 });
 export type ChatCompletion = z.infer<typeof ChatCompletionSchema>;
 
@@ -43,14 +43,23 @@ export const ChatCompletionChunkSchema = z.looseObject({
   ...envelope,
   choices: z.array(
     z.looseObject({
-      index: z.number().int(),
-      finish_reason: z.string().nullable().optional(),
-      delta: z.looseObject({ role: z.string().optional(), content: z.string().nullable().optional() }),
+      index: z.unknown().optional(),
+      finish_reason: z.unknown().optional(),
+      delta: z.looseObject({ role: z.unknown().optional(), content: z.unknown().optional() }),
     }),
   ),
-  usage: z.unknown().optional(),
 });
 export type ChatCompletionChunk = z.infer<typeof ChatCompletionChunkSchema>;
+
+/** A reply's content as text: a string as it is, content parts' `text` joined, anything else as JSON. */
+export function replyText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) {
+    const texts = content.map((part) => (part as { text?: unknown } | null)?.text);
+    if (texts.every((t) => typeof t === "string")) return texts.join("");
+  }
+  return JSON.stringify(content) ?? "";
+}
 
 /** OpenAI-style error body, used on TokenHub's native routes [inferred]. */
 export const OpenAIErrorBodySchema = z.looseObject({

@@ -1,4 +1,9 @@
-import { ChatCompletionSchema, DashScopeErrorBodySchema, OpenAIErrorBodySchema } from "../schema/chat.ts";
+import {
+  ChatCompletionSchema,
+  DashScopeErrorBodySchema,
+  OpenAIErrorBodySchema,
+  replyText,
+} from "../schema/chat.ts";
 import { scrub, scrubbedLine } from "../secrets/scrubber.ts";
 import type { ProbeResponse, ResponseBody } from "./client.ts";
 import { parseRetryAfter } from "./retry-after.ts";
@@ -235,9 +240,9 @@ function validate(body: ResponseBody, base: Omit<Common, "message">): Outcome {
       return {
         ...base,
         kind: "ok",
-        id: parsed.data.id,
-        model: parsed.data.model,
-        content: scrub(parsed.data.choices[0]?.message.content ?? ""),
+        id: parsed.data.id ?? "",
+        model: parsed.data.model ?? "",
+        content: scrub(replyText(parsed.data.choices[0]?.message.content)),
         streamed: false,
         message: "ok",
       };

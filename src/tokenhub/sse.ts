@@ -61,14 +61,17 @@ export function createStreamAssembler(): { feed(text: string): void; finish(): A
       return;
     }
     state.chunks += 1;
-    state.id ??= chunk.data.id;
+    state.id ??= chunk.data.id ?? null;
     state.object ??= chunk.data.object;
-    state.model ??= chunk.data.model;
-    const choice = chunk.data.choices.find((c) => c.index === 0);
+    state.model ??= chunk.data.model ?? null;
+    // The first choice: index 0, or the first entry where the server sends no index.
+    const choices = chunk.data.choices;
+    const choice = choices.find((c) => c.index === 0) ?? choices.find((c) => c.index === undefined);
     if (!choice) return; // a usage-only chunk
     if (typeof choice.delta.content === "string")
       state.content = (state.content ?? "") + choice.delta.content;
-    if (choice.finish_reason) state.finishReason = choice.finish_reason;
+    if (typeof choice.finish_reason === "string" && choice.finish_reason)
+      state.finishReason = choice.finish_reason;
   };
   const parser = createParser({ onEvent: (message) => onData(message.event, message.data) });
   return {

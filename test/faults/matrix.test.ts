@@ -128,7 +128,7 @@ async function check(row: FaultRow): Promise<void> {
   if (expect.state === "complete") {
     assert.equal(flow.output?.status, "complete");
     const record = flow.records[0];
-    assert.equal(record?.result.reply_preview, "OK");
+    assert.equal(record?.result.reply_preview, expect.reply ?? "OK");
     if (expect.served) {
       assert.equal(record?.model, expect.served.model);
       assert.equal(record?.result.streamed, expect.served.streamed);

@@ -51,6 +51,8 @@ const ExpectSchema = z
     models: z.array(z.string()).optional(),
     /** On completion: the model format that answered, and whether the answer was streamed. */
     served: z.strictObject({ model: z.string(), streamed: z.boolean() }).optional(),
+    /** The reply preview a completed row records, when it is not the simulator's "OK". */
+    reply: z.string().optional(),
     /** Bounds, inclusive, on the virtual time slept (the sum of the clock's sleeps), milliseconds. */
     sleptMs: z.tuple([z.number().nonnegative(), z.number().nonnegative()]),
     /** How many backoff sleeps: exact, when given. */

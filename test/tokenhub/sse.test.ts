@@ -155,12 +155,14 @@ describe("createStreamAssembler", () => {
     const result = assemble(
       "data: {not json\n\n",
       'data: {"hello":"world"}\n\n',
-      `data: ${JSON.stringify({ id: 1, object: "chat.completion.chunk", model: "m", choices: [] })}\n\n`,
+      // A chunk needs an object and a choices array; an id that is not a string is tolerated (Step-4 is silent).
+      `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", model: "m", choices: "none" })}\n\n`,
+      `data: ${JSON.stringify({ id: 1, object: "chat.completion.chunk", model: 2, choices: [] })}\n\n`,
       ...happyFrames(),
     );
     assert.equal(result.malformed, 3);
     assert.equal(result.content, "OK");
-    assert.equal(result.chunks, 5);
+    assert.equal(result.chunks, 6);
   });
 
   it("joins multi-line data fields with a newline before parsing", () => {
