@@ -84,9 +84,12 @@ describe("the bundled SKILL.md", () => {
     assert.match(body, /without pasting it into the chat/);
     assert.match(
       body,
-      /^npx tokenhub-setup --json --no-input$/m,
+      /^npx --no-install tokenhub-setup --json --no-input$/m,
       "the command line for runtimes without the tool",
     );
+    // npx must never fetch a package by that name: whoever published it would run with the key at hand.
+    const fetching = [...text.matchAll(/\bnpx\s+(?!--no-install\b)[^\s`]+/g)].map((m) => m[0]);
+    assert.deepEqual(fetching, [], "every npx in SKILL.md says --no-install");
     // The exit-code table: every row names a code the CLI really uses, and the codes an agent meets are there.
     const rows = [...body.matchAll(/^\| (\d+) \| /gm)].map((m) => Number(m[1]));
     const known = new Set<number>(Object.values(EXIT));
