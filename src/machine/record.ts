@@ -35,7 +35,8 @@ const FAILURE_NOTES: Record<FailureCode, string> = {
   retries_exhausted: "Integration failed: TokenHub kept failing for every attempt allowed.",
   server_delay_too_long: "Integration failed: TokenHub asked to wait longer than the configured limit.",
   deadline_exceeded: "Integration failed: the check ran out of time before TokenHub answered.",
-  routing_exhausted: "Integration failed: no model format could be served in the account's allowed regions.",
+  // Region, supplier or an unknown model: the failure's message says which.
+  routing_exhausted: "Integration failed: TokenHub could serve none of the model formats tried.",
   insufficient_balance: "Integration failed: TokenHub refused the request for lack of balance (HTTP 402).",
   invalid_response: "Integration failed: TokenHub's answer did not pass the quickstart's response check.",
   fatal: "Integration failed: the request could not be completed, and another attempt would not help.",

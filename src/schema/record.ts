@@ -144,14 +144,11 @@ export const COMPLETION_TEMPLATE_FIELDS = [
  */
 export function upgradeLegacyRecord(value: unknown): unknown {
   if (!isPlainObject(value) || !isPlainObject(value.result)) return value;
-  const legacy =
-    value.integration_status === "complete" ||
-    value.provider_mode === "bare" ||
-    value.provider_mode === "plan" ||
-    (typeof value.endpoint === "string" && value.endpoint !== TEMPLATE.endpoint);
-  if (!legacy) return value;
-  const success = value.integration_status === "complete" || value.integration_status === TEMPLATE.success;
+  // 0.1.0 wrote the full URL of the chat endpoint; that is what tells its records apart. Anything else
+  // (a half-new record, an endpoint that is no URL) is left for the schema to judge.
   const url = typeof value.endpoint === "string" ? value.endpoint : "";
+  if (!LEGACY_ENDPOINT.test(url)) return value;
+  const success = value.integration_status === "complete" || value.integration_status === TEMPLATE.success;
   return {
     ...value,
     integration_status: success ? TEMPLATE.success : value.integration_status,
@@ -167,6 +164,7 @@ export function upgradeLegacyRecord(value: unknown): unknown {
   };
 }
 
+const LEGACY_ENDPOINT = /^https?:\/\/[^/\s]+\/\S*chat\/completions$/;
 const LEGACY_PROVIDER_MODE: Record<string, ProviderMode> = {
   bare: TEMPLATE.providerMode,
   plan: "plan-model",

@@ -295,6 +295,18 @@ describe("createFileStatusStore", () => {
       assert.equal(read.notes, legacy.notes, "the old notes are kept as written");
       assert.equal(await readFile(path, "utf8"), text, "reading never rewrites the file");
     }
+    // Only 0.1.0's own shape is upgraded: its endpoint was the chat URL. Half-old, half-new files are corrupt.
+    for (const odd of [
+      { ...success, endpoint: 12 },
+      { ...success, endpoint: "POST /v1/chat/completions" },
+      { ...success, endpoint: "tokenhub.link/v1/chat/completions" },
+    ]) {
+      const dir = freshDir();
+      await mkdir(dir);
+      const path = join(dir, "status.json");
+      await writeFile(path, JSON.stringify(odd), { mode: 0o600 });
+      await expectStoreError(createFileStatusStore(path).read(), "status_corrupt");
+    }
   });
 
   it("reads a directory in place of the file as status_unreadable", async () => {
