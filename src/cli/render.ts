@@ -1,8 +1,16 @@
 import type { Notification } from "../schema/host.ts";
 import type { CompletionRecord } from "../schema/record.ts";
+import { terminalSafe } from "./terminal-text.ts";
 
-/** Human text for each notification, for stderr. One notification, a few lines at most. */
+/**
+ * Human text for each notification, for stderr. One notification, a few lines at most; whatever a server
+ * wrote in it is made safe for a terminal.
+ */
 export function renderNotification(n: Notification): string {
+  return terminalSafe(render(n));
+}
+
+function render(n: Notification): string {
   switch (n.type) {
     case "progress":
       return `[${n.step}/5] ${n.title}${n.detail ? `: ${n.detail}` : ""}`;

@@ -15,6 +15,7 @@ import { createFileStatusStore, createMemoryStatusStore, type StatusStore } from
 import { type CliContext, stringOption } from "../context.ts";
 import { EXIT, exitCodeFor } from "../exit-codes.ts";
 import { renderNotification } from "../render.ts";
+import { terminalSafe } from "../terminal-text.ts";
 
 type NeedKey = Extract<Notification, { type: "needKey" }>;
 
@@ -225,7 +226,7 @@ async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined) {
     show(n: Notification) {
       switch (n.type) {
         case "progress": {
-          const text = `Step ${n.step}/5 ${n.title}${n.detail ? `: ${n.detail}` : ""}`;
+          const text = terminalSafe(`Step ${n.step}/5 ${n.title}${n.detail ? `: ${n.detail}` : ""}`);
           if (spinning) spin.message(text);
           else if (n.step !== 2) {
             spin.start(text);
@@ -235,7 +236,11 @@ async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined) {
         }
         case "needKey":
           stop("Step 2/5 A TokenHub API key is needed");
-          clack.note([n.message, "", ...n.instructions.steps.slice(0, 1)].join("\n"), "Key", common);
+          clack.note(
+            terminalSafe([n.message, "", ...n.instructions.steps.slice(0, 1)].join("\n")),
+            "Key",
+            common,
+          );
           return;
         case "completed":
           stop(ctx.paint("green", renderNotification(n)));

@@ -3,6 +3,7 @@ import { defaultStatusPath } from "../../status/paths.ts";
 import { createFileStatusStore } from "../../status/store.ts";
 import { type CliContext, stringOption } from "../context.ts";
 import { EXIT } from "../exit-codes.ts";
+import { terminalSafe } from "../terminal-text.ts";
 
 /** Shows the record. Exit 0 only when an integration is recorded as complete. */
 export async function statusCommand(ctx: CliContext): Promise<number> {
@@ -22,25 +23,33 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
   if (!ctx.json) {
     const r = record.result;
     const ok = record.integration_status === "success";
+    // A record is a file anyone could have edited: each field is one line, safe for the terminal.
+    const field = (label: string, value: string) =>
+      `  ${label.padEnd(12)} ${terminalSafe(value).replace(/\s*\n\s*/g, " ")}`;
     ctx.say(
       [
         ok
           ? ctx.paint("green", "✔ TokenHub integration complete")
           : ctx.paint("red", "✖ TokenHub integration failed"),
-        `  model        ${record.model} (${record.provider_mode})`,
-        `  endpoint     ${record.endpoint} at ${r.base_url}`,
-        ok ? `  validated    ${record.validated_at}` : `  attempted    ${r.attempted_at}`,
-        `  result       HTTP ${r.http_status ?? "-"}, ${r.attempts} attempt(s), ${r.latency_ms ?? "-"} ms, key from ${r.key_source ?? "-"}`,
-        ...(record.failure
-          ? [`  failure      ${record.failure.message}`, `  remedy       ${record.failure.remedy}`]
-          : []),
-        ...Object.entries(record.multimodal ?? {}).map(
-          ([capability, check]) =>
-            `  ${capability.padEnd(12)} ${check.status} with ${check.model}${check.task_id ? ` (task ${check.task_id})` : ""}${check.file ? `: ${check.file} (${check.bytes} bytes)` : ""}${check.error ? `: ${check.error.code}` : ""}`,
+        field("model", `${record.model} (${record.provider_mode})`),
+        field("endpoint", `${record.endpoint} at ${r.base_url}`),
+        ok ? field("validated", String(record.validated_at)) : field("attempted", r.attempted_at),
+        field(
+          "result",
+          `HTTP ${r.http_status ?? "-"}, ${r.attempts} attempt(s), ${r.latency_ms ?? "-"} ms, key from ${r.key_source ?? "-"}`,
         ),
-        `  notes        ${record.notes}`,
-        ...r.notices.map((notice) => `  notice       ${notice}`),
-        `  file         ${path}`,
+        ...(record.failure
+          ? [field("failure", record.failure.message), field("remedy", record.failure.remedy)]
+          : []),
+        ...Object.entries(record.multimodal ?? {}).map(([capability, check]) =>
+          field(
+            capability,
+            `${check.status} with ${check.model}${check.task_id ? ` (task ${check.task_id})` : ""}${check.file ? `: ${check.file} (${check.bytes} bytes)` : ""}${check.error ? `: ${check.error.code}` : ""}`,
+          ),
+        ),
+        field("notes", record.notes),
+        ...r.notices.map((notice) => field("notice", notice)),
+        field("file", path),
       ].join("\n"),
     );
   }
