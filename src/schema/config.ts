@@ -2,6 +2,12 @@ import { z } from "zod";
 import { CONTRACT, MEDIA, VIDEO_PROTOCOLS } from "./quickstart.ts";
 
 /**
+ * The longest duration any option takes, milliseconds: one day. Far beyond any sensible wait, and well inside
+ * what Node's timers hold (2^31-1 ms): past that, a timer fires at once, so 3e9 ms would time out immediately.
+ */
+export const MAX_DURATION_MS = 86_400_000;
+
+/**
  * One routing rule: how a refusal that means "this model format cannot be served for you" is recognised.
  * TokenHub publishes no error codes (tokenhub-api.md, Errors), so rules match status plus code and message
  * patterns, case-insensitively. Rules given in config are tried before the built-in table.
@@ -31,30 +37,35 @@ export const TimeoutsSchema = z
       .number()
       .int()
       .positive()
+      .max(MAX_DURATION_MS)
       .default(10_000)
       .describe("TCP + TLS connect timeout, milliseconds."),
     headersMs: z
       .number()
       .int()
       .positive()
+      .max(MAX_DURATION_MS)
       .default(30_000)
       .describe("Time to wait for response headers, milliseconds."),
     bodyMs: z
       .number()
       .int()
       .positive()
+      .max(MAX_DURATION_MS)
       .default(30_000)
       .describe("Longest silence between body chunks, milliseconds."),
     requestMs: z
       .number()
       .int()
       .positive()
+      .max(MAX_DURATION_MS)
       .default(60_000)
       .describe("Whole-request limit (headers and body) for one attempt, milliseconds."),
     totalMs: z
       .number()
       .int()
       .positive()
+      .max(MAX_DURATION_MS)
       .default(300_000)
       .describe("Deadline for the whole flow, from SETUP to the record, milliseconds."),
   })
@@ -73,12 +84,14 @@ export const RetrySchema = z
       .number()
       .int()
       .min(0)
+      .max(MAX_DURATION_MS)
       .default(1_000)
       .describe("First backoff delay, milliseconds; doubled for each further attempt."),
     maxDelayMs: z
       .number()
       .int()
       .min(0)
+      .max(MAX_DURATION_MS)
       .default(8_000)
       .describe("Largest computed backoff delay, milliseconds."),
     jitter: z
@@ -91,6 +104,7 @@ export const RetrySchema = z
       .number()
       .int()
       .min(0)
+      .max(MAX_DURATION_MS)
       .default(60_000)
       .describe("Longest server-requested delay (Retry-After) honoured; beyond it the flow escalates."),
   })
@@ -140,12 +154,14 @@ export const VideoCheckSchema = z
       .number()
       .int()
       .min(10)
+      .max(MAX_DURATION_MS)
       .default(12_000)
       .describe("Time between task polls, milliseconds (TokenHub advises 10-15 s)."),
     deadlineMs: z
       .number()
       .int()
       .positive()
+      .max(MAX_DURATION_MS)
       .default(600_000)
       .describe("Give up on a task that has not finished this long after it was created, milliseconds."),
   })
@@ -173,6 +189,7 @@ export const MultimodalSchema = z
       .number()
       .int()
       .positive()
+      .max(MAX_DURATION_MS)
       .default(180_000)
       .describe("Limit for one image request, task call or download, milliseconds."),
     transferCommand: z

@@ -146,7 +146,17 @@ export const boundMachine = setupMachine.provide({
     generateImage: fromPromise<MediaStepOutput, MediaCallInput>(async ({ input, signal, system }) => {
       const deps = servicesOf(system);
       const { rules, clock, logger, media } = deps;
-      const response = await mediaCall(deps, input, imageGeneration(media.config.image, input.model), signal);
+      // An image may come inline as base64 (tokenhub/gpt-image-2's default): the answer is read under the
+      // media cap, grown by base64's 4/3, not the chat cap.
+      const response = await mediaCall(
+        deps,
+        input,
+        {
+          ...imageGeneration(media.config.image, input.model),
+          maxBytes: Math.ceil((media.config.maxDownloadBytes * 4) / 3) + INLINE_IMAGE_ENVELOPE_BYTES,
+        },
+        signal,
+      );
       const outcome = classifyImage(response, rules);
       logger.info(
         {
@@ -352,6 +362,9 @@ async function saveAndHandOver(
 }
 
 /** One multimodal call to TokenHub: the flow's key, the request's shape, the multimodal time limit. */
+/** Room for the JSON around an inline base64 image (other fields, usage, the request id). */
+const INLINE_IMAGE_ENVELOPE_BYTES = 64 * 1024;
+
 async function mediaCall(
   deps: ServiceDeps,
   input: Pick<ProbeInput, "keySource" | "keyFingerprint">,

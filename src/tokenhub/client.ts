@@ -79,6 +79,8 @@ export interface ApiRequest {
   signal?: AbortSignal;
   /** Whole-call limit, instead of `timeouts.requestMs`. */
   timeoutMs?: number;
+  /** Largest body read for this call, bytes, instead of `maxResponseBytes` (an inline image is megabytes). */
+  maxBytes?: number;
 }
 
 export interface TokenHubClient {
@@ -205,6 +207,7 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
         body: api.body,
         headers: api.headers,
         timeoutMs: api.timeoutMs,
+        maxBytes: api.maxBytes,
       });
     },
   };
@@ -218,7 +221,9 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
     body?: unknown;
     headers?: Record<string, string> | undefined;
     timeoutMs?: number | undefined;
+    maxBytes?: number | undefined;
   }): Promise<ProbeResponse> {
+    const limit = init.maxBytes ?? options.maxResponseBytes;
     // Loaded before the clock starts, so the first attempt's latency is the request's, not the import's.
     const [{ request }, dispatcher] = await Promise.all([loadUndici(), ensureDispatcher()]);
     const started = performance.now();
@@ -264,16 +269,16 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
         type: "overflow",
         status: response.statusCode,
         headers,
-        limitBytes: options.maxResponseBytes,
+        limitBytes: limit,
         latencyMs: elapsed(),
       };
     };
-    if (Number.isFinite(declared) && declared > options.maxResponseBytes && !headers["content-encoding"]) {
+    if (Number.isFinite(declared) && declared > limit && !headers["content-encoding"]) {
       return overflow();
     }
 
     try {
-      const read = await readBody(response, headers, options.maxResponseBytes);
+      const read = await readBody(response, headers, limit);
       if (read === "overflow") return overflow();
       return { type: "response", status: response.statusCode, headers, body: read, latencyMs: elapsed() };
     } catch (err) {

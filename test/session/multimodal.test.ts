@@ -3,6 +3,7 @@
 // download rules (other origin, cap, type) and the object-storage hook.
 
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -167,6 +168,44 @@ describe("multimodal checks through a session", () => {
       assert.equal(downloads.length, scenario === "image-openai-b64" ? 0 : 1);
     });
   }
+
+  it("an inline b64_json image of real size (1.5 MB, past the 1 MiB chat cap) is read under the media cap", async () => {
+    const png = Buffer.concat([PNG_MAGIC, randomBytes(1_500_000)]);
+    const scenario = {
+      ...loadScenario("image-openai-b64"),
+      name: "image-openai-b64-large",
+      routes: {
+        ...loadScenario("image-openai-b64").routes,
+        "POST /v1/images/generations": [
+          { body: { created: 1760000000, data: [{ b64_json: png.toString("base64") }] } },
+        ],
+      },
+    } as Scenario;
+    const r = await runFlow(scenario, { config: media(["image"], outDir()) });
+    const image = recordOf(r.output).multimodal?.image;
+    assert.equal(image?.status, "ok", JSON.stringify(image?.error));
+    assert.equal(image?.bytes, png.length);
+    assert.ok((await readFile(image?.file as string)).equals(png));
+  });
+
+  it("an inline image is still held to the media cap", async () => {
+    const png = Buffer.concat([PNG_MAGIC, randomBytes(300_000)]);
+    const scenario = {
+      ...loadScenario("image-openai-b64"),
+      name: "image-openai-b64-over-cap",
+      routes: {
+        ...loadScenario("image-openai-b64").routes,
+        "POST /v1/images/generations": [
+          { body: { created: 1760000000, data: [{ b64_json: png.toString("base64") }] } },
+        ],
+      },
+    } as Scenario;
+    const config = media(["image"], outDir(), { maxDownloadBytes: 100_000 });
+    const r = await runFlow(scenario, { config });
+    const image = recordOf(r.output).multimodal?.image;
+    assert.equal(image?.status, "failed");
+    assert.equal(image?.file, null);
+  });
 
   it("the SETUP event's preferences choose the checks instead of the config", async () => {
     const sim = await startSimulator({ scenario: "happy" });
