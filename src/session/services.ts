@@ -30,6 +30,7 @@ import type { ApiRequest, TokenHubClient } from "../tokenhub/client.ts";
 import { downloadMedia, type SavedMedia, saveMediaBytes } from "../tokenhub/download.ts";
 import { imageGeneration, videoCreation, videoTaskPoll } from "../tokenhub/media-requests.ts";
 import type { CompiledRule } from "../tokenhub/routing-rules.ts";
+import { isLoopbackHost } from "../tokenhub/url.ts";
 import type { Clock } from "./clock.ts";
 import { runTransferHook, type TransferHook } from "./transfer-hook.ts";
 
@@ -275,10 +276,12 @@ function downloadRequest(
   baseName: string,
   signal: AbortSignal,
 ) {
-  const { media, notify } = deps;
+  const { media, notify, client } = deps;
   return {
     url,
     kind,
+    // A remote API's links must lead to public hosts; the simulator's and a local gateway's point at loopback.
+    allowPrivateHosts: isLoopbackHost(new URL(client.baseUrl).hostname),
     dir: media.dir,
     baseName,
     maxBytes: media.config.maxDownloadBytes,

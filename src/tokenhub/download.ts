@@ -16,6 +16,7 @@ import {
   type SniffedMedia,
   sniffMediaType,
 } from "./media-type.ts";
+import { isPrivateAddress, publicOnlyLookup } from "./private-address.ts";
 import { isLoopbackHost } from "./url.ts";
 
 /**
@@ -44,6 +45,12 @@ export interface DownloadRequest {
   dispatcher?: Dispatcher;
   /** @default 3 */
   maxRedirects?: number;
+  /**
+   * Whether links may point at loopback, private or link-local hosts, and use plain http: there. Only when the
+   * API itself is on loopback (the simulator, a local gateway); a remote API's links must be public https.
+   * @default false
+   */
+  allowPrivateHosts?: boolean;
 }
 
 export interface SavedMedia {
@@ -95,7 +102,8 @@ const MAX_NAME_SUFFIX = 999;
 export async function downloadMedia(req: DownloadRequest): Promise<SavedMedia> {
   assertCap(req.maxBytes);
   req.signal?.throwIfAborted();
-  let url = checkMediaUrl(req.url, req.kind);
+  const allowPrivate = req.allowPrivateHosts === true;
+  let url = checkMediaUrl(req.url, req.kind, allowPrivate);
   const maxRedirects = req.maxRedirects ?? 3;
   const { request } = await loadUndici();
   const timeout = AbortSignal.timeout(req.timeouts.requestMs);
@@ -107,7 +115,11 @@ export async function downloadMedia(req: DownloadRequest): Promise<SavedMedia> {
   try {
     for (let hops = 0; ; hops++) {
       const dispatcher =
-        req.dispatcher ?? (await sharedDispatcher(req.timeouts.connectMs, isLoopbackHost(url.hostname)));
+        req.dispatcher ??
+        (await sharedDispatcher(
+          req.timeouts.connectMs,
+          isLoopbackHost(url.hostname) ? "loopback" : allowPrivate ? "any" : "public",
+        ));
       response = await request(url, {
         method: "GET",
         dispatcher,
@@ -138,7 +150,7 @@ export async function downloadMedia(req: DownloadRequest): Promise<SavedMedia> {
         );
       }
       // Each hop is as untrusted as the first: an https link must not lead to plain http elsewhere.
-      url = checkMediaUrl(resolveLocation(location, url), req.kind);
+      url = checkMediaUrl(resolveLocation(location, url), req.kind, allowPrivate);
     }
 
     const { statusCode, headers } = response;
@@ -244,10 +256,12 @@ function assertCap(maxBytes: number): void {
 }
 
 /**
- * The URL rule of url.ts's parseBaseUrl, applied to a link nobody configured: `https:` always, plain `http:`
- * only on loopback, no credentials, nothing that is not http at all (file:, data:, ftp:).
+ * A media link as it may be fetched: https (plain http only on loopback, and only when private hosts are
+ * allowed), no credentials, nothing that is not http at all (file:, data:, ftp:), and, unless the API itself
+ * is on loopback, no loopback, private or link-local host written as an address or as localhost. (A name that
+ * resolves to such an address is refused when it is looked up: see publicOnlyLookup.)
  */
-function checkMediaUrl(raw: string, kind: MediaKind): URL {
+function checkMediaUrl(raw: string, kind: MediaKind, allowPrivate: boolean): URL {
   const remedy = `The ${kind} link in TokenHub's response is not a safe https: URL; report it to TokenHub.`;
   let url: URL;
   try {
@@ -259,6 +273,14 @@ function checkMediaUrl(raw: string, kind: MediaKind): URL {
     throw new MediaError(
       "media_url_refused",
       `Refusing the ${kind} link ${describeUrl(url)}: it contains a user name or password.`,
+      { remedy },
+    );
+  }
+  const local = isLoopbackHost(url.hostname) || isPrivateAddress(url.hostname);
+  if (local && !allowPrivate) {
+    throw new MediaError(
+      "media_url_refused",
+      `Refusing to download the ${kind} from ${describeUrl(url)}: a remote API's media link must not point at this machine or a private network.`,
       { remedy },
     );
   }
@@ -301,19 +323,24 @@ function loadUndici(): Promise<typeof import("undici")> {
 
 /**
  * undici sets the connect timeout per Agent, not per request, so there is one Agent per connect timeout
- * (in practice one). Behind a proxy, as in client.ts, the same through EnvHttpProxyAgent, except for loopback
- * links: a proxy would fetch them from its own loopback, not ours.
+ * (in practice one) and reach. Behind a proxy, as in client.ts, the same through EnvHttpProxyAgent, except for
+ * loopback links: a proxy would fetch them from its own loopback, not ours. A direct connection for a remote
+ * API's link ("public") looks names up through publicOnlyLookup, so a name that resolves to a private
+ * address is refused at connect time; through a proxy, the proxy resolves the name.
  */
 const dispatchers = new Map<string, Promise<Dispatcher>>();
 
-function sharedDispatcher(connectMs: number, loopback: boolean): Promise<Dispatcher> {
-  const key = `${connectMs}:${loopback}`;
+function sharedDispatcher(connectMs: number, reach: "loopback" | "any" | "public"): Promise<Dispatcher> {
+  const key = `${connectMs}:${reach}`;
   let dispatcher = dispatchers.get(key);
   if (!dispatcher) {
     dispatcher = loadUndici().then(({ Agent, EnvHttpProxyAgent }) => {
       const common = { connect: { timeout: connectMs }, keepAliveTimeout: 4_000 };
       const proxy = proxyFromEnv(process.env);
-      if (loopback || (!proxy.https && !proxy.http)) return new Agent(common);
+      const direct = reach === "loopback" || (!proxy.https && !proxy.http);
+      if (direct && reach === "public")
+        return new Agent({ ...common, connect: { ...common.connect, lookup: publicOnlyLookup() } });
+      if (direct) return new Agent(common);
       return new EnvHttpProxyAgent({
         ...common,
         ...(proxy.https ? { httpsProxy: proxy.https } : {}),
@@ -556,6 +583,15 @@ function networkError(err: unknown, timedOut: boolean, req: DownloadRequest, url
     (typeof e.code === "string" && e.code) ||
     (typeof e.cause?.code === "string" && e.cause.code) ||
     "unknown";
+  if (code === "ERR_MEDIA_PRIVATE_ADDRESS") {
+    return new MediaError(
+      "media_url_refused",
+      `Refusing to download the ${req.kind} from ${where}: its host resolves to a private or local address.`,
+      {
+        remedy: `The ${req.kind} link in TokenHub's response is not a safe https: URL; report it to TokenHub.`,
+      },
+    );
+  }
   let detail = String(e.message || e.cause?.message || e.errors?.[0]?.message || err);
   for (const secret of [url.search, new URL(req.url).search]) {
     if (secret.length > 1) detail = detail.split(secret).join("?…");

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -21,6 +22,7 @@ import {
   safeBaseName,
   saveMediaBytes,
 } from "../../src/tokenhub/download.ts";
+import { isPrivateAddress, publicOnlyLookup } from "../../src/tokenhub/private-address.ts";
 
 // ---- fixtures -----------------------------------------------------------------------------------------------
 
@@ -95,8 +97,21 @@ function serveBody(body: Buffer, headers: Record<string, string | number> = { "c
 
 let dir: string;
 
+/**
+ * A download as the simulator's flows make it: the test servers stand in for object storage on loopback, which
+ * is allowed only because the API is on loopback too (see "a remote API's links" for the other case).
+ */
 function request(url: string, overrides: Partial<DownloadRequest> = {}): DownloadRequest {
-  return { url, kind: "image", dir, baseName: "image-test", maxBytes: CAP, timeouts: TIMEOUTS, ...overrides };
+  return {
+    url,
+    kind: "image",
+    dir,
+    baseName: "image-test",
+    maxBytes: CAP,
+    timeouts: TIMEOUTS,
+    allowPrivateHosts: true,
+    ...overrides,
+  };
 }
 
 async function rejectsWith(promise: Promise<unknown>, code: string): Promise<MediaError> {
@@ -354,6 +369,105 @@ describe("downloadMedia: URL rules", () => {
     const port = new URL(server.origin).port;
     await downloadMedia(request(`http://127.0.0.1:${port}/a`));
     assert.equal(server.requests.length, 1);
+  });
+});
+
+describe("downloadMedia: a remote API's links (server-side request forgery)", () => {
+  const remote = { allowPrivateHosts: false };
+
+  it("refuses loopback, private, link-local and metadata hosts before any connection", async () => {
+    const storage = await serveBody(png());
+    const port = new URL(storage.origin).port;
+    for (const url of [
+      `http://127.0.0.1:${port}/media/image.png`,
+      `https://127.0.0.1:${port}/media/image.png`,
+      `https://localhost:${port}/media/image.png`,
+      `https://[::1]:${port}/media/image.png`,
+      `https://[::ffff:127.0.0.1]:${port}/media/image.png`,
+      "https://10.1.2.3/image.png",
+      "https://172.16.0.9/image.png",
+      "https://192.168.1.20/image.png",
+      "https://169.254.169.254/latest/meta-data/",
+      "https://100.64.0.1/image.png",
+      "https://0.0.0.0/image.png",
+      "https://[fe80::1]/image.png",
+      "https://[fd00::1]/image.png",
+      "http://storage.example.com/image.png",
+    ]) {
+      const err = await rejectsWith(downloadMedia(request(url, remote)), "media_url_refused");
+      assert.match(err.message, /this machine or a private network|only https: is allowed/, url);
+    }
+    assert.equal(storage.requests.length, 0, "nothing reached the loopback server");
+    await assertDirEmpty();
+  });
+
+  it("refuses a host name that resolves to this machine, when it is looked up", async (t) => {
+    // /etc/hosts names other than localhost that point at loopback (`runsc`, `vm` on these machines).
+    const hosts = existsSync("/etc/hosts") ? readFileSync("/etc/hosts", "utf8") : "";
+    const name = /^127\.\S+\s+(?!localhost\b)([a-z][a-z0-9-]*)\s*$/m.exec(hosts)?.[1];
+    if (!name) {
+      t.skip("no loopback name besides localhost in /etc/hosts");
+      return;
+    }
+    const storage = await serveBody(png());
+    const url = `https://${name}:${new URL(storage.origin).port}/media/image.png`;
+    const err = await rejectsWith(downloadMedia(request(url, remote)), "media_url_refused");
+    assert.match(err.message, /resolves to a private or local address/);
+    assert.equal(storage.requests.length, 0);
+  });
+
+  it("publicOnlyLookup refuses any private address in the answer, and passes public ones through", async () => {
+    const answer = (addresses: Array<{ address: string; family: number }>) =>
+      publicOnlyLookup((_name, cb) => cb(null, addresses));
+    const lookup = (fn: ReturnType<typeof publicOnlyLookup>, all: boolean) =>
+      new Promise<{ err: NodeJS.ErrnoException | null; address: unknown }>((resolve) =>
+        fn("cdn.example.com", { all }, (err, address) => resolve({ err, address })),
+      );
+    const mixed = await lookup(
+      answer([
+        { address: "93.184.216.34", family: 4 },
+        { address: "10.0.0.5", family: 4 },
+      ]),
+      true,
+    );
+    assert.equal(mixed.err?.code, "ERR_MEDIA_PRIVATE_ADDRESS");
+    const rebound = await lookup(answer([{ address: "::ffff:169.254.169.254", family: 6 }]), false);
+    assert.equal(rebound.err?.code, "ERR_MEDIA_PRIVATE_ADDRESS");
+    const ok = await lookup(answer([{ address: "93.184.216.34", family: 4 }]), false);
+    assert.equal(ok.err, null);
+    assert.equal(ok.address, "93.184.216.34");
+  });
+
+  it("isPrivateAddress knows the ranges, in every notation", () => {
+    for (const ip of [
+      "127.0.0.1",
+      "127.255.1.2",
+      "10.0.0.1",
+      "172.31.255.255",
+      "192.168.0.1",
+      "169.254.169.254",
+      "100.100.100.200",
+      "0.0.0.0",
+      "255.255.255.255",
+      "::1",
+      "[::1]",
+      "::",
+      "fe80::1",
+      "fc00::1",
+      "::ffff:127.0.0.1",
+      "::ffff:7f00:1",
+      "64:ff9b::a9fe:a9fe",
+    ])
+      assert.equal(isPrivateAddress(ip), true, ip);
+    for (const ip of [
+      "8.8.8.8",
+      "93.184.216.34",
+      "172.32.0.1",
+      "2606:4700::1111",
+      "::ffff:8.8.8.8",
+      "example.com",
+    ])
+      assert.equal(isPrivateAddress(ip), false, ip);
   });
 });
 
