@@ -121,6 +121,8 @@ export interface ProbeInput {
   stream: boolean;
   keySource: KeySource | null;
   keyFingerprint: string | null;
+  /** When the whole flow must be over (epoch ms): no attempt may run past it. */
+  deadline: number;
 }
 export interface ProbeOutput {
   outcome: Outcome;
@@ -154,6 +156,8 @@ export type SubmitVideoOutput =
   | { error: MediaFailure; at: number };
 export interface PollVideoInput extends MediaCallInput {
   taskId: string;
+  /** When the wait for the task ends (epoch ms): a poll may not run much past it. */
+  deadline: number;
 }
 export interface PollVideoOutput {
   /** The task's status, "miss" for a transient poll failure, "failed" also for a poll refused for good. */
@@ -689,6 +693,7 @@ export const setupMachine = setup({
           stream: context.settings.stream,
           keySource: context.keySource,
           keyFingerprint: context.keyFingerprint,
+          deadline: context.startedAt + context.settings.totalMs,
         }),
         onDone: {
           target: "validating",
@@ -912,6 +917,7 @@ export const setupMachine = setup({
               taskId: context.videoTask?.id ?? "",
               keySource: context.keySource,
               keyFingerprint: context.keyFingerprint,
+              deadline: (context.videoTask?.createdAt ?? 0) + context.settings.multimodal.deadlineMs,
             }),
             onDone: [
               {

@@ -26,7 +26,7 @@ import type { KeyVault } from "../secrets/vault.ts";
 import type { StatusStore } from "../status/store.ts";
 import { classify } from "../tokenhub/classify.ts";
 import { classifyImage, classifyTask, type MediaFailure } from "../tokenhub/classify-media.ts";
-import type { ApiRequest, TokenHubClient } from "../tokenhub/client.ts";
+import type { ApiRequest, ProbeResponse, TokenHubClient } from "../tokenhub/client.ts";
 import { downloadMedia, type SavedMedia, saveMediaBytes } from "../tokenhub/download.ts";
 import { imageGeneration, videoCreation, videoTaskPoll } from "../tokenhub/media-requests.ts";
 import type { CompiledRule } from "../tokenhub/routing-rules.ts";
@@ -44,6 +44,8 @@ export interface MediaDeps {
 
 export interface ServiceDeps {
   client: TokenHubClient;
+  /** One attempt's limit (`timeouts.requestMs`), before it is clipped to what is left of the flow's deadline. */
+  requestMs: number;
   rules: readonly CompiledRule[];
   sources: KeySources;
   vault: KeyVault;
@@ -102,7 +104,24 @@ export const boundMachine = setupMachine.provide({
       const deps = servicesOf(system);
       const { client, rules, clock, logger } = deps;
       const key = await keyFor(input, deps);
-      const response = await client.chat({ model: input.model, stream: input.stream, key, signal });
+      const left = input.deadline - clock.now();
+      // Past the deadline nothing is sent: the attempt counts as timed out, and the policy escalates.
+      const response: ProbeResponse =
+        left <= 0
+          ? {
+              type: "transport",
+              code: "request_timeout",
+              message: "the flow's deadline has passed",
+              phase: "headers",
+              latencyMs: 0,
+            }
+          : await client.chat({
+              model: input.model,
+              stream: input.stream,
+              key,
+              signal,
+              timeoutMs: Math.min(deps.requestMs, left),
+            });
       const outcome = classify(response, rules);
       logger.info(
         {
@@ -217,7 +236,11 @@ export const boundMachine = setupMachine.provide({
     pollVideo: fromPromise<PollVideoOutput, PollVideoInput>(async ({ input, signal, system }) => {
       const deps = servicesOf(system);
       const { rules, clock, logger } = deps;
-      const response = await mediaCall(deps, input, videoTaskPoll(input.taskId, input.model), signal);
+      // The poll due on the deadline still gets a short while to answer (at most one poll interval, 5 s), so
+      // none runs longer than that past the deadline.
+      const grace = Math.min(POLL_ON_DEADLINE_MS, deps.media.config.video.pollIntervalMs);
+      const left = Math.max(input.deadline - clock.now(), grace);
+      const response = await mediaCall(deps, input, videoTaskPoll(input.taskId, input.model), signal, left);
       const outcome = classifyTask(response, rules);
       const at = clock.now();
       if (outcome.kind === "task") {
@@ -368,14 +391,19 @@ async function saveAndHandOver(
 /** Room for the JSON around an inline base64 image (other fields, usage, the request id). */
 const INLINE_IMAGE_ENVELOPE_BYTES = 64 * 1024;
 
+/** How long the poll due on the video deadline may take: a deadline poll with no time to answer is no poll. */
+const POLL_ON_DEADLINE_MS = 5_000;
+
 async function mediaCall(
   deps: ServiceDeps,
   input: Pick<ProbeInput, "keySource" | "keyFingerprint">,
   call: Omit<ApiRequest, "key" | "signal" | "timeoutMs">,
   signal: AbortSignal,
+  /** What is left of a deadline, when the call has one. */
+  left = Number.POSITIVE_INFINITY,
 ) {
   const key = await keyFor(input, deps);
-  return deps.client.call({ ...call, key, signal, timeoutMs: deps.media.config.requestMs });
+  return deps.client.call({ ...call, key, signal, timeoutMs: Math.min(deps.media.config.requestMs, left) });
 }
 
 /**

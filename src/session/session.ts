@@ -157,6 +157,7 @@ export function createSession(options: SessionOptions = {}): Session {
       : undefined);
   attachServices(actor, {
     client,
+    requestMs: config.timeouts.requestMs,
     rules,
     sources,
     vault,

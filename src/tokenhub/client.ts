@@ -63,6 +63,8 @@ export interface ProbeRequest {
   key: SecretKey;
   /** Aborts the request when the caller goes away (xstate aborts it when `requesting` is left). */
   signal?: AbortSignal;
+  /** Whole-call limit, instead of `timeouts.requestMs` (the flow clips it to what is left of its deadline). */
+  timeoutMs?: number;
 }
 
 /** Any other call to the configured origin (images, video tasks): same rules, same raw result. */
@@ -185,6 +187,7 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
         method: "POST",
         key: probe.key,
         signal: probe.signal,
+        timeoutMs: probe.timeoutMs,
         accept: probe.stream ? "text/event-stream, application/json" : "application/json",
         body: {
           model: probe.model,
