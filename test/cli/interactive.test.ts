@@ -38,7 +38,7 @@ describe("interactive setup in a pseudo-terminal", {
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  const start = (name: string, home: string) => {
+  const start = (name: string, home: string, args: string[] = ["--base-url", sim.baseUrl]) => {
     // env -i: no TOKENHUB_API_KEY, no D-Bus session (so no keychain), a fresh HOME and state folder.
     const command = [
       "env -i",
@@ -48,8 +48,7 @@ describe("interactive setup in a pseudo-terminal", {
       "TERM=xterm-256color",
       JSON.stringify(process.execPath),
       JSON.stringify(MAIN),
-      "--base-url",
-      sim.baseUrl,
+      ...args.map((arg) => JSON.stringify(arg)),
       "; echo EXIT=$?; sleep 60",
     ].join(" ");
     tmux("new-session", "-d", "-s", name, "-x", "160", "-y", "50", command);
@@ -114,5 +113,33 @@ describe("interactive setup in a pseudo-terminal", {
     assert.match(done, /EXIT=130/);
     assert.match(done, /Cancelled/);
     await assert.rejects(stat(join(home, "state", "tokenhub-setup", "status.json")), { code: "ENOENT" });
+  });
+
+  // The spinner used to take stdin into raw mode and exit 0 on Ctrl-C: `tokenhub-setup && deploy` carried on,
+  // and a verified integration interrupted during its video check was never recorded.
+  it("Ctrl-C while the spinner waits out a backoff: exit 130, said on screen", async () => {
+    const home = join(dir, "d");
+    start("d", home, ["--simulate", "--scenario", "server-503-always"]);
+    await waitFor("d", /attempt 2|Waiting|retry/i);
+    press("d", "C-c");
+    const done = await waitFor("d", /EXIT=\d+/);
+    assert.match(done, /EXIT=130/);
+    assert.match(done, /Cancelled: interrupted \(Ctrl-C\)/);
+  });
+
+  it("Ctrl-C while a video renders: exit 130, and the verified integration is recorded", async () => {
+    const home = join(dir, "e");
+    const file = join(home, "vid.json");
+    start("e", home, ["--simulate", "--multimodal", "video", "--poll-interval", "30", "--status-file", file]);
+    await waitFor("e", /next poll in 30\.0 s/);
+    press("e", "C-c");
+    const done = await waitFor("e", /EXIT=\d+/);
+    assert.match(done, /EXIT=130/);
+    const record = JSON.parse(await readFile(file, "utf8")) as {
+      integration_status: string;
+      multimodal?: { video?: { status: string } };
+    };
+    assert.equal(record.integration_status, "success");
+    assert.equal(record.multimodal?.video?.status, "cancelled");
   });
 });

@@ -15,6 +15,7 @@ import { createFileStatusStore, createMemoryStatusStore, type StatusStore } from
 import { type CliContext, stringOption } from "../context.ts";
 import { EXIT, exitCodeFor } from "../exit-codes.ts";
 import { renderNotification } from "../render.ts";
+import { createSpinner } from "../spinner.ts";
 import { terminalSafe } from "../terminal-text.ts";
 
 type NeedKey = Extract<Notification, { type: "needKey" }>;
@@ -214,24 +215,20 @@ function jsonResult(state: string, output: Output | undefined, needKey: NeedKey 
 async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined) {
   const clack = await import("@clack/prompts");
   const common = { output: ctx.io.stderr, ...(ctx.io.stdin ? { input: ctx.io.stdin } : {}) };
-  const spin = clack.spinner({ ...common, indicator: "timer" });
-  let spinning = false;
+  // Our own spinner: clack's takes stdin into raw mode and exits 0 on Ctrl-C (see cli/spinner.ts).
+  const spin = createSpinner(ctx.io.stderr, ctx.paint);
   clack.intro(ctx.paint("bold", "tokenhub-setup"), common);
-  const stop = (message: string) => {
-    if (spinning) spin.stop(message);
+  const stop = (message: string, outcome: "ok" | "failed" | "cancelled" = "ok") => {
+    if (spin.active) spin.stop(message, outcome);
     else clack.log.message(message, common);
-    spinning = false;
   };
   return {
     show(n: Notification) {
       switch (n.type) {
         case "progress": {
           const text = terminalSafe(`Step ${n.step}/5 ${n.title}${n.detail ? `: ${n.detail}` : ""}`);
-          if (spinning) spin.message(text);
-          else if (n.step !== 2) {
-            spin.start(text);
-            spinning = true;
-          }
+          if (spin.active) spin.message(text);
+          else if (n.step !== 2) spin.start(text);
           return;
         }
         case "needKey":
@@ -247,10 +244,10 @@ async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined) {
           clack.outro("Done.", common);
           return;
         case "escalated":
-          stop(ctx.paint("red", renderNotification(n)));
+          stop(ctx.paint("red", renderNotification(n)), "failed");
           return;
         case "cancelled":
-          stop(renderNotification(n));
+          stop(renderNotification(n), "cancelled");
           return;
       }
     },
@@ -273,12 +270,10 @@ async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined) {
       return { key, remember };
     },
     interrupted() {
-      if (spinning) spin.cancel("Interrupted");
-      spinning = false;
+      if (spin.active) spin.stop("Interrupted: cancelling", "cancelled");
     },
     close() {
-      if (spinning) spin.clear();
-      spinning = false;
+      spin.clear();
     },
   };
 }
