@@ -8,7 +8,7 @@ import { scrubbedLine } from "../secrets/scrubber.ts";
 import { isTlsErrorCode } from "./classify.ts";
 import { inflated, inflaterFor, isDecodeError } from "./content-encoding.ts";
 import { type AssembledStream, createStreamAssembler } from "./sse.ts";
-import { endpointUrl, parseBaseUrl } from "./url.ts";
+import { endpointUrl, isLoopbackHost, parseBaseUrl } from "./url.ts";
 
 /** The quickstart's Step-3 message. */
 export const PROBE_PROMPT = PROBE.prompt;
@@ -133,9 +133,17 @@ function loadUndici(): Promise<typeof import("undici")> {
  * undici's EnvHttpProxyAgent, which also honours NO_PROXY. The key still goes only to the configured origin:
  * through a proxy it travels inside the CONNECT tunnel.
  */
+/**
+ * The connection pool for the configured origin. The key never reaches a proxy in clear: a loopback base URL
+ * (the simulator, a local gateway; the only plain-http one allowed) is always reached directly, since a proxy
+ * would get the request, Authorization included, as a plain forward request (and could not reach our loopback
+ * anyway); any other base is https, which undici's proxy agent tunnels through CONNECT, so the proxy sees
+ * only the host name and port.
+ */
 async function createDispatcher(
   timeouts: Config["timeouts"],
   env: Readonly<Record<string, string | undefined>>,
+  base: URL,
 ): Promise<Dispatcher> {
   const { Agent, EnvHttpProxyAgent } = await loadUndici();
   const common = {
@@ -145,7 +153,7 @@ async function createDispatcher(
     keepAliveTimeout: 4_000,
   };
   const proxy = proxyFromEnv(env);
-  if (!proxy.https && !proxy.http) return new Agent(common);
+  if (isLoopbackHost(base.hostname) || (!proxy.https && !proxy.http)) return new Agent(common);
   return new EnvHttpProxyAgent({
     ...common,
     ...(proxy.https ? { httpsProxy: proxy.https } : {}),
@@ -170,7 +178,7 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
   const env = options.env ?? process.env;
   let dispatcher: Promise<Dispatcher> | undefined = options.dispatcher && Promise.resolve(options.dispatcher);
   const ensureDispatcher = () => {
-    dispatcher ??= createDispatcher(options.timeouts, env);
+    dispatcher ??= createDispatcher(options.timeouts, env, base);
     return dispatcher;
   };
   const userAgent = options.userAgent ?? "tokenhub-setup";
