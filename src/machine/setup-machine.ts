@@ -282,6 +282,15 @@ export function escalationOf(context: SetupContext): Escalation | null {
   return context.failure ? buildEscalation(facts(context), context.failure) : null;
 }
 
+/** What a final state hands the host; also what a restored final snapshot's output is rebuilt from. */
+export function outputOf(context: SetupContext): Output {
+  if (context.cancelReason !== null) return { status: "cancelled", reason: context.cancelReason };
+  const escalation = escalationOf(context);
+  if (escalation)
+    return { status: "escalated", escalation, ...(context.record ? { record: context.record } : {}) };
+  return { status: "complete", record: context.record as CompletionRecord };
+}
+
 export const setupMachine = setup({
   types: {
     context: {} as SetupContext,
@@ -601,13 +610,7 @@ export const setupMachine = setup({
     mediaStartedAt: 0,
     videoTask: null,
   }),
-  output: ({ context }): Output => {
-    if (context.cancelReason !== null) return { status: "cancelled", reason: context.cancelReason };
-    const escalation = escalationOf(context);
-    if (escalation)
-      return { status: "escalated", escalation, ...(context.record ? { record: context.record } : {}) };
-    return { status: "complete", record: context.record as CompletionRecord };
-  },
+  output: ({ context }): Output => outputOf(context),
   on: {
     CANCEL: { target: ".cancelled", actions: "cancel" },
   },

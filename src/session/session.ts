@@ -25,7 +25,7 @@ import { createTokenHubClient, type TokenHubClient } from "../tokenhub/client.ts
 import { compileRoutingRules } from "../tokenhub/routing-rules.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { attachServices, boundMachine } from "./services.ts";
-import { makeEnvelope, openEnvelope } from "./snapshot.ts";
+import { makeEnvelope, openEnvelope, restorableSnapshot } from "./snapshot.ts";
 import { commandTransferHook, type TransferHook } from "./transfer-hook.ts";
 
 export interface SessionOptions {
@@ -139,9 +139,11 @@ export function createSession(options: SessionOptions = {}): Session {
   const store = options.store ?? createFileStatusStore(config.statusPath ?? defaultStatusPath());
 
   const settings = machineSettings(config, client.baseUrl);
+  // Checked and rebuilt against the current settings before xstate sees it: a stored snapshot is untrusted.
+  const restored = envelope ? restorableSnapshot(envelope, settings) : undefined;
   const actor: Actor<SetupMachine> = createActor(boundMachine, {
     input: { settings },
-    ...(envelope ? { snapshot: envelope.snapshot as never } : {}),
+    ...(restored ? { snapshot: restored as never } : {}),
   });
   const listeners = new Set<NotificationListener>();
   const publish = (notification: Notification) => {

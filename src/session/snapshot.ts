@@ -1,16 +1,36 @@
 import { z } from "zod";
 import { SnapshotError } from "../errors.ts";
-import { MACHINE_VERSION, REST_STATES, stateName } from "../machine/setup-machine.ts";
+import {
+  FINAL_STATES,
+  MACHINE_VERSION,
+  outputOf,
+  REST_STATES,
+  type Settings,
+  type SetupContext,
+  stateName,
+} from "../machine/setup-machine.ts";
+import { PreferencesSchema } from "../schema/host.ts";
 import { TASK_ID_PATTERN } from "../schema/media.ts";
+import {
+  AttemptSchema,
+  CompletionRecordSchema,
+  FailureSchema,
+  KeySourceSchema,
+  MultimodalSectionSchema,
+} from "../schema/record.ts";
 import {
   SNAPSHOT_FORMAT,
   SNAPSHOT_FORMAT_VERSION,
   type SnapshotEnvelope,
   SnapshotEnvelopeSchema,
 } from "../schema/snapshot.ts";
-import { scrubDeep } from "../secrets/scrubber.ts";
+import { scrubbedLine, scrubDeep } from "../secrets/scrubber.ts";
 
-// The parts of context a restored flow relies on; a snapshot that lacks them is corrupt, not "mostly fine".
+// Every part of the context a restored flow reads, with its type: a snapshot that lacks one, or holds
+// something else there, is corrupt, not "mostly fine" (a null `notices` used to throw a TypeError mid-turn).
+// `outcome` and `decision` are not read after a rest state (the next attempt replaces them); they are dropped.
+// (The context's shape is also a TypeScript type in the machine: one of the two homes issue 12 merges.)
+const finite = z.number().finite();
 const PersistedContextSchema = z.looseObject({
   settings: z.looseObject({
     modelChain: z.array(z.string()).min(1),
@@ -19,22 +39,36 @@ const PersistedContextSchema = z.looseObject({
     baseUrl: z.string(),
     retry: z.looseObject({ maxAttempts: z.number(), serverDelayCapMs: z.number() }),
   }),
-  startedAt: z.number(),
-  seed: z.number(),
+  startedAt: finite,
+  seed: finite,
+  now: finite,
   modelIndex: z.number().int().min(0),
   attempt: z.number().int().min(0),
-  attempts: z.array(z.unknown()),
-  rejected: z.array(z.string()),
-  retryAt: z.number().nullable(),
-  media: z.looseObject({}),
+  attempts: z.array(AttemptSchema).max(64),
+  fallbacksUsed: z.array(z.string()).max(16),
+  keySource: KeySourceSchema.nullable(),
+  keyFingerprint: z.string().max(64).nullable(),
+  rejected: z.array(z.string()).max(64),
+  remember: z.boolean(),
+  needKeyReason: z.enum(["missing", "rejected", "lost"]),
+  notices: z.array(z.string()).max(64),
+  retryAt: finite.nullable(),
+  record: CompletionRecordSchema.nullable(),
+  failure: FailureSchema.nullable(),
+  cancelReason: z.string().nullable(),
+  media: MultimodalSectionSchema,
+  mediaStartedAt: finite,
   // Its id goes into the poll's URL path: a tampered one must not steer the request.
   videoTask: z
     .looseObject({
       id: z.string().regex(TASK_ID_PATTERN),
-      createdAt: z.number(),
-      pollAt: z.number(),
+      createdAt: finite,
+      pollAt: finite,
       polls: z.number().int().min(0),
       misses: z.number().int().min(0),
+      rawStatus: z.string(),
+      url: z.string().nullable(),
+      reason: z.object({ code: z.string().nullable(), message: z.string() }).nullable(),
     })
     .nullable(),
 });
@@ -55,15 +89,7 @@ export function makeEnvelope(state: string, persisted: unknown, savedAt: number)
  * is a SnapshotError with a remedy (start over), never a crash halfway through a restore.
  */
 export function openEnvelope(raw: unknown): SnapshotEnvelope {
-  let value = raw;
-  if (typeof raw === "string") {
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // No cause: V8's SyntaxError quotes the text around the error, and a corrupt snapshot may hold anything.
-      throw corrupt("the snapshot is not valid JSON");
-    }
-  }
+  const value = boundedJson(raw);
   const envelope = SnapshotEnvelopeSchema.safeParse(value);
   if (!envelope.success) {
     const format = (value as { format?: unknown } | null)?.format;
@@ -91,6 +117,141 @@ export function openEnvelope(raw: unknown): SnapshotEnvelope {
   if (state === "multimodal.videoWaiting" && context.data.videoTask === null)
     throw corrupt("a video wait without its task");
   return envelope.data;
+}
+
+/** A real snapshot is a few kilobytes; these bound what a tampered one can make the restore do. */
+const MAX_SNAPSHOT_CHARS = 256 * 1024;
+const MAX_SNAPSHOT_DEPTH = 32;
+
+/**
+ * The snapshot as plain JSON data within bounds: text parsed, an object serialised and parsed again (no
+ * getters, prototypes, cycles or class instances survive), at most 256 KiB and 32 levels deep, checked
+ * without recursion so that no nesting can overflow the stack.
+ */
+function boundedJson(raw: unknown): unknown {
+  let text: string | undefined;
+  try {
+    text = typeof raw === "string" ? raw : JSON.stringify(raw);
+  } catch {
+    throw corrupt("the snapshot is not JSON data");
+  }
+  if (text === undefined) throw corrupt("the snapshot is not JSON data");
+  if (text.length > MAX_SNAPSHOT_CHARS)
+    throw corrupt(`the snapshot is ${text.length} characters, more than a snapshot ever holds`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // No cause: V8's SyntaxError quotes the text around the error, and a corrupt snapshot may hold anything.
+    throw corrupt("the snapshot is not valid JSON");
+  }
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (node === null || typeof node !== "object") continue;
+    if (depth >= MAX_SNAPSHOT_DEPTH)
+      throw corrupt(`the snapshot nests deeper than ${MAX_SNAPSHOT_DEPTH} levels`);
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return value;
+}
+
+/**
+ * The xstate snapshot to restore, built from a checked envelope and the current settings. Settings come from
+ * the current config, never from storage (a stored retry limit of 25, deadline or console URL does not apply),
+ * except what SETUP chose for this conversation (model chain, streaming, the multimodal checks), held to
+ * SETUP's own rules; a snapshot made for another base URL is refused (`snapshot_config_changed`): its attempts
+ * and its record would name one origin while the requests go to another. The rest is made consistent with the state: status, output and
+ * the one child a waiting state runs (its wake-up time taken from the context) are rebuilt, not trusted; a
+ * final state without what it ends with (the record, the failure) is corrupt.
+ */
+export function restorableSnapshot(envelope: SnapshotEnvelope, settings: Settings): unknown {
+  const stored = envelope.snapshot as unknown as { value: unknown; context: SetupContext };
+  const context = stored.context;
+  const state = envelope.state;
+  if (context.settings.baseUrl !== settings.baseUrl)
+    throw configChanged(
+      `it was made for ${scrubbedLine(String(context.settings.baseUrl), 200)}, the configuration says ${settings.baseUrl}`,
+    );
+  // What SETUP may choose per conversation (the chain, streaming, the checks) is the conversation's own, held
+  // to the event's own rules; everything else is the current config's.
+  const own = PreferencesSchema.safeParse({
+    modelChain: context.settings.modelChain,
+    stream: context.settings.stream,
+    multimodal: context.settings.multimodal?.capabilities,
+  });
+  if (!own.success) throw corrupt("its stored preferences are not ones SETUP accepts");
+  const chain = own.data.modelChain ?? settings.modelChain;
+  if (context.modelIndex >= chain.length) throw corrupt("its model index is past the chain");
+  const restored: SetupContext = {
+    ...context,
+    outcome: null,
+    decision: null,
+    settings: {
+      ...settings,
+      modelChain: chain,
+      stream: own.data.stream ?? settings.stream,
+      multimodal: {
+        ...settings.multimodal,
+        capabilities: own.data.multimodal ?? settings.multimodal.capabilities,
+      },
+    },
+  };
+
+  const children: Record<string, unknown> = {};
+  const wakeUp =
+    state === "backingOff"
+      ? context.retryAt
+      : state === "multimodal.videoWaiting"
+        ? context.videoTask?.pollAt
+        : undefined;
+  if (state === "backingOff" || state === "multimodal.videoWaiting") {
+    if (typeof wakeUp !== "number" || !Number.isFinite(wakeUp))
+      throw corrupt(`a ${state} wait without its time`);
+    children[`0.tokenhubSetup.${state}`] = {
+      snapshot: { status: "active", input: { until: wakeUp } },
+      src: "sleep",
+      syncSnapshot: false,
+    };
+  }
+
+  if (state === "multimodal.videoWaiting" && context.record?.integration_status !== "success")
+    throw corrupt("a video wait without the verified record it follows");
+  if (!FINAL_STATES.has(state)) {
+    return { status: "active", value: stored.value, historyValue: {}, context: restored, children };
+  }
+  if (state === "complete") {
+    const record = CompletionRecordSchema.safeParse(context.record);
+    if (!record.success || record.data.integration_status !== "success" || context.failure !== null)
+      throw corrupt("a completed setup without its record");
+  }
+  if (state === "escalated") {
+    if (!FailureSchema.safeParse(context.failure).success) throw corrupt("an escalation without its failure");
+    if (context.record !== null && !CompletionRecordSchema.safeParse(context.record).success)
+      throw corrupt("an escalation with a record that is not one");
+  }
+  if (state === "cancelled" && typeof context.cancelReason !== "string")
+    throw corrupt("a cancelled setup without its reason");
+  if (state !== "cancelled" && context.cancelReason !== null)
+    throw corrupt(`a ${state} setup marked cancelled`);
+  return {
+    status: "done",
+    value: stored.value,
+    historyValue: {},
+    context: restored,
+    children,
+    output: outputOf(restored),
+  };
+}
+
+function configChanged(detail: string): SnapshotError {
+  return new SnapshotError(
+    "snapshot_config_changed",
+    `The stored setup no longer fits the configuration: ${detail}.`,
+    {
+      remedy: "It is set aside; the setup starts again from the current configuration.",
+    },
+  );
 }
 
 function corrupt(detail: string, cause?: unknown): SnapshotError {
