@@ -29,7 +29,7 @@ const FIELDS = [
   "dashscope-message",
   "text-body",
   "malformed-json",
-  "request-id",
+  "header",
   "sse-error",
   "reply",
   "object",
@@ -46,10 +46,21 @@ const keyArb = fc
   .map((s) => `sk-${s}`);
 const fillerUnit = fc.constantFrom(..."abcdefghij klmnop qrstuvwxyz\n\t,.:");
 
+/** The response headers the client keeps; each may carry server text. */
+const HEADERS = [
+  "retry-after",
+  "retry-after-ms",
+  "x-request-id",
+  "request-id",
+  "x-dashscope-request-id",
+  "location",
+];
+
 interface Case {
   key: string;
   field: Field;
   text: string;
+  header: string;
 }
 
 const caseArb: fc.Arbitrary<Case> = fc
@@ -61,17 +72,18 @@ const caseArb: fc.Arbitrary<Case> = fc
     back: fc.integer({ min: 1, max: 60 }),
     uniform: fc.double({ min: 0, max: 1, noNaN: true }),
     nearCut: fc.boolean(),
+    header: fc.constantFrom(...HEADERS),
   })
-  .map(({ key, field, filler, near, back, uniform, nearCut }) => {
+  .map(({ key, field, filler, near, back, uniform, nearCut, header }) => {
     // Near a cut: the key starts `back` characters before it (so it straddles the cut), else anywhere.
     const at = nearCut
       ? Math.max(0, near - Math.min(back, key.length - 1))
       : Math.floor(uniform * filler.length);
     const padded = filler.length < at ? filler.padEnd(at, "x") : filler;
-    return { key, field, text: `${padded.slice(0, at)}${key}${padded.slice(at)}` };
+    return { key, field, header, text: `${padded.slice(0, at)}${key}${padded.slice(at)}` };
   });
 
-function scenarioFor({ field, text }: Case): Scenario {
+function scenarioFor({ field, text, header }: Case): Scenario {
   const chat = (step: Record<string, unknown>) =>
     ({
       name: `server-text-${field}`,
@@ -95,12 +107,15 @@ function scenarioFor({ field, text }: Case): Scenario {
     case "malformed-json":
       // JSON.parse's own error message quotes a stretch of the text around the fault, cut by V8.
       return chat({ status: 200, headers: { "content-type": "application/json" }, text: `{"x": ${text}` });
-    case "request-id":
+    case "header": {
+      // A redirect's Location is read as a URL (its host lower-cased), the others as text.
+      const value = header === "location" ? `https://${text.replace(/[^A-Za-z0-9-]/g, "")}.example/x` : text;
       return chat({
-        status: 400,
-        headers: { "x-request-id": text.replace(/[\n\t]/g, " ") },
+        status: header === "location" ? 302 : header.startsWith("retry-after") ? 503 : 400,
+        headers: { [header]: value.replace(/[\n\t]/g, " ") },
         body: { error: { message: "bad request" } },
       });
+    }
     case "sse-error":
       return chat({ sse: [{ event: "error", data: JSON.stringify({ error: { message: text } }) }] });
     case "reply":
@@ -110,12 +125,13 @@ function scenarioFor({ field, text }: Case): Scenario {
   }
 }
 
-/** Every run of RUN_LENGTH characters of the key found in the text. */
+/** Every run of RUN_LENGTH characters of the key found in the text, in any letter case (URLs lower-case hosts). */
 function runsOf(key: string, text: string): string[] {
   const hits = new Set<string>();
+  const haystack = text.toLowerCase();
   for (let i = 0; i + RUN_LENGTH <= key.length; i++) {
     const run = key.slice(i, i + RUN_LENGTH);
-    if (text.includes(run)) hits.add(run);
+    if (haystack.includes(run.toLowerCase())) hits.add(run);
   }
   return [...hits];
 }
