@@ -14,7 +14,7 @@ import { endpointUrl, isLoopbackHost, parseBaseUrl } from "./url.ts";
 export const PROBE_PROMPT = PROBE.prompt;
 
 /** Headers kept from a response: enough to classify and diagnose; nothing else is carried around. */
-const KEPT_HEADERS = [
+export const KEPT_HEADERS = [
   "content-type",
   "content-encoding",
   "retry-after",

@@ -63,6 +63,21 @@ function sessionOptions(
   };
 }
 
+/** image-openai-b64 with `bytes` as the inline image. */
+function inlineImage(name: string, bytes: Buffer): Scenario {
+  const base = loadScenario("image-openai-b64");
+  return {
+    ...base,
+    name,
+    routes: {
+      ...base.routes,
+      "POST /v1/images/generations": [
+        { body: { created: 1760000000, data: [{ b64_json: bytes.toString("base64") }] } },
+      ],
+    },
+  } as Scenario;
+}
+
 function recordOf(output: Output | undefined) {
   assert.equal(output?.status, "complete", JSON.stringify(output));
   if (output?.status !== "complete") throw new Error("not complete");
@@ -171,16 +186,7 @@ describe("multimodal checks through a session", () => {
 
   it("an inline b64_json image of real size (1.5 MB, past the 1 MiB chat cap) is read under the media cap", async () => {
     const png = Buffer.concat([PNG_MAGIC, randomBytes(1_500_000)]);
-    const scenario = {
-      ...loadScenario("image-openai-b64"),
-      name: "image-openai-b64-large",
-      routes: {
-        ...loadScenario("image-openai-b64").routes,
-        "POST /v1/images/generations": [
-          { body: { created: 1760000000, data: [{ b64_json: png.toString("base64") }] } },
-        ],
-      },
-    } as Scenario;
+    const scenario = inlineImage("image-openai-b64-large", png);
     const r = await runFlow(scenario, { config: media(["image"], outDir()) });
     const image = recordOf(r.output).multimodal?.image;
     assert.equal(image?.status, "ok", JSON.stringify(image?.error));
@@ -190,16 +196,7 @@ describe("multimodal checks through a session", () => {
 
   it("an inline image is still held to the media cap", async () => {
     const png = Buffer.concat([PNG_MAGIC, randomBytes(300_000)]);
-    const scenario = {
-      ...loadScenario("image-openai-b64"),
-      name: "image-openai-b64-over-cap",
-      routes: {
-        ...loadScenario("image-openai-b64").routes,
-        "POST /v1/images/generations": [
-          { body: { created: 1760000000, data: [{ b64_json: png.toString("base64") }] } },
-        ],
-      },
-    } as Scenario;
+    const scenario = inlineImage("image-openai-b64-over-cap", png);
     const config = media(["image"], outDir(), { maxDownloadBytes: 100_000 });
     const r = await runFlow(scenario, { config });
     const image = recordOf(r.output).multimodal?.image;

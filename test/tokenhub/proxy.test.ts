@@ -14,6 +14,16 @@ const KEY = "sk-proxy-test-5f1e0c9a2b";
 const TIMEOUTS = { connectMs: 2_000, headersMs: 5_000, bodyMs: 5_000, requestMs: 5_000, totalMs: 10_000 };
 const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 
+/** One chat request through a client whose environment holds `env`; the client is closed after. */
+async function chatWith(baseUrl: string, env: Readonly<Record<string, string | undefined>>) {
+  const client = createTokenHubClient({ baseUrl, timeouts: TIMEOUTS, maxResponseBytes: 1 << 20, env });
+  try {
+    return await client.chat({ model: "deepseek-v3.2", stream: false, key: parseKey(KEY, "env") });
+  } finally {
+    await client.close();
+  }
+}
+
 describe("proxies never see the key", () => {
   let proxy: ProxyProcess;
   let sim: Simulator;
@@ -33,22 +43,8 @@ describe("proxies never see the key", () => {
       { HTTPS_PROXY: proxy.url },
       { http_proxy: proxy.url, https_proxy: proxy.url },
     ]) {
-      const client = createTokenHubClient({
-        baseUrl: sim.baseUrl,
-        timeouts: TIMEOUTS,
-        maxResponseBytes: 1 << 20,
-        env,
-      });
-      try {
-        const response = await client.chat({
-          model: "deepseek-v3.2",
-          stream: false,
-          key: parseKey(KEY, "env"),
-        });
-        assert.equal(response.type === "response" && response.status, 200, JSON.stringify(response));
-      } finally {
-        await client.close();
-      }
+      const response = await chatWith(sim.baseUrl, env);
+      assert.equal(response.type === "response" && response.status, 200, JSON.stringify(response));
     }
     assert.deepEqual(proxy.seen.slice(before), [], "the proxy was asked nothing");
   });
@@ -57,22 +53,8 @@ describe("proxies never see the key", () => {
     for (const env of [{ HTTPS_PROXY: proxy.url }, { HTTP_PROXY: proxy.url }]) {
       const before = proxy.seen.length;
       // .invalid never resolves (RFC 6761): the proxy cannot open the tunnel, which is all this needs.
-      const client = createTokenHubClient({
-        baseUrl: "https://tokenhub.invalid/v1",
-        timeouts: TIMEOUTS,
-        maxResponseBytes: 1 << 20,
-        env,
-      });
-      try {
-        const response = await client.chat({
-          model: "deepseek-v3.2",
-          stream: false,
-          key: parseKey(KEY, "env"),
-        });
-        assert.notEqual(response.type === "response" && response.status, 200);
-      } finally {
-        await client.close();
-      }
+      const response = await chatWith("https://tokenhub.invalid/v1", env);
+      assert.notEqual(response.type === "response" && response.status, 200);
       const seen = proxy.seen.slice(before);
       assert.deepEqual(
         seen,
