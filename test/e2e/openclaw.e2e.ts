@@ -103,6 +103,12 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
     toolTexts.push(result.text, JSON.stringify(result.details));
     return result;
   };
+  /** A whole agent turn on "set up TokenHub" (the mock model calls the tool), through the running gateway. */
+  const agentTurn = (sessionKey: string) =>
+    host.oc(
+      ["agent", "--agent", "main", "--session-key", sessionKey, "--message", "set up TokenHub", "--json"],
+      gatewayEnv,
+    );
   // With a gateway running, `config set` hot-reloads the plugin (about 4 s, during which its tool is
   // unavailable); wait until OpenClaw says the reload was applied.
   const setKeyRef = async (variable: string, running: boolean) => {
@@ -190,19 +196,7 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
     assert.ok(description.length > 0, "SKILL.md has a description");
     gateway = await startGateway(bin, host, port, gatewayEnv);
     const before = model.requests.length;
-    const turn = await host.oc(
-      [
-        "agent",
-        "--agent",
-        "main",
-        "--session-key",
-        "agent:main:e2e-first-run",
-        "--message",
-        "set up TokenHub",
-        "--json",
-      ],
-      gatewayEnv,
-    );
+    const turn = await agentTurn("agent:main:e2e-first-run");
     toolTexts.push(turn.stdout);
     const first = model.requests[before];
     assert.ok(first, "the model was asked");
@@ -277,19 +271,7 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
 
   it('a whole agent turn: `openclaw agent --message "set up TokenHub"` ends with the integration recorded', async () => {
     const previous = (await createFileStatusStore(recordPath()).read())?.validated_at;
-    const turn = await host.oc(
-      [
-        "agent",
-        "--agent",
-        "main",
-        "--session-key",
-        "agent:main:e2e-agent",
-        "--message",
-        "set up TokenHub",
-        "--json",
-      ],
-      gatewayEnv,
-    );
+    const turn = await agentTurn("agent:main:e2e-agent");
     log(`agent turn: ${turn.ms} ms`);
     const record = await createFileStatusStore(recordPath()).read();
     assert.equal(record?.integration_status, "success");
@@ -305,19 +287,7 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
   it("503 x3 through an agent turn: the escalation text reaches the model", async () => {
     sim.useScenario("server-503-always");
     const before = sim.requests.length;
-    const turn = await host.oc(
-      [
-        "agent",
-        "--agent",
-        "main",
-        "--session-key",
-        "agent:main:e2e-503",
-        "--message",
-        "set up TokenHub",
-        "--json",
-      ],
-      gatewayEnv,
-    );
+    const turn = await agentTurn("agent:main:e2e-503");
     assert.equal(sim.requests.length - before, 3, "three attempts, then escalation");
     const toolMessage = model.requests
       .flat()
