@@ -1,7 +1,8 @@
 // Child process for crash.test.ts. It imports only the store it exercises (startup is most of each kill's cost),
 // says "ready" on stdout, then writes:
 //
-//   node writer.ts loop status   <target> <a.json> <b.json>  records A, B, A, ... through createFileStatusStore
+//   node writer.ts loop status   <target> <a.json> <b.json>  records A, B, A, ... through createFileStatusStore,
+//                                                            saying "done <i>" after each
 //   node writer.ts loop snapshot <target> <a.json> <b.json>  the texts of A, B, A, ... through writeFileAtomic
 //   node writer.ts once status   <target> <a.json>           after a line on stdin: one write, then "wrote <t0> <t1>"
 //   node writer.ts once snapshot <target> <a.json>
@@ -26,7 +27,12 @@ const now = () => process.hrtime.bigint();
 
 if (mode === "loop") {
   process.stdout.write("ready\n");
-  for (let i = 0; ; i++) await write(values[i % values.length]);
+  // Each finished write is reported (its index in the A, B, A, ... sequence), so the parent knows which whole
+  // record must be on disk when the kill lands: that one, or the next if it finished before the kill.
+  for (let i = 0; ; i++) {
+    await write(values[i % values.length]);
+    process.stdout.write(`done ${i}\n`);
+  }
 } else {
   process.stdout.write("ready\n");
   process.stdin.once("data", async () => {
