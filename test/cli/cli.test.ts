@@ -82,6 +82,9 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     assert.equal(record.integration_status, "success");
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     assert.match(r.stderr, new RegExp(`Record: ${file}`));
+    // It says where the record goes, not that no record is touched.
+    assert.ok(r.stderr.includes(`the record goes to ${file}`), r.stderr);
+    assert.doesNotMatch(r.stderr, /not touched/);
   });
 
   for (const [scenario, code, failure] of [

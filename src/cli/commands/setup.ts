@@ -54,7 +54,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
   }
   if (sim)
     ctx.info(
-      `tokenhub-setup: simulator on ${sim.baseUrl} (scenario ${sim.scenario.name}); the real record is not touched.`,
+      `tokenhub-setup: simulator on ${sim.baseUrl} (scenario ${sim.scenario.name}); ${statusFile ? `the record goes to ${statusFile}` : "the real record is not touched"}.`,
     );
 
   // --simulate never overwrites the real record: it keeps the record in memory unless a file is named.
