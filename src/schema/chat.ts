@@ -15,8 +15,11 @@ export type ChatRequest = z.infer<typeof ChatRequestSchema>;
 // `created` as a string, null usage counters or no `id` still passed the check, so none of that refuses it.
 // What we keep for the record is typed here: a string where one was sent, else undefined.
 
-/** Kept when it is a string, else undefined: never a reason to refuse an answer. */
-const textIfAny = z.unknown().transform((value) => (typeof value === "string" ? value : undefined));
+/** Kept when it is a string, else undefined, absent included: never a reason to refuse an answer. */
+const textIfAny = z
+  .unknown()
+  .optional()
+  .transform((value) => (typeof value === "string" ? value : undefined));
 
 const envelope = {
   id: textIfAny,
@@ -26,28 +29,24 @@ const envelope = {
   usage: z.unknown().optional(),
 };
 
-export const ChatCompletionSchema = z.looseObject({
-  ...envelope,
-  choices: z.array(
-    z.looseObject({
-      index: z.unknown().optional(),
-      finish_reason: z.unknown().optional(),
-      // Any non-null content passes the page's check; `replyText` makes text of it.
-      message: z.looseObject({ role: z.unknown().optional(), content: z.unknown() }),
-    }),
-  ),
+// Only the first choice is what Step-4 reads: the choices are read one by one (ChoiceSchema), so a stray null
+// or odd entry after the first is no reason to refuse.
+export const ChatCompletionSchema = z.looseObject({ ...envelope, choices: z.array(z.unknown()) });
+
+/** A completion's choice as Step-4 reads it: any non-null content passes; `replyText` makes text of it. */
+export const ChoiceSchema = z.looseObject({
+  index: z.unknown().optional(),
+  message: z.looseObject({ content: z.unknown() }),
 });
 export type ChatCompletion = z.infer<typeof ChatCompletionSchema>;
 
-export const ChatCompletionChunkSchema = z.looseObject({
-  ...envelope,
-  choices: z.array(
-    z.looseObject({
-      index: z.unknown().optional(),
-      finish_reason: z.unknown().optional(),
-      delta: z.looseObject({ role: z.unknown().optional(), content: z.unknown().optional() }),
-    }),
-  ),
+export const ChatCompletionChunkSchema = z.looseObject({ ...envelope, choices: z.array(z.unknown()) });
+
+/** A stream chunk's choice; one that is not an object with a delta is skipped, not fatal. */
+export const ChunkChoiceSchema = z.looseObject({
+  index: z.unknown().optional(),
+  finish_reason: z.unknown().optional(),
+  delta: z.looseObject({ content: z.unknown().optional() }),
 });
 export type ChatCompletionChunk = z.infer<typeof ChatCompletionChunkSchema>;
 

@@ -1,5 +1,6 @@
 import {
   ChatCompletionSchema,
+  ChoiceSchema,
   DashScopeErrorBodySchema,
   OpenAIErrorBodySchema,
   replyText,
@@ -242,7 +243,7 @@ function validate(body: ResponseBody, base: Omit<Common, "message">): Outcome {
         kind: "ok",
         id: parsed.data.id ?? "",
         model: parsed.data.model ?? "",
-        content: scrub(replyText(parsed.data.choices[0]?.message.content)),
+        content: scrub(replyText(ChoiceSchema.safeParse(parsed.data.choices[0]).data?.message.content)),
         streamed: false,
         message: "ok",
       };

@@ -1,5 +1,5 @@
 import { createParser } from "eventsource-parser";
-import { ChatCompletionChunkSchema } from "../schema/chat.ts";
+import { ChatCompletionChunkSchema, ChunkChoiceSchema } from "../schema/chat.ts";
 
 /** What a chat completion stream amounted to; `content` stands in for `message.content` in Step-4. */
 export interface AssembledStream {
@@ -65,7 +65,10 @@ export function createStreamAssembler(): { feed(text: string): void; finish(): A
     state.object ??= chunk.data.object;
     state.model ??= chunk.data.model ?? null;
     // The first choice: index 0, or the first entry where the server sends no index.
-    const choices = chunk.data.choices;
+    const choices = chunk.data.choices.flatMap((c) => {
+      const parsed = ChunkChoiceSchema.safeParse(c);
+      return parsed.success ? [parsed.data] : [];
+    });
     const choice = choices.find((c) => c.index === 0) ?? choices.find((c) => c.index === undefined);
     if (!choice) return; // a usage-only chunk
     if (typeof choice.delta.content === "string")

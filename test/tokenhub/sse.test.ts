@@ -165,6 +165,21 @@ describe("createStreamAssembler", () => {
     assert.equal(result.chunks, 6);
   });
 
+  it("tolerates chunks without id or model and odd entries beside the first choice", () => {
+    const bare = (delta: Record<string, unknown>, finish: string | null = null) =>
+      `data: ${JSON.stringify({ object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason: finish }, null] })}\n\n`;
+    const result = assemble(
+      bare({ role: "assistant", content: "" }),
+      bare({ content: "OK" }),
+      bare({}, "stop"),
+      "data: [DONE]\n\n",
+    );
+    assert.equal(result.malformed, 0);
+    assert.equal(result.chunks, 3);
+    assert.equal(result.content, "OK");
+    assert.equal(result.finishReason, "stop");
+  });
+
   it("joins multi-line data fields with a newline before parsing", () => {
     const result = assemble(
       'data: {"id":"c","object":"chat.completion.chunk",\ndata: "model":"m","choices":[]}\n\n',
