@@ -5,7 +5,9 @@
  * final text is scrubbed as well.
  *
  * Invariant: once `registerSecret(v)` returned, no output of `scrub` contains `v` or one of its common encodings
- * (base64, base64url, URL-encoding, JSON-escaping).
+ * (base64, base64url, URL-encoding, JSON-escaping), in any letter case (URL parsing lower-cases a host name that
+ * carries a key). Text must reach `scrub` whole: a copy cut or changed before it (one character escaped) is
+ * not recognised, hence scrubbedLine, which scrubs before it cuts.
  */
 
 export const REDACTED = "[redacted]";
@@ -132,8 +134,9 @@ function longestFirst(a: string, b: string): number {
 
 /** One pattern matching any of `variants` (already longest first), every pattern character escaped. */
 function alternation(variants: string[]): RegExp {
-  // No `u` flag: a lone surrogate in a key stays a literal code unit.
-  return new RegExp(variants.map((v) => v.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")).join("|"), "g");
+  // No `u` flag: a lone surrogate in a key stays a literal code unit. `i`: a copy in another letter case (a
+  // lower-cased host name) is the key all the same.
+  return new RegExp(variants.map((v) => v.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")).join("|"), "gi");
 }
 
 const redacted = () => REDACTED;

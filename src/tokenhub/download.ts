@@ -5,6 +5,7 @@ import { performance } from "node:perf_hooks";
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import { TokenHubSetupError } from "../errors.ts";
+import { scrub, scrubbedLine } from "../secrets/scrubber.ts";
 import { sweepStaleTemps, syncDirectory } from "../status/temp-files.ts";
 import { proxyFromEnv } from "./client.ts";
 import { inflated, inflaterFor } from "./content-encoding.ts";
@@ -89,7 +90,8 @@ export function describeUrl(url: string | URL): string {
   }
   // data:, file:, blob: have no origin; their "path" is the payload or a local path, not worth echoing.
   const shown = parsed.origin === "null" ? parsed.protocol : `${parsed.origin}${parsed.pathname}`;
-  return shown.length > 200 ? `${shown.slice(0, 199)}…` : shown;
+  // A link is server text: scrubbed whole before the cut.
+  return scrubbedLine(shown, 200);
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -302,7 +304,8 @@ function resolveLocation(location: string, base: URL): string {
 
 /** The saved file's name: `[A-Za-z0-9._-]`, no leading dot, at most 100 characters, never a path. */
 export function safeBaseName(raw: string, fallback: string): string {
-  const cleaned = raw
+  // The name may come from server text (a video task id): scrubbed whole before it is cut or rewritten.
+  const cleaned = scrub(raw)
     .replace(/[^A-Za-z0-9._-]+/g, "-")
     .replace(/^[.-]+/, "")
     .slice(0, 100)

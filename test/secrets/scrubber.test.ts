@@ -116,10 +116,18 @@ describe("scrub", () => {
     const key = `${freshKey()}.*+?^\${}()|[]\\`;
     registerSecret(key);
     assert.equal(scrub(`a ${key} b`), `a ${REDACTED} b`);
+    assert.equal(scrub(JSON.stringify(key)), `"${REDACTED}"`);
     // A regex built from the key would match this; a literal match must not.
     const lookalike = key.replace(".*", "XYZ");
     assert.equal(scrub(`a ${lookalike} b`), `a ${lookalike} b`);
-    assert.equal(scrub(JSON.stringify(key)), `"${REDACTED}"`);
+  });
+
+  it("scrubs a key in any letter case: URL parsing lower-cases a host name that carries it", () => {
+    const key = freshKey().replace(/[a-f]/g, (c) => c.toUpperCase());
+    registerSecret(key);
+    for (const changed of [key.toLowerCase(), key.toUpperCase(), new URL(`https://${key}.example/`).host])
+      assert.equal(scrub(`x ${changed} y`).toLowerCase().includes(key.toLowerCase()), false, changed);
+    assert.equal(scrub(`a ${key.toLowerCase()} b`), `a ${REDACTED} b`);
   });
 
   it("handles unicode keys in raw, JSON, URL and base64 forms", () => {
