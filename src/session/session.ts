@@ -140,7 +140,7 @@ export function createSession(options: SessionOptions = {}): Session {
 
   const settings = machineSettings(config, client.baseUrl);
   // Checked and rebuilt against the current settings before xstate sees it: a stored snapshot is untrusted.
-  const restored = envelope ? restorableSnapshot(envelope, settings) : undefined;
+  const restored = envelope ? restorableSnapshot(envelope, settings, clock.now()) : undefined;
   const actor: Actor<SetupMachine> = createActor(boundMachine, {
     input: { settings },
     ...(restored ? { snapshot: restored as never } : {}),

@@ -9,6 +9,7 @@ import {
   type SetupContext,
   stateName,
 } from "../machine/setup-machine.ts";
+import { MAX_DURATION_MS } from "../schema/config.ts";
 import { PreferencesSchema } from "../schema/host.ts";
 import { TASK_ID_PATTERN } from "../schema/media.ts";
 import {
@@ -119,6 +120,9 @@ export function openEnvelope(raw: unknown): SnapshotEnvelope {
   return envelope.data;
 }
 
+/** How far ahead of this process's clock another process's "now" may have been. */
+const CLOCK_SKEW_MS = 60_000;
+
 /** A real snapshot is a few kilobytes; these bound what a tampered one can make the restore do. */
 const MAX_SNAPSHOT_CHARS = 256 * 1024;
 const MAX_SNAPSHOT_DEPTH = 32;
@@ -165,10 +169,19 @@ function boundedJson(raw: unknown): unknown {
  * the one child a waiting state runs (its wake-up time taken from the context) are rebuilt, not trusted; a
  * final state without what it ends with (the record, the failure) is corrupt.
  */
-export function restorableSnapshot(envelope: SnapshotEnvelope, settings: Settings): unknown {
+export function restorableSnapshot(envelope: SnapshotEnvelope, settings: Settings, now: number): unknown {
   const stored = envelope.snapshot as unknown as { value: unknown; context: SetupContext };
   const context = stored.context;
   const state = envelope.state;
+  // Times are epoch milliseconds a date can hold: what happened lies in the past (a minute of clock skew
+  // allowed), what is awaited at most a day ahead. A task "created" in the year 33658 would be polled without
+  // end; -1e16 would throw a RangeError the first time it is written as a date.
+  const past = [context.startedAt, context.now, context.mediaStartedAt, context.videoTask?.createdAt];
+  const ahead = [context.retryAt, context.videoTask?.pollAt];
+  if (past.some((t) => typeof t === "number" && (t < 0 || t > now + CLOCK_SKEW_MS)))
+    throw corrupt("it holds a time that has not come yet");
+  if (ahead.some((t) => typeof t === "number" && (t < 0 || t > now + MAX_DURATION_MS)))
+    throw corrupt("it waits for a time out of range");
   if (context.settings.baseUrl !== settings.baseUrl)
     throw configChanged(
       `it was made for ${scrubbedLine(String(context.settings.baseUrl), 200)}, the configuration says ${settings.baseUrl}`,

@@ -155,6 +155,23 @@ describe("stored snapshots are untrusted", () => {
     assert.ok(["complete", "multimodal.videoWaiting"].includes(resumed.state), resumed.state);
   });
 
+  it("times out of range are refused: a task created in the far future (polled without end), -1e16 (RangeError)", async () => {
+    const future = clone(videoWaiting);
+    (ctx(future).videoTask as Record<string, Json>).createdAt = 1e15;
+    const negative = clone(backingOff);
+    ctx(negative).retryAt = -1e16;
+    const farPoll = clone(videoWaiting);
+    (ctx(farPoll).videoTask as Record<string, Json>).pollAt = -1e300;
+    for (const [snapshot, opts] of [
+      [future, options(sim.baseUrl, true)],
+      [negative, options()],
+      [farPoll, options(sim.baseUrl, true)],
+    ] as const) {
+      const result = await turn({ type: "KEY_READY" }, snapshot, opts);
+      assert.equal(result.refusedSnapshot?.code, "snapshot_corrupt", JSON.stringify(result.refusedSnapshot));
+    }
+  });
+
   it("deep nesting, a huge snapshot and non-JSON values are refused as corrupt, never a RangeError", async () => {
     let deep: Json = "x";
     for (let i = 0; i < 100_000; i++) deep = [deep];
