@@ -56,8 +56,9 @@ export function fingerprintOf(value: string): string {
  */
 export function parseKey(raw: string, source: KeySource): SecretKey {
   const value = raw.trim();
-  // Register before any check, so that even a refused key cannot reach a log line through a later message.
-  if (value.length > 0) registerSecret(value);
+  // Register before any check, so that even a refused key cannot reach a log line through a later message;
+  // but not one too short to be a key, which would only redact ordinary words ("Open") everywhere.
+  if (value.length >= MIN_KEY_LENGTH) registerSecret(value);
   const where = describeSource(source);
   if (value.length === 0) {
     throw new KeyFormatError("key_empty", `The key from ${where} is empty.`, {

@@ -16,6 +16,9 @@ for (const [network, prefix] of [
   ["169.254.0.0", 16], // link-local, cloud metadata (169.254.169.254)
   ["172.16.0.0", 12],
   ["192.0.0.0", 24],
+  ["192.0.2.0", 24], // documentation (TEST-NET-1..3): never a public host, sometimes a local one
+  ["198.51.100.0", 24],
+  ["203.0.113.0", 24],
   ["192.168.0.0", 16],
   ["198.18.0.0", 15], // benchmarking
   ["224.0.0.0", 4], // multicast
@@ -27,6 +30,7 @@ for (const [network, prefix] of [
   ["::1", 128],
   ["fc00::", 7], // unique local
   ["fe80::", 10], // link-local
+  ["fec0::", 10], // site-local (deprecated, still routed inside some networks)
   ["ff00::", 8], // multicast
 ] as const)
   PRIVATE.addSubnet(network, prefix, "ipv6");
