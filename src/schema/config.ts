@@ -67,7 +67,9 @@ export const TimeoutsSchema = z
       .positive()
       .max(MAX_DURATION_MS)
       .default(300_000)
-      .describe("Deadline for the whole flow, from SETUP to the record, milliseconds."),
+      .describe(
+        "Deadline for the text check, from SETUP to its verdict, milliseconds. The optional image and video checks that follow have their own limits (multimodal.requestMs, multimodal.video.deadlineMs).",
+      ),
   })
   .strict();
 
