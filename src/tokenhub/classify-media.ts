@@ -179,8 +179,11 @@ function notOk(
 }
 
 function failureOf(outcome: Outcome, what: "image" | "video"): MediaFailure {
-  const status = outcome.status === null ? "" : `HTTP ${outcome.status}: `;
-  const message = scrubbedLine(`${status}${outcome.message || outcome.kind}`);
+  const said = outcome.message || outcome.kind;
+  // The text path's message may already start with the status ("HTTP 400: ..."): say it once.
+  const status =
+    outcome.status === null || said.startsWith(`HTTP ${outcome.status}`) ? "" : `HTTP ${outcome.status}: `;
+  const message = scrubbedLine(`${status}${said}`);
   switch (outcome.kind) {
     case "unauthorized":
       return {

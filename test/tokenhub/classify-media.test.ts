@@ -70,6 +70,18 @@ describe("classifyImage", () => {
     }
   });
 
+  it("names the status once: a refusal the text path already calls 'HTTP 400: ...' is not prefixed again", () => {
+    const refused = classifyImage(json({ error: { message: "size is not supported" } }, 400));
+    assert.ok(!refused.ok);
+    assert.equal(refused.failure.message.match(/HTTP 400/g)?.length, 1, refused.failure.message);
+    assert.match(refused.failure.message, /^HTTP 400: size is not supported$/);
+    const limited = classifyImage(
+      json({ error: { message: "slow down", code: "rate_limit_exceeded" } }, 429),
+    );
+    assert.ok(!limited.ok);
+    assert.match(limited.failure.message, /^HTTP 429: slow down$/);
+  });
+
   it("a 200 that is not JSON is an invalid response, not a crash", () => {
     const out = classifyImage({
       type: "response",
