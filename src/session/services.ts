@@ -387,13 +387,13 @@ async function saveAndHandOver(
   return { saved: facts, at: clock.now() };
 }
 
-/** One multimodal call to TokenHub: the flow's key, the request's shape, the multimodal time limit. */
 /** Room for the JSON around an inline base64 image (other fields, usage, the request id). */
 const INLINE_IMAGE_ENVELOPE_BYTES = 64 * 1024;
 
 /** How long the poll due on the video deadline may take: a deadline poll with no time to answer is no poll. */
 const POLL_ON_DEADLINE_MS = 5_000;
 
+/** One multimodal call to TokenHub: the flow's key, the request's shape, the multimodal time limit. */
 async function mediaCall(
   deps: ServiceDeps,
   input: Pick<ProbeInput, "keySource" | "keyFingerprint">,

@@ -10,7 +10,7 @@ import {
   stateName,
 } from "../machine/setup-machine.ts";
 import { MAX_DURATION_MS } from "../schema/config.ts";
-import { PreferencesSchema } from "../schema/host.ts";
+import { NeedKeyNotificationSchema, PreferencesSchema } from "../schema/host.ts";
 import { TASK_ID_PATTERN } from "../schema/media.ts";
 import {
   AttemptSchema,
@@ -51,7 +51,7 @@ const PersistedContextSchema = z.looseObject({
   keyFingerprint: z.string().max(64).nullable(),
   rejected: z.array(z.string()).max(64),
   remember: z.boolean(),
-  needKeyReason: z.enum(["missing", "rejected", "lost"]),
+  needKeyReason: NeedKeyNotificationSchema.shape.reason,
   notices: z.array(z.string()).max(64),
   retryAt: finite.nullable(),
   record: CompletionRecordSchema.nullable(),
