@@ -406,6 +406,7 @@ describe("the key leaks nowhere", () => {
         base_url: "https://tokenhub.link/v1",
         attempted_at: new Date().toISOString(),
         notices: [`noticed ${KEY}`],
+        request_ids: [],
         http_status: 200,
         model_served: "m",
         response_id: "x",

@@ -226,7 +226,7 @@ export function helpText(command: string): string {
       "",
       "Exit codes:",
       "  0 complete   1 other failure   2 usage error   3 key missing   4 key rejected (401)",
-      "  5 escalated  6 invalid response   130 cancelled (Ctrl-C)",
+      "  5 escalated  6 invalid response   7 local fault (network, DNS, proxy, base URL)   130 cancelled (Ctrl-C)",
     );
   }
   return `${parts.join("\n")}\n`;

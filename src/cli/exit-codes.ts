@@ -1,3 +1,5 @@
+import { type FailureCode, LOCAL_FAILURE_CODES } from "../schema/record.ts";
+
 /** The CLI's exit codes; the README's table is checked against this object. */
 export const EXIT = {
   complete: 0,
@@ -8,6 +10,8 @@ export const EXIT = {
   keyRejected: 4,
   escalated: 5,
   invalidResponse: 6,
+  /** TokenHub could not be reached, or the base URL is not its API: a fault on this side, not escalated. */
+  localFault: 7,
   cancelled: 130,
 } as const;
 
@@ -22,7 +26,10 @@ export function exitCodeFor(state: string, needKeyReason?: string, failureCode?:
     case "awaitingKey":
       return needKeyReason === "rejected" ? EXIT.keyRejected : EXIT.keyMissing;
     case "escalated":
-      return failureCode === "invalid_response" ? EXIT.invalidResponse : EXIT.escalated;
+      if (failureCode === "invalid_response") return EXIT.invalidResponse;
+      return failureCode && LOCAL_FAILURE_CODES.has(failureCode as FailureCode)
+        ? EXIT.localFault
+        : EXIT.escalated;
     case "cancelled":
       return EXIT.cancelled;
     default:

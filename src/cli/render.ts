@@ -19,13 +19,16 @@ function render(n: Notification): string {
     case "completed":
       return [`✔ ${summary(n.record)}`, ...mediaLines(n.record)].join("\n");
     case "escalated": {
-      const { failure, contact, diagnostic } = n.escalation;
+      const { failure, contact, diagnostic, topic } = n.escalation;
       const ids = diagnostic.attempts.map((a) => a.requestId).filter(Boolean);
       return [
         `✖ ${failure.message}`,
         `  What to do: ${failure.remedy}`,
         ...(failure.retryAt ? [`  Retry after: ${failure.retryAt}`] : []),
-        `  Enterprise Support: ${contact}${ids.length ? ` (request ids: ${ids.join(", ")})` : ""}`,
+        // A local fault (network, base URL) is fixed on this side: no support contact to send people to.
+        ...(topic === "local"
+          ? []
+          : [`  Enterprise Support: ${contact}${ids.length ? ` (request ids: ${ids.join(", ")})` : ""}`]),
       ].join("\n");
     }
     case "cancelled":

@@ -1,7 +1,7 @@
 import type { Config } from "../schema/config.ts";
 import { TEMPLATE } from "../schema/quickstart.ts";
 import type { Failure, ProviderMode } from "../schema/record.ts";
-import type { Outcome } from "../tokenhub/classify.ts";
+import { LOCAL_FATAL_CODES, type Outcome } from "../tokenhub/classify.ts";
 
 // The last instant with a four-digit year: later dates print as "+033714-..." (toISOString's extended years),
 // which the record's and the output's ISO datetime schema refuse, so the failure record could not be written.
@@ -62,6 +62,8 @@ export function decideRetry(
     };
   }
   if (facts.attempt >= retry.maxAttempts) {
+    if (outcome.reason === "unreachable")
+      return { retry: false, failure: unreachableFailure(facts.attempt, outcome) };
     return {
       retry: false,
       failure: {
@@ -71,7 +73,7 @@ export function decideRetry(
             ? `TokenHub failed the only attempt allowed (retry.maxAttempts is 1): ${describe(outcome)}.`
             : `TokenHub failed ${facts.attempt} attempts in a row; last: ${describe(outcome)}.`,
         remedy:
-          "Try again in a few minutes. If it keeps failing, contact TokenHub Enterprise Support with the request ids in the diagnostic.",
+          "Try again in a few minutes. If it keeps failing, contact TokenHub Enterprise Support with the request ids in the record (result.request_ids).",
       },
     };
   }
@@ -106,9 +108,7 @@ export function terminalFailure(outcome: Outcome, facts: { modelsTried: string[]
       return {
         code: "routing_exhausted",
         message: `No model format could be served (${facts.modelsTried.join(" -> ")}); last: ${outcome.message}.`,
-        // The quickstart's order: switch_allowed_region_or_model_format(), and only then escalate.
-        remedy:
-          "Switch to an allowed region in the TokenHub console (regional policy) or another model format (a provider-pinned or plan model: --model, or modelChain), then run the setup again. If no region or format can serve it, contact Enterprise Support.",
+        remedy: ROUTING_REMEDY[outcome.reason],
       };
     case "insufficientBalance":
       return {
@@ -121,10 +121,13 @@ export function terminalFailure(outcome: Outcome, facts: { modelsTried: string[]
         code: "invalid_response",
         message: `The response failed the quickstart's check (${outcome.reason}): ${outcome.message}.`,
         remedy:
-          "This is a gateway-side problem: contact Enterprise Support with the request id in the diagnostic.",
+          "This is a gateway-side problem: contact Enterprise Support with the request id in the record (result.request_ids).",
       };
-    case "fatal":
-      return { code: "fatal", message: outcome.message, remedy: outcome.remedy };
+    case "fatal": {
+      // A fault on this side (DNS, TLS, proxy, a base URL that is not the API) is not TokenHub's to fix.
+      const local = LOCAL_FATAL_CODES[outcome.code as keyof typeof LOCAL_FATAL_CODES];
+      return { code: local ?? "fatal", message: outcome.message, remedy: outcome.remedy };
+    }
     case "retryable":
       return {
         code: "retries_exhausted",
@@ -140,6 +143,31 @@ export function terminalFailure(outcome: Outcome, facts: { modelsTried: string[]
     case "ok":
       throw new Error("an ok outcome is not a failure");
   }
+}
+
+/**
+ * What to do when the chain is used up, by the last refusal. Region and supplier: the quickstart's
+ * switch_allowed_region_or_model_format(), and only then escalate. A model TokenHub does not know is a name to
+ * check, not a region to switch.
+ */
+const REGION_OR_FORMAT =
+  "Switch to an allowed region in the TokenHub console (regional policy) or another model format (a provider-pinned or plan model: --model, or modelChain), then run the setup again. If no region or format can serve it, contact Enterprise Support.";
+const ROUTING_REMEDY: Record<Extract<Outcome, { kind: "routing" }>["reason"], string> = {
+  // The quickstart answers both the same way: `if region_unavailable_or_no_supplier`.
+  region_unavailable: REGION_OR_FORMAT,
+  no_supplier: REGION_OR_FORMAT,
+  model_not_offered:
+    "Check the model name against the TokenHub console's model list and name one it offers (--model, or modelChain), then run the setup again.",
+};
+
+/** Every attempt failed before any connection: the network, DNS, proxy or base URL, on this side. */
+function unreachableFailure(attempts: number, outcome: Outcome): Failure {
+  return {
+    code: "unreachable",
+    message: `TokenHub could not be reached in ${attempts} attempt${attempts === 1 ? "" : "s"}: ${outcome.message}.`,
+    remedy:
+      "Check this machine's network, DNS and proxy settings and the base URL (`tokenhub-setup doctor` checks each), then run the setup again.",
+  };
 }
 
 function describe(outcome: Outcome): string {

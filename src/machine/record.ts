@@ -1,12 +1,13 @@
 import type { Escalation } from "../schema/host.ts";
 import { TEMPLATE } from "../schema/quickstart.ts";
-import type {
-  Attempt,
-  CompletionRecord,
-  Failure,
-  FailureCode,
-  KeySource,
-  MultimodalSection,
+import {
+  type Attempt,
+  type CompletionRecord,
+  type Failure,
+  type FailureCode,
+  type KeySource,
+  LOCAL_FAILURE_CODES,
+  type MultimodalSection,
 } from "../schema/record.ts";
 import { scrub } from "../secrets/scrubber.ts";
 import type { Outcome } from "../tokenhub/classify.ts";
@@ -41,6 +42,8 @@ const FAILURE_NOTES: Record<FailureCode, string> = {
   invalid_response: "Integration failed: TokenHub's answer did not pass the quickstart's response check.",
   fatal: "Integration failed: the request could not be completed, and another attempt would not help.",
   status_write_failed: "Integration failed: the integration record could not be written.",
+  unreachable: "Integration failed: TokenHub could not be reached from this machine.",
+  wrong_base_url: "Integration failed: the base URL did not answer like TokenHub's API.",
 };
 
 /**
@@ -73,6 +76,7 @@ export function buildRecord(facts: RunFacts, failure?: Failure): CompletionRecor
       streamed: ok?.streamed ?? false,
       reply_preview: ok ? scrub(ok.content).slice(0, PREVIEW_LENGTH) : null,
       notices: facts.notices.map(scrub),
+      request_ids: facts.attempts.flatMap((a) => (a.requestId ? [a.requestId] : [])),
     },
   };
   if (failure) record.failure = failure;
@@ -81,7 +85,8 @@ export function buildRecord(facts: RunFacts, failure?: Failure): CompletionRecor
 
 export function buildEscalation(facts: RunFacts, failure: Failure): Escalation {
   return {
-    topic: "enterprise",
+    // A local fault is the user's to fix: no Enterprise Support for it.
+    topic: LOCAL_FAILURE_CODES.has(failure.code) ? "local" : "enterprise",
     contact: facts.contactUrl,
     failure,
     diagnostic: {

@@ -68,13 +68,15 @@ function needKeyText(n: Extract<Notification, { type: "needKey" }>): string {
 function escalatedText(
   escalation: Extract<TurnResult["output"], { status: "escalated" }>["escalation"],
 ): string {
-  const { failure, contact, diagnostic } = escalation;
+  const { failure, contact, diagnostic, topic } = escalation;
   const ids = diagnostic.attempts.map((a) => a.requestId).filter(Boolean);
   return [
     `TokenHub setup could not be completed: ${failure.message}`,
     `What the user can do: ${failure.remedy}`,
     ...(failure.retryAt ? [`Retry after ${failure.retryAt}.`] : []),
-    `If it persists, contact TokenHub Enterprise Support (${contact})${ids.length ? ` with the request ids ${ids.join(", ")}` : ""}.`,
+    topic === "local"
+      ? "This is a problem on the user's side (network, proxy or base URL), not TokenHub's: do not send them to Enterprise Support for it."
+      : `If it persists, contact TokenHub Enterprise Support (${contact})${ids.length ? ` with the request ids ${ids.join(", ")}` : ""}.`,
     "Do not retry on your own.",
   ].join("\n");
 }

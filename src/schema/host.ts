@@ -73,7 +73,8 @@ export const NeedKeyNotificationSchema = z.object({
 });
 
 export const EscalationSchema = z.object({
-  topic: z.literal("enterprise"),
+  /** Who can fix it: TokenHub's Enterprise Support, or the user on their side (network, base URL). */
+  topic: z.enum(["enterprise", "local"]),
   contact: z.string(),
   failure: FailureSchema,
   diagnostic: z.object({

@@ -22,7 +22,13 @@ export const FailureCodeSchema = z.enum([
   "invalid_response",
   "fatal",
   "status_write_failed",
+  // Faults on this side, not TokenHub's: no connection at all, or a base URL that is not TokenHub's API.
+  "unreachable",
+  "wrong_base_url",
 ]);
+
+/** Failures whose cause is on the user's side: a local remedy, their own exit code, and no escalation. */
+export const LOCAL_FAILURE_CODES: ReadonlySet<FailureCode> = new Set(["unreachable", "wrong_base_url"]);
 export type FailureCode = z.infer<typeof FailureCodeSchema>;
 
 /** One request the flow made, for the scrubbed diagnostic an escalation carries. */
@@ -62,6 +68,8 @@ export const ResultSummarySchema = z.object({
   reply_preview: z.string().max(80).nullable(),
   /** What the flow noticed on the way (a key source skipped, the keychain unavailable), one sentence each. */
   notices: z.array(z.string()),
+  /** The request ids TokenHub gave the attempts, in order: what Enterprise Support asks for. */
+  request_ids: z.array(z.string()).default([]),
 });
 
 /** One multimodal check as it ended. A failure here never changes `integration_status`. */

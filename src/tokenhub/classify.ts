@@ -30,7 +30,7 @@ export type Outcome =
   | (Common & { kind: "unauthorized" })
   | (Common & {
       kind: "retryable";
-      reason: "rate_limited" | "server_error" | "network" | "timeout";
+      reason: "rate_limited" | "server_error" | "network" | "timeout" | "unreachable";
       retryAfterMs: number | null;
     })
   | (Common & { kind: "routing"; reason: RoutingReason; code: string | null })
@@ -53,27 +53,47 @@ export type InvalidReason =
 // The quickstart's retry list, plus 408 (the server's own "request timeout" is the same kind of transient).
 const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 
-/** undici and system error codes: which are worth another attempt. Anything not listed is fatal. */
-const TRANSPORT_CODES: Record<string, "network" | "timeout"> = {
+/**
+ * undici and system error codes: which are worth another attempt. Anything not listed is fatal. "unreachable"
+ * is no connection at all (refused, no route, DNS said try again, connect timeout): worth retrying a blip, but
+ * when it lasts the fault is on this side (network, DNS, proxy, base URL), not TokenHub's.
+ */
+const TRANSPORT_CODES: Record<string, "network" | "timeout" | "unreachable"> = {
   request_timeout: "timeout", // our own whole-request limit
-  UND_ERR_CONNECT_TIMEOUT: "timeout",
+  UND_ERR_CONNECT_TIMEOUT: "unreachable",
   UND_ERR_HEADERS_TIMEOUT: "timeout",
   UND_ERR_BODY_TIMEOUT: "timeout",
   ETIMEDOUT: "timeout",
   UND_ERR_SOCKET: "network", // the other side closed the socket (reset mid-body, dropped connection)
   UND_ERR_CLOSED: "network",
   ECONNRESET: "network",
-  ECONNREFUSED: "network",
+  ECONNREFUSED: "unreachable",
   EPIPE: "network",
-  EAI_AGAIN: "network", // DNS said "try again"
-  EHOSTUNREACH: "network",
-  ENETUNREACH: "network",
+  EAI_AGAIN: "unreachable", // DNS said "try again"
+  EHOSTUNREACH: "unreachable",
+  ENETUNREACH: "unreachable",
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: "network",
 };
 
 const FATAL_TRANSPORT: Record<string, { code: string; remedy: string }> = {
-  ENOTFOUND: { code: "dns_failure", remedy: "Check the base URL's host name and this machine's DNS." },
+  ENOTFOUND: {
+    code: "dns_failure",
+    remedy:
+      "Check the base URL's host name, this machine's network and DNS (`tokenhub-setup doctor` checks them).",
+  },
 };
+
+/**
+ * Fatal outcome codes whose cause is on this side (network, DNS, TLS interception, proxy, a base URL that is not
+ * TokenHub's API): the policy fails them as local faults, with a local remedy and no escalation.
+ */
+export const LOCAL_FATAL_CODES = {
+  dns_failure: "unreachable",
+  tls_failure: "unreachable",
+  network_failure: "unreachable",
+  redirect_refused: "wrong_base_url",
+  not_tokenhub: "wrong_base_url",
+} as const;
 
 /**
  * TLS failures: Node's own codes (ERR_TLS_*, ERR_SSL_*, ERR_OSSL_*) and OpenSSL's verify codes, not all of which
@@ -148,6 +168,20 @@ export function classify(response: ProbeResponse, rules: readonly CompiledRule[]
       reason: status === 429 ? "rate_limited" : "server_error",
       retryAfterMs: parseRetryAfter(headers),
       message: scrubbedLine(error.message || `HTTP ${status}`),
+    };
+  }
+  // Not a model refusal (the routing rules had their turn): the path itself is not there, so the base URL is
+  // not TokenHub's API (a missing /v1, another service, a web page).
+  if (status === 404 || status === 405) {
+    return {
+      ...base,
+      kind: "fatal",
+      code: "not_tokenhub",
+      message: scrubbedLine(
+        `HTTP ${status}${error.message ? ` (${error.message})` : " with no API error in the body"}: the base URL does not lead to TokenHub's chat endpoint`,
+      ),
+      remedy:
+        "Check the base URL: TokenHub's API base ends in /v1 (https://tokenhub.link/v1); `tokenhub-setup doctor --base-url URL` checks one.",
     };
   }
   if (status >= 200 && status < 300) {

@@ -140,7 +140,7 @@ function loadUndici(): Promise<typeof import("undici")> {
  * anyway); any other base is https, which undici's proxy agent tunnels through CONNECT, so the proxy sees
  * only the host name and port.
  */
-async function createDispatcher(
+export async function createDispatcher(
   timeouts: Config["timeouts"],
   env: Readonly<Record<string, string | undefined>>,
   base: URL,

@@ -160,7 +160,12 @@ async function check(row: FaultRow): Promise<void> {
     assert.ok(flow.output?.status === "escalated", where);
     const { escalation } = flow.output;
     assert.equal(failureCode(flow.output), expect.failure, where);
-    assert.equal(escalation.topic, "enterprise");
+    // Faults on the user's side are theirs to fix; everything else goes to Enterprise Support.
+    assert.equal(
+      escalation.topic,
+      ["unreachable", "wrong_base_url"].includes(expect.failure ?? "") ? "local" : "enterprise",
+      where,
+    );
     assert.ok(escalation.failure.remedy.length > 0);
     assert.equal(escalation.diagnostic.attempts.length, run.attempts, `diagnostic attempts; ${where}`);
     if (expect.detail !== undefined) {

@@ -119,7 +119,9 @@ describe("policy", () => {
     for (const [outcome, code] of [
       [{ ...base, kind: "insufficientBalance" }, "insufficient_balance"],
       [{ ...base, kind: "invalidResponse", reason: "null_content" }, "invalid_response"],
-      [{ ...base, kind: "fatal", code: "dns_failure", remedy: "Check DNS." }, "fatal"],
+      [{ ...base, kind: "fatal", code: "dns_failure", remedy: "Check DNS." }, "unreachable"],
+      [{ ...base, kind: "fatal", code: "not_tokenhub", remedy: "Check the base URL." }, "wrong_base_url"],
+      [{ ...base, kind: "fatal", code: "forbidden", remedy: "Check permissions." }, "fatal"],
     ] as const) {
       const d = decide(policy, outcome as Outcome, facts);
       assert.ok(d.next === "fail" && d.failure.code === code && d.failure.remedy.length > 0, code);

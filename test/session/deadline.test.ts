@@ -5,6 +5,7 @@
 //
 // DEADLINE_RUNS sets the number of generated timings (default 10); FUZZ_SEED replays a run.
 import assert from "node:assert/strict";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import type { Scenario } from "../../src/simulator/index.ts";
@@ -14,6 +15,22 @@ const RUNS = Number(process.env.DEADLINE_RUNS ?? 10);
 const SEED = process.env.FUZZ_SEED === undefined ? {} : { seed: Number(process.env.FUZZ_SEED) };
 /** Scheduling, a macrotask per step, the response path: what "ends at the deadline" may take beyond it. */
 const MARGIN_MS = 150;
+
+/**
+ * Runs `fn` and says how late this process's timers fired meanwhile (the worst case, ms): on a shared machine
+ * another process can hold the CPU, and a timer that fires late ends the flow late through no fault of its own.
+ * The deadline is asserted with that measured lag added, so the test checks the clipping, not the machine's load.
+ */
+async function withLag<T>(fn: () => Promise<T>): Promise<{ value: T; lagMs: number }> {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  try {
+    const value = await fn();
+    return { value, lagMs: Math.round(Math.max(0, histogram.max / 1e6 - 10)) };
+  } finally {
+    histogram.disable();
+  }
+}
 
 const neverAnswers = (delayMs: number | null): Scenario =>
   ({
@@ -36,9 +53,11 @@ describe("deadlines", () => {
         }),
         async ({ totalMs, requestMs, baseDelayMs, answerAfterMs }) => {
           const started = performance.now();
-          const r = await runFlow(neverAnswers(answerAfterMs), {
-            config: { timeouts: { totalMs, requestMs }, retry: { baseDelayMs, maxDelayMs: 1000 } },
-          });
+          const { value: r, lagMs } = await withLag(() =>
+            runFlow(neverAnswers(answerAfterMs), {
+              config: { timeouts: { totalMs, requestMs }, retry: { baseDelayMs, maxDelayMs: 1000 } },
+            }),
+          );
           const wall = performance.now() - started;
           const slept = r.sleeps.reduce((sum, ms) => sum + ms, 0);
           // Virtual time = real time spent + virtual sleeps; the flow's own clock says when it ended.
@@ -47,8 +66,8 @@ describe("deadlines", () => {
               ? r.output.escalation.diagnostic.elapsedMs
               : Date.parse(r.records.at(-1)?.result.attempted_at ?? "") - Date.parse("2026-01-01T00:00:00Z");
           assert.ok(
-            elapsed <= totalMs + MARGIN_MS,
-            `ended ${elapsed} ms after the start (deadline ${totalMs} ms; wall ${Math.round(wall)} ms, slept ${slept} ms, ${r.requests.length} requests, ${r.state})`,
+            elapsed <= totalMs + MARGIN_MS + lagMs,
+            `ended ${elapsed} ms after the start (deadline ${totalMs} ms; wall ${Math.round(wall)} ms, timer lag ${lagMs} ms, slept ${slept} ms, ${r.requests.length} requests, ${r.state})`,
           );
         },
       ),
@@ -73,22 +92,24 @@ describe("deadlines", () => {
       },
     } as Scenario;
     const started = performance.now();
-    const r = await runFlow(scenario, {
-      config: {
-        multimodal: {
-          capabilities: ["video"],
-          requestMs: 60_000, // a poll's own limit: far beyond the task's deadline
-          video: { deadlineMs, pollIntervalMs },
+    const { value: r, lagMs } = await withLag(() =>
+      runFlow(scenario, {
+        config: {
+          multimodal: {
+            capabilities: ["video"],
+            requestMs: 60_000, // a poll's own limit: far beyond the task's deadline
+            video: { deadlineMs, pollIntervalMs },
+          },
         },
-      },
-    });
+      }),
+    );
     const wall = performance.now() - started;
     assert.equal(r.state, "complete");
     const video = r.records.at(-1)?.multimodal?.video;
     assert.equal(video?.status, "failed", JSON.stringify(video));
     assert.ok(
-      (video?.duration_ms ?? Number.POSITIVE_INFINITY) <= deadlineMs + pollIntervalMs + MARGIN_MS,
-      `the video check took ${video?.duration_ms} ms (deadline ${deadlineMs} ms; wall ${Math.round(wall)} ms)`,
+      (video?.duration_ms ?? Number.POSITIVE_INFINITY) <= deadlineMs + pollIntervalMs + MARGIN_MS + lagMs,
+      `the video check took ${video?.duration_ms} ms (deadline ${deadlineMs} ms; wall ${Math.round(wall)} ms, timer lag ${lagMs} ms)`,
     );
   });
 });

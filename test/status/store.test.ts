@@ -41,6 +41,7 @@ function record(overrides: Partial<CompletionRecord> = {}): CompletionRecord {
       base_url: "https://tokenhub.example/v1",
       attempted_at: "2025-06-01T12:00:00.000Z",
       notices: [],
+      request_ids: [],
       http_status: 200,
       model_served: "deepseek-v3.2",
       response_id: "chatcmpl-123",

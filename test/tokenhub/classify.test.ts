@@ -205,20 +205,20 @@ describe("classify: HTTP statuses", () => {
 });
 
 describe("classify: transport outcomes", () => {
-  const retryable: [string, "network" | "timeout"][] = [
+  const retryable: [string, "network" | "timeout" | "unreachable"][] = [
     ["request_timeout", "timeout"],
-    ["UND_ERR_CONNECT_TIMEOUT", "timeout"],
+    ["UND_ERR_CONNECT_TIMEOUT", "unreachable"],
     ["UND_ERR_HEADERS_TIMEOUT", "timeout"],
     ["UND_ERR_BODY_TIMEOUT", "timeout"],
     ["ETIMEDOUT", "timeout"],
     ["UND_ERR_SOCKET", "network"],
     ["UND_ERR_CLOSED", "network"],
     ["ECONNRESET", "network"],
-    ["ECONNREFUSED", "network"],
+    ["ECONNREFUSED", "unreachable"],
     ["EPIPE", "network"],
-    ["EAI_AGAIN", "network"],
-    ["EHOSTUNREACH", "network"],
-    ["ENETUNREACH", "network"],
+    ["EAI_AGAIN", "unreachable"],
+    ["EHOSTUNREACH", "unreachable"],
+    ["ENETUNREACH", "unreachable"],
     ["UND_ERR_RES_CONTENT_LENGTH_MISMATCH", "network"],
   ];
   for (const [code, reason] of retryable) {

@@ -374,7 +374,7 @@ describe("TokenHub client: connection refused", () => {
       const response = expectTransport(await c.chat({ model: MODEL, stream: false, key: KEY }));
       assert.equal(response.code, "ECONNREFUSED");
       assert.equal(response.phase, "connect");
-      assert.equal(expectKind(classify(response), "retryable").reason, "network");
+      assert.equal(expectKind(classify(response), "retryable").reason, "unreachable");
     } finally {
       await c.close();
     }

@@ -1,12 +1,13 @@
 import { access, constants } from "node:fs/promises";
 import { dirname } from "node:path";
-import { request } from "undici";
 import { TokenHubSetupError } from "../../errors.ts";
+import { CONTRACT } from "../../schema/quickstart.ts";
 import { createKeychain } from "../../secrets/keychain.ts";
 import { resolveKey } from "../../secrets/sources.ts";
 import { resolveConfig } from "../../session/session.ts";
 import { defaultStatusPath } from "../../status/paths.ts";
-import { proxyFromEnv } from "../../tokenhub/client.ts";
+import { isTlsErrorCode } from "../../tokenhub/classify.ts";
+import { createDispatcher, proxyFromEnv } from "../../tokenhub/client.ts";
 import { endpointUrl, parseBaseUrl } from "../../tokenhub/url.ts";
 import { type CliContext, stringOption } from "../context.ts";
 import { EXIT } from "../exit-codes.ts";
@@ -59,7 +60,7 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
         : "none set (direct connection)",
   });
 
-  if (base) checks.push(...(await reachability(base)));
+  if (base) checks.push(...(await reachability(base, config.timeouts, env)));
 
   const found = await resolveKey(
     { env, keychain: createKeychain(config.keychainService, config.keychainAccount) },
@@ -95,17 +96,30 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
   return checks.some((c) => c.status === "fail") ? EXIT.failure : EXIT.complete;
 }
 
-/** An unauthenticated GET: any HTTP answer proves DNS, TCP and TLS; its Date header gives the clock skew. */
-async function reachability(base: URL): Promise<Check[]> {
+/**
+ * An unauthenticated GET of `models`, through the same connection setup as the flow (proxy included): any HTTP
+ * answer proves DNS, TCP and TLS; the body says whether this is TokenHub's API at all (an API answers a request
+ * without a key with a JSON error, a web server or a base URL without /v1 with a 404 page); the Date header
+ * gives the clock skew.
+ */
+async function reachability(
+  base: URL,
+  timeouts: Parameters<typeof createDispatcher>[0],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Check[]> {
   const started = Date.now();
+  // Loaded here, not at start-up: `doctor --help` and the other commands do not need undici.
+  const { request } = await import("undici");
+  const dispatcher = await createDispatcher(timeouts, env, base);
   try {
     const res = await request(endpointUrl(base, "models"), {
       method: "GET",
+      dispatcher,
       headersTimeout: 5_000,
       bodyTimeout: 5_000,
       signal: AbortSignal.timeout(8_000),
     });
-    await res.body.dump();
+    const body = await boundedText(res.body, 64 * 1024);
     const ms = Date.now() - started;
     const checks: Check[] = [
       {
@@ -113,6 +127,7 @@ async function reachability(base: URL): Promise<Check[]> {
         status: "ok",
         detail: `HTTP ${res.statusCode} in ${ms} ms${base.protocol === "https:" ? ", TLS ok" : ""}`,
       },
+      apiCheck(base, res.statusCode, String(res.headers["content-type"] ?? ""), body),
     ];
     const date = Date.parse(String(res.headers.date ?? ""));
     if (Number.isNaN(date))
@@ -129,7 +144,7 @@ async function reachability(base: URL): Promise<Check[]> {
   } catch (err) {
     const e = err as { code?: string; cause?: { code?: string }; message?: string };
     const code = e.code ?? e.cause?.code ?? "error";
-    const tls = /CERT|TLS|SSL/.test(code);
+    const tls = isTlsErrorCode(code);
     return [
       {
         name: "Reachable",
@@ -138,7 +153,53 @@ async function reachability(base: URL): Promise<Check[]> {
           `${code}: ${e.message ?? ""} ${tls ? "(TLS: check the clock, proxy and NODE_EXTRA_CA_CERTS)" : "(check the network, DNS and proxy)"}`.trim(),
       },
     ];
+  } finally {
+    await dispatcher.close();
   }
+}
+
+/**
+ * Does the base URL answer like TokenHub's API? Asked without a key, an OpenAI-compatible API answers with a
+ * JSON error (or, if it lists models openly, a JSON list); anything else is another server or a wrong path.
+ */
+function apiCheck(base: URL, status: number, contentType: string, body: string): Check {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    json = undefined;
+  }
+  const value = (json ?? {}) as Record<string, unknown>;
+  const apiError =
+    (typeof value.error === "object" && value.error !== null) ||
+    (typeof value.code === "string" && typeof value.message === "string");
+  const list = value.object === "list" || Array.isArray(value.data);
+  const versioned = /\/v\d+$/.test(base.pathname.replace(/\/+$/, ""));
+  if ((apiError && status >= 400 && status !== 404 && status !== 405) || (list && status === 200)) {
+    return versioned
+      ? { name: "API", status: "ok", detail: `answers like TokenHub's API (HTTP ${status} without a key)` }
+      : {
+          name: "API",
+          status: "warn",
+          detail: `answers like an API, but the base URL's path does not end in a version (TokenHub's is ${CONTRACT.baseUrl}); check it`,
+        };
+  }
+  const what = contentType.split(";")[0]?.trim() || "no content type";
+  return {
+    name: "API",
+    status: "fail",
+    detail: `HTTP ${status} (${what}) is not how TokenHub's API answers: check the base URL (TokenHub's is ${CONTRACT.baseUrl}${versioned ? "" : "; this one does not end in /v1"})`,
+  };
+}
+
+async function boundedText(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size < limit) chunks.push(chunk.subarray(0, limit - size));
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 async function writable(path: string): Promise<Check> {
