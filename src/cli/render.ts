@@ -2,20 +2,80 @@ import type { Notification } from "../schema/host.ts";
 import type { CompletionRecord } from "../schema/record.ts";
 import { terminalSafe } from "./terminal-text.ts";
 
-/**
- * Human text for each notification, for stderr. One notification, a few lines at most; whatever a server
- * wrote in it is made safe for a terminal.
- */
-export function renderNotification(n: Notification): string {
-  return terminalSafe(render(n));
+/** What the CLI knows about this machine that changes what a person should be told to do. */
+export interface RenderFacts {
+  /** The OS keychain answers, so `key set` can store a key. */
+  keychain: boolean;
 }
 
-function render(n: Notification): string {
+/**
+ * Human text for each notification, for stderr. One notification, a few lines at most; whatever a server
+ * wrote in it is made safe for a terminal. Written for a person at a terminal, from the notification's facts:
+ * the host-facing wording (hand the key to the agent, say it is ready) is the OpenClaw tool's, not ours.
+ */
+export function renderNotification(n: Notification, facts: RenderFacts = { keychain: true }): string {
+  return terminalSafe(render(n, facts));
+}
+
+type NeedKey = Extract<Notification, { type: "needKey" }>;
+type KeyHint = NonNullable<NeedKey["rejectedKey"]>;
+
+/** Where a key came from, as a person at the terminal knows it. */
+export function keyOrigin(source: KeyHint["source"]): string {
+  switch (source) {
+    case "event":
+      return "the key you entered";
+    case "env":
+      return "the key in TOKENHUB_API_KEY";
+    case "host":
+      return "the key from the host's secret store";
+    case "keychain":
+      return "the key in the OS keychain";
+  }
+}
+
+/** Why a key is needed and what to do next, for a person who will run the command again. */
+export function needKeyLines(n: NeedKey, facts: RenderFacts): { headline: string; steps: string[] } {
+  const rejected = n.reason === "rejected" ? n.rejectedKey : null;
+  const other = n.reason === "rejected" ? n.otherKeys?.[0] : undefined;
+  const headline =
+    n.reason === "missing"
+      ? "No TokenHub API key found: TOKENHUB_API_KEY is not set and the OS keychain holds none."
+      : n.reason === "rejected"
+        ? `TokenHub rejected ${rejected ? `${keyOrigin(rejected.source)} (${rejected.hint})` : "the key"} (HTTP 401): it may be revoked, mistyped, or from another account.`
+        : "The key is no longer available.";
+  const notices = (n.notices ?? []).filter((notice) => !/already rejected by TokenHub/.test(notice));
+  const envRejected = rejected?.source === "env";
+  const store = envRejected
+    ? "Put the new key in TOKENHUB_API_KEY (`export TOKENHUB_API_KEY=...` in your shell or CI secrets); a key stored with `key set` is not read while TOKENHUB_API_KEY is set."
+    : facts.keychain
+      ? "Store it with `npx tokenhub-setup key set` (OS keychain, hidden input), or `export TOKENHUB_API_KEY=...` in your shell or CI secrets."
+      : "Put it in TOKENHUB_API_KEY (`export TOKENHUB_API_KEY=...` in your shell or CI secrets): the OS keychain is not available here (`npx tokenhub-setup doctor` says why).";
+  const steps = [
+    ...(other
+      ? [
+          `${capitalised(keyOrigin(other.source))} (${other.hint}) is a different key: ${envRejected ? "unset TOKENHUB_API_KEY to use it" : "it is used once the rejected one is gone"}.`,
+        ]
+      : []),
+    `Create a key at ${n.instructions.consoleUrl} (API Keys; it is shown only once).`,
+    store,
+    "Run tokenhub-setup again.",
+  ];
+  return { headline: [headline, ...notices].join(" "), steps };
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function render(n: Notification, facts: RenderFacts): string {
   switch (n.type) {
     case "progress":
       return `[${n.step}/5] ${n.title}${n.detail ? `: ${n.detail}` : ""}`;
-    case "needKey":
-      return [`! ${n.message}`, ...n.instructions.steps.map((s, i) => `  ${i + 1}. ${s}`)].join("\n");
+    case "needKey": {
+      const { headline, steps } = needKeyLines(n, facts);
+      return [`! ${headline}`, ...steps.map((s, i) => `  ${i + 1}. ${s}`)].join("\n");
+    }
     case "completed":
       return [`✔ ${summary(n.record)}`, ...mediaLines(n.record)].join("\n");
     case "escalated": {
@@ -32,7 +92,7 @@ function render(n: Notification): string {
       ].join("\n");
     }
     case "cancelled":
-      return `Cancelled${n.reason ? `: ${n.reason}` : ""}. Nothing was written.`;
+      return `Cancelled${n.reason ? `: ${n.reason}` : ""}. ${n.record ? (n.record.failure?.code === "cancelled" ? "The record says the check was cancelled (the last success is kept inside it)." : "The record of the check before it stands.") : "Nothing was written."}`;
   }
 }
 

@@ -1,4 +1,5 @@
 import { type NeedKeyNotification, STEP_TITLES } from "../schema/host.ts";
+import { describeSource } from "../secrets/key.ts";
 import { ENV_VAR } from "../secrets/sources.ts";
 
 export type NeedKeyReason = NeedKeyNotification["reason"];
@@ -9,16 +10,40 @@ const REASON_TEXT: Record<NeedKeyReason, string> = {
   lost: "The key supplied earlier is no longer available: it was held only in the memory of an earlier process.",
 };
 
+type KeyHint = NonNullable<NeedKeyNotification["rejectedKey"]>;
+
+/** Which key was rejected, and which other key a person could switch to (masked), in one or two sentences. */
+function rejectionText(rejected: KeyHint | null, others: KeyHint[]): string {
+  if (!rejected) return REASON_TEXT.rejected;
+  const first = `TokenHub rejected the key from ${describeSource(rejected.source)} (${rejected.hint}) (401): it may be revoked, mistyped, or from another account.`;
+  const other = others[0];
+  if (!other) return first;
+  // The variable is read before the keychain: while it is set, the other key is never reached.
+  const switchTo =
+    rejected.source === "env"
+      ? `unset ${ENV_VAR} to use it, or set ${ENV_VAR} to a new key`
+      : "it is used once the rejected one is replaced";
+  return `${first} ${capitalised(describeSource(other.source))} holds another key (${other.hint}): ${switchTo}.`;
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /** Step-2's message: where to create a key and how to hand it over without it ever entering the chat. */
 export function needKeyNotification(
   reason: NeedKeyReason,
   consoleUrl: string,
   notices: string[],
+  keys: { rejectedKey: KeyHint | null; otherKeys: KeyHint[] } = { rejectedKey: null, otherKeys: [] },
 ): NeedKeyNotification {
+  const head = reason === "rejected" ? rejectionText(keys.rejectedKey, keys.otherKeys) : REASON_TEXT[reason];
   return {
     type: "needKey",
     reason,
-    message: [REASON_TEXT[reason], ...notices].join(" "),
+    message: [head, ...notices].join(" "),
+    notices,
+    ...(reason === "rejected" ? { rejectedKey: keys.rejectedKey, otherKeys: keys.otherKeys } : {}),
     instructions: {
       consoleUrl,
       envVar: ENV_VAR,

@@ -44,6 +44,7 @@ const FAILURE_NOTES: Record<FailureCode, string> = {
   status_write_failed: "Integration failed: the integration record could not be written.",
   unreachable: "Integration failed: TokenHub could not be reached from this machine.",
   wrong_base_url: "Integration failed: the base URL did not answer like TokenHub's API.",
+  cancelled: "Integration not verified: the check was cancelled before TokenHub's answer was validated.",
 };
 
 /**
@@ -106,4 +107,20 @@ export function buildEscalation(facts: RunFacts, failure: Failure): Escalation {
 export function withMultimodal(record: CompletionRecord, media: MultimodalSection): CompletionRecord {
   if (Object.keys(media).length === 0) return record;
   return { ...record, multimodal: media };
+}
+
+/**
+ * A failed record keeps the last verified integration (`last_success`), so a failed or cancelled run tells the
+ * truth about now without losing what was true before; a success stands on its own.
+ */
+export function withLastSuccess(
+  record: CompletionRecord,
+  previous: CompletionRecord | undefined,
+): CompletionRecord {
+  if (record.integration_status === TEMPLATE.success || !previous) return record;
+  if (previous.integration_status === TEMPLATE.success) {
+    const { last_success: _, ...success } = previous;
+    return { ...record, last_success: success as NonNullable<CompletionRecord["last_success"]> };
+  }
+  return previous.last_success ? { ...record, last_success: previous.last_success } : record;
 }

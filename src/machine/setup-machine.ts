@@ -25,6 +25,7 @@ import type {
   MediaCheck,
   MultimodalSection,
 } from "../schema/record.ts";
+import { describeSource } from "../secrets/key.ts";
 import { scrubbedLine } from "../secrets/scrubber.ts";
 import type { Outcome } from "../tokenhub/classify.ts";
 import type { MediaFailure, TaskStatus } from "../tokenhub/classify-media.ts";
@@ -33,7 +34,7 @@ import { type Decision, decide, decidePoll, type Policy, type PollDecision } fro
 import { buildEscalation, buildRecord, type RunFacts, withMultimodal } from "./record.ts";
 
 /** Bump when states, context or events change shape: snapshots from another version are refused. */
-export const MACHINE_VERSION = "tokenhub-setup/3";
+export const MACHINE_VERSION = "tokenhub-setup/4";
 
 /** What the statechart needs of the multimodal config; the requests' details stay with the services. */
 export interface MediaSettings {
@@ -81,6 +82,12 @@ export interface SetupContext {
   fallbacksUsed: string[];
   keySource: KeySource | null;
   keyFingerprint: string | null;
+  /** The key in use, masked (`sk-…9f2c`): enough for a person to tell keys apart, nothing to use. */
+  keyHint: string | null;
+  /** The key TokenHub rejected last (where it came from, masked), for the messages that follow. */
+  rejectedKey: KeyHint | null;
+  /** Other keys the sources hold besides the rejected one, seen right after a 401 (masked). */
+  otherKeys: KeyHint[];
   /** Fingerprints of keys TokenHub rejected in this flow, so re-reading the sources does not loop on them. */
   rejected: string[];
   remember: boolean;
@@ -99,6 +106,12 @@ export interface SetupContext {
   videoTask: VideoTask | null;
 }
 
+/** A key as people may see it: its source and a masked hint, never the key. */
+export interface KeyHint {
+  source: KeySource;
+  hint: string;
+}
+
 export type SetupEvent =
   | {
       type: "SETUP";
@@ -111,7 +124,7 @@ export type SetupEvent =
   | { type: "CANCEL"; at: number; reason?: string };
 
 export type ResolveKeyOutput =
-  | { found: true; source: KeySource; fingerprint: string; notices: string[]; at: number }
+  | { found: true; source: KeySource; fingerprint: string; hint: string; notices: string[]; at: number }
   | { found: false; sawRejected: boolean; notices: string[]; at: number };
 export interface ResolveKeyInput {
   rejected: string[];
@@ -134,6 +147,17 @@ export interface WriteStatusInput {
 }
 export interface WriteStatusOutput {
   record: CompletionRecord;
+  at: number;
+}
+export interface RecordRejectionInput {
+  record: CompletionRecord;
+  /** Fingerprints of the keys rejected so far: the survey of the sources leaves them out. */
+  rejected: string[];
+}
+export interface RecordRejectionOutput {
+  otherKeys: KeyHint[];
+  /** Set when the failed record could not be written (the flow still asks for a key). */
+  notice: string | null;
   at: number;
 }
 
@@ -284,7 +308,13 @@ export function escalationOf(context: SetupContext): Escalation | null {
 
 /** What a final state hands the host; also what a restored final snapshot's output is rebuilt from. */
 export function outputOf(context: SetupContext): Output {
-  if (context.cancelReason !== null) return { status: "cancelled", reason: context.cancelReason };
+  if (context.cancelReason !== null)
+    return {
+      status: "cancelled",
+      reason: context.cancelReason,
+      // The record this run left, when it wrote one (a cancelled check, or the 401 before the cancel).
+      ...(context.record ? { record: context.record } : {}),
+    };
   const escalation = escalationOf(context);
   if (escalation)
     return { status: "escalated", escalation, ...(context.record ? { record: context.record } : {}) };
@@ -307,6 +337,9 @@ export const setupMachine = setup({
     sleep: notProvided("sleep") as unknown as ReturnType<typeof fromPromise<void, { until: number }>>,
     writeStatus: notProvided("writeStatus") as unknown as ReturnType<
       typeof fromPromise<WriteStatusOutput, WriteStatusInput>
+    >,
+    recordRejection: notProvided("recordRejection") as unknown as ReturnType<
+      typeof fromPromise<RecordRejectionOutput, RecordRejectionInput>
     >,
     generateImage: notProvided("generateImage") as unknown as ReturnType<
       typeof fromPromise<MediaStepOutput, MediaCallInput>
@@ -371,9 +404,13 @@ export const setupMachine = setup({
           : {},
     ),
     useKey: assign(
-      (_, params: { source: KeySource; fingerprint: string; notices: string[]; at: number }) => ({
+      (
+        _,
+        params: { source: KeySource; fingerprint: string; hint: string; notices: string[]; at: number },
+      ) => ({
         keySource: params.source,
         keyFingerprint: params.fingerprint,
+        keyHint: params.hint,
         notices: params.notices,
         now: params.at,
       }),
@@ -383,10 +420,14 @@ export const setupMachine = setup({
       notices: params.notices,
       keySource: null,
       keyFingerprint: null,
+      keyHint: null,
       ...(params.at === undefined ? {} : { now: params.at }),
     })),
     notifyNeedKey: emit(({ context }) =>
-      needKeyNotification(context.needKeyReason, context.settings.consoleUrl, context.notices),
+      needKeyNotification(context.needKeyReason, context.settings.consoleUrl, context.notices, {
+        rejectedKey: context.needKeyReason === "rejected" ? context.rejectedKey : null,
+        otherKeys: context.needKeyReason === "rejected" ? context.otherKeys : [],
+      }),
     ),
     recordAttempt: assign(({ context }, params: ProbeOutput) => {
       const attempt: Attempt = {
@@ -430,6 +471,17 @@ export const setupMachine = setup({
         attempt: 0,
       };
     }),
+    // The 401's record is built while the flow still knows which key it used (rejectKey forgets it).
+    prepareRejection: assign(({ context }) => ({
+      record: buildRecord(facts(context), {
+        code: "key_rejected",
+        message: `TokenHub rejected the key${context.keySource ? ` from ${describeSource(context.keySource)}` : ""}${context.keyHint ? ` (${context.keyHint})` : ""} (HTTP 401).`,
+        remedy:
+          "Create a new key in the TokenHub console and supply it where this runs; then run the setup again.",
+      }),
+      rejectedKey:
+        context.keySource && context.keyHint ? { source: context.keySource, hint: context.keyHint } : null,
+    })),
     rejectKey: assign(({ context }) => ({
       rejected: context.keyFingerprint
         ? [...new Set([...context.rejected, context.keyFingerprint])]
@@ -438,8 +490,30 @@ export const setupMachine = setup({
       notices: [],
       keySource: null,
       keyFingerprint: null,
+      keyHint: null,
       attempt: 0,
     })),
+    rejectionRecorded: assign((_, params: RecordRejectionOutput) => ({
+      otherKeys: params.otherKeys,
+      notices: params.notice ? [params.notice] : [],
+      now: params.at,
+    })),
+    rejectionNotRecorded: assign((_, params: { error: unknown }) => ({
+      record: null,
+      otherKeys: [],
+      notices: [
+        `The failed check could not be recorded: ${(params.error as Error | null)?.message ?? "unknown error"}`,
+      ],
+    })),
+    // Stopped mid-check: the record says so (the last success kept inside it), instead of the old one standing.
+    prepareCancelled: assign(({ context, event }) => ({
+      record: buildRecord(facts(context), {
+        code: "cancelled",
+        message: `The check was cancelled${event.type === "CANCEL" && event.reason ? ` (${event.reason})` : ""} before TokenHub's answer was validated.`,
+        remedy: "Run the setup again to verify the integration.",
+      }),
+    })),
+    cancelledRecordLost: assign({ record: null }),
     prepareSuccess: assign(({ context }) => ({ record: buildRecord(facts(context)), failure: null })),
     prepareFailure: assign(({ context }, params: { failure?: Failure }) => {
       const failure = params.failure ?? (context.decision?.next === "fail" ? context.decision.failure : null);
@@ -475,6 +549,7 @@ export const setupMachine = setup({
     notifyCancelled: emit(({ context }) => ({
       type: "cancelled" as const,
       reason: context.cancelReason ?? "cancelled",
+      ...(context.record ? { record: context.record } : {}),
     })),
 
     // ---- multimodal ----
@@ -596,6 +671,9 @@ export const setupMachine = setup({
     fallbacksUsed: [],
     keySource: null,
     keyFingerprint: null,
+    keyHint: null,
+    rejectedKey: null,
+    otherKeys: [],
     rejected: [],
     remember: false,
     needKeyReason: "missing",
@@ -637,7 +715,13 @@ export const setupMachine = setup({
               type: "useKey",
               params: ({ event }) => {
                 const out = event.output as Extract<ResolveKeyOutput, { found: true }>;
-                return { source: out.source, fingerprint: out.fingerprint, notices: out.notices, at: out.at };
+                return {
+                  source: out.source,
+                  fingerprint: out.fingerprint,
+                  hint: out.hint,
+                  notices: out.notices,
+                  at: out.at,
+                };
               },
             },
           },
@@ -682,6 +766,7 @@ export const setupMachine = setup({
 
     // Step-3: one attempt with the current model format. Leaving the state (CANCEL) aborts the request.
     requesting: {
+      on: { CANCEL: { target: "cancelling", actions: ["cancel", "prepareCancelled"] } },
       entry: {
         type: "progress",
         params: ({ context }) => ({
@@ -740,7 +825,11 @@ export const setupMachine = setup({
           target: "writingStatus",
           actions: "prepareSuccess",
         },
-        { guard: { type: "decided", params: { next: "unauthorized" } }, target: "unauthorized" },
+        {
+          guard: { type: "decided", params: { next: "unauthorized" } },
+          target: "unauthorized",
+          actions: "prepareRejection",
+        },
         { guard: { type: "decided", params: { next: "fallback" } }, target: "fallingBack" },
         {
           guard: { type: "decided", params: { next: "retry" } },
@@ -751,14 +840,31 @@ export const setupMachine = setup({
       ],
     },
 
-    // 401: the quickstart stops and asks for a new key. The rejected key is remembered by fingerprint only.
+    // 401: the quickstart stops and asks for a new key. The rejected key is remembered by fingerprint only; the
+    // failed record replaces the old one (keeping its success inside), and the other sources are surveyed so
+    // the message can say which key would be used instead.
     unauthorized: {
-      entry: "rejectKey",
-      always: { target: "awaitingKey" },
+      entry: [
+        "rejectKey",
+        { type: "progress", params: { step: 5, detail: "recording that TokenHub rejected the key" } },
+      ],
+      invoke: {
+        src: "recordRejection",
+        input: ({ context }) => ({ record: context.record as CompletionRecord, rejected: context.rejected }),
+        onDone: {
+          target: "awaitingKey",
+          actions: { type: "rejectionRecorded", params: ({ event }) => event.output },
+        },
+        onError: {
+          target: "awaitingKey",
+          actions: { type: "rejectionNotRecorded", params: ({ event }) => ({ error: event.error }) },
+        },
+      },
     },
 
     // 429/5xx/network/timeouts: wait until retryAt (absolute, so a restored snapshot keeps the schedule).
     backingOff: {
+      on: { CANCEL: { target: "cancelling", actions: ["cancel", "prepareCancelled"] } },
       entry: {
         type: "progress",
         params: ({ context }) => ({
@@ -1003,6 +1109,21 @@ export const setupMachine = setup({
           target: "escalated",
           actions: { type: "statusWriteFailed", params: ({ event }) => ({ error: event.error }) },
         },
+      },
+    },
+
+    // A cancel after requests were sent: the record says the check was cancelled (a second CANCEL, the root's,
+    // does not wait for it).
+    cancelling: {
+      entry: { type: "progress", params: { step: 5, detail: "recording that the check was cancelled" } },
+      invoke: {
+        src: "writeStatus",
+        input: ({ context }) => ({ record: context.record as CompletionRecord, remember: false }),
+        onDone: {
+          target: "cancelled",
+          actions: { type: "statusWritten", params: ({ event }) => event.output },
+        },
+        onError: { target: "cancelled", actions: "cancelledRecordLost" },
       },
     },
 

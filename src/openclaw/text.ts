@@ -33,7 +33,9 @@ export function turnText(turn: TurnResult, context: { recordPath: string }): str
         ? escalatedText(turn.output.escalation)
         : "TokenHub setup failed.";
     case "cancelled":
-      return "TokenHub setup was cancelled. Nothing was recorded.";
+      return turn.output?.status === "cancelled" && turn.output.record?.failure?.code === "cancelled"
+        ? "TokenHub setup was cancelled mid-check. The record now says the check was cancelled (the last verified integration is kept inside it as last_success)."
+        : "TokenHub setup was cancelled. The record was not changed.";
     default:
       return `TokenHub setup is in state ${turn.state}.`;
   }

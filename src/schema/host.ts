@@ -59,10 +59,19 @@ export const ProgressNotificationSchema = z.object({
   capability: CapabilitySchema.optional(),
 });
 
+/** A key as a person may see it: where it came from and a masked hint (`sk-…9f2c`), never the key. */
+export const KeyHintSchema = z.object({ source: KeySourceSchema, hint: z.string().max(16) });
+
 export const NeedKeyNotificationSchema = z.object({
   type: z.literal("needKey"),
   reason: z.enum(["missing", "rejected", "lost"]),
   message: z.string(),
+  /** The facts behind the message, for a host or the CLI to word in its own voice. */
+  rejectedKey: KeyHintSchema.nullable().optional(),
+  /** Keys the other sources hold (after a 401): which one a person could switch to. */
+  otherKeys: z.array(KeyHintSchema).optional(),
+  /** What the key sources said on the way (a source skipped, the keychain unavailable), one sentence each. */
+  notices: z.array(z.string()).optional(),
   instructions: z.object({
     consoleUrl: z.string(),
     envVar: z.literal("TOKENHUB_API_KEY"),
@@ -98,6 +107,8 @@ export const EscalatedNotificationSchema = z.object({
 export const CancelledNotificationSchema = z.object({
   type: z.literal("cancelled"),
   reason: z.string().optional(),
+  /** The record the run wrote before it was cancelled, if it wrote one. */
+  record: CompletionRecordSchema.optional(),
 });
 
 export const NotificationSchema = z.discriminatedUnion("type", [
@@ -119,6 +130,10 @@ export const OutputSchema = z.discriminatedUnion("status", [
     escalation: EscalationSchema,
     record: CompletionRecordSchema.optional(),
   }),
-  z.object({ status: z.literal("cancelled"), reason: z.string().optional() }),
+  z.object({
+    status: z.literal("cancelled"),
+    reason: z.string().optional(),
+    record: CompletionRecordSchema.optional(),
+  }),
 ]);
 export type Output = z.infer<typeof OutputSchema>;

@@ -25,6 +25,8 @@ export const FailureCodeSchema = z.enum([
   // Faults on this side, not TokenHub's: no connection at all, or a base URL that is not TokenHub's API.
   "unreachable",
   "wrong_base_url",
+  // The run was stopped (Ctrl-C, a host's cancel) after it had sent a request and before a verdict.
+  "cancelled",
 ]);
 
 /** Failures whose cause is on the user's side: a local remedy, their own exit code, and no escalation. */
@@ -112,18 +114,32 @@ export type MultimodalSection = z.infer<typeof MultimodalSectionSchema>;
  * `validated_at: null` (nothing was validated; `result.attempted_at` says when it was tried) and `notes` naming
  * the failure in one sentence.
  */
+const RecordFields = {
+  integration_status: z.enum([TEMPLATE.success, "failed"]),
+  provider_mode: ProviderModeSchema,
+  model: z.string(),
+  endpoint: z.literal(TEMPLATE.endpoint),
+  validated_at: z.iso.datetime().nullable(),
+  notes: z.string(),
+  result: ResultSummarySchema,
+  failure: FailureSchema.optional(),
+  /** The optional image and video checks, reported beside the text integration. */
+  multimodal: MultimodalSectionSchema.optional(),
+};
+
+/** The last verified integration, kept inside a later failed record so a failed run loses nothing. */
+export const LastSuccessSchema = z.object({
+  ...RecordFields,
+  integration_status: z.literal(TEMPLATE.success),
+  validated_at: z.iso.datetime(),
+  failure: z.undefined().optional(),
+});
+
 export const CompletionRecordSchema = z
   .object({
-    integration_status: z.enum([TEMPLATE.success, "failed"]),
-    provider_mode: ProviderModeSchema,
-    model: z.string(),
-    endpoint: z.literal(TEMPLATE.endpoint),
-    validated_at: z.iso.datetime().nullable(),
-    notes: z.string(),
-    result: ResultSummarySchema,
-    failure: FailureSchema.optional(),
-    /** The optional image and video checks, reported beside the text integration. */
-    multimodal: MultimodalSectionSchema.optional(),
+    ...RecordFields,
+    /** On a failed record: the success it replaced (or the one the record before it kept). */
+    last_success: LastSuccessSchema.optional(),
   })
   .refine((r) => (r.integration_status === TEMPLATE.success) === (r.validated_at !== null), {
     message: "validated_at is set exactly when integration_status is success",
@@ -132,6 +148,10 @@ export const CompletionRecordSchema = z
   .refine((r) => (r.integration_status === TEMPLATE.success) === (r.failure === undefined), {
     message: "a failed record carries its failure, a successful one none",
     path: ["failure"],
+  })
+  .refine((r) => r.integration_status !== TEMPLATE.success || r.last_success === undefined, {
+    message: "only a failed record keeps the last success",
+    path: ["last_success"],
   });
 export type CompletionRecord = z.infer<typeof CompletionRecordSchema>;
 

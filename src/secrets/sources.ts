@@ -1,6 +1,6 @@
 import { TokenHubSetupError } from "../errors.ts";
 import type { KeySource } from "../schema/record.ts";
-import { describeSource, parseKey, type SecretKey } from "./key.ts";
+import { describeSource, maskKey, parseKey, type SecretKey } from "./key.ts";
 import type { Keychain } from "./keychain.ts";
 
 export const ENV_VAR = "TOKENHUB_API_KEY";
@@ -68,4 +68,21 @@ async function readSource(
   // An empty variable counts as "not set": that is what people mean by `TOKENHUB_API_KEY=`.
   if (raw === undefined || raw.trim() === "") return undefined;
   return parseKey(raw, source);
+}
+
+/**
+ * Every source's key, masked, except those already rejected: what a person could switch to after a 401. A source
+ * that cannot be read is left out (the flow already said why when it resolved the key).
+ */
+export async function surveyKeys(
+  sources: KeySources,
+  rejected: readonly string[],
+): Promise<Array<{ source: Exclude<KeySource, "event">; hint: string }>> {
+  const skip = new Set(rejected);
+  const found: Array<{ source: Exclude<KeySource, "event">; hint: string }> = [];
+  for (const source of ["env", "host", "keychain"] as const) {
+    const key = await readSource(sources, source).catch(() => undefined);
+    if (key && !skip.has(key.fingerprint)) found.push({ source, hint: maskKey(key.reveal()) });
+  }
+  return found;
 }

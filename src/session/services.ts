@@ -1,6 +1,7 @@
 import { type AnyActorRef, fromPromise } from "xstate";
 import { TokenHubSetupError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { withLastSuccess } from "../machine/record.ts";
 import {
   type DownloadVideoInput,
   KEY_LOST,
@@ -10,6 +11,8 @@ import {
   type PollVideoOutput,
   type ProbeInput,
   type ProbeOutput,
+  type RecordRejectionInput,
+  type RecordRejectionOutput,
   type ResolveKeyInput,
   type ResolveKeyOutput,
   type SavedFileFacts,
@@ -20,8 +23,10 @@ import {
 } from "../machine/setup-machine.ts";
 import type { Config, MultimodalConfig } from "../schema/config.ts";
 import { type Notification, STEP_TITLES } from "../schema/host.ts";
+import type { CompletionRecord } from "../schema/record.ts";
+import { maskKey } from "../secrets/key.ts";
 import type { Keychain } from "../secrets/keychain.ts";
-import { type KeySources, resolveKey } from "../secrets/sources.ts";
+import { type KeySources, resolveKey, surveyKeys } from "../secrets/sources.ts";
 import type { KeyVault } from "../secrets/vault.ts";
 import type { StatusStore } from "../status/store.ts";
 import { classify } from "../tokenhub/classify.ts";
@@ -95,6 +100,7 @@ export const boundMachine = setupMachine.provide({
         found: true,
         source: found.key.source,
         fingerprint: found.key.fingerprint,
+        hint: maskKey(found.key.reveal()),
         notices: found.notices,
         at: clock.now(),
       };
@@ -158,9 +164,23 @@ export const boundMachine = setupMachine.provide({
           : "The key was not stored: the OS keychain is switched off.";
         record = { ...record, notes: `${record.notes} ${note}` };
       }
+      record = await keepingLastSuccess(store, record);
       await store.write(record);
       logger.info({ status: record.integration_status, location: store.location }, "record written");
       return { record, at: clock.now() };
+    }),
+
+    recordRejection: fromPromise<RecordRejectionOutput, RecordRejectionInput>(async ({ input, system }) => {
+      const { store, sources, clock, logger } = servicesOf(system);
+      let notice: string | null = null;
+      try {
+        await store.write(await keepingLastSuccess(store, input.record));
+        logger.info({ status: "failed", location: store.location }, "401 recorded");
+      } catch (err) {
+        notice = `The failed check could not be recorded: ${err instanceof TokenHubSetupError ? err.toLine() : "write error"}`;
+      }
+      const otherKeys = await surveyKeys(sources, input.rejected);
+      return { otherKeys, notice, at: clock.now() };
     }),
 
     generateImage: fromPromise<MediaStepOutput, MediaCallInput>(async ({ input, signal, system }) => {
@@ -283,6 +303,16 @@ export const boundMachine = setupMachine.provide({
     }),
   },
 });
+
+/**
+ * A failed record keeps the last success from the record it replaces. The previous record is read only for a
+ * failure (the happy path does no extra I/O); one that cannot be read is not kept, and does not stop the write.
+ */
+async function keepingLastSuccess(store: StatusStore, record: CompletionRecord): Promise<CompletionRecord> {
+  if (record.integration_status === "success") return record;
+  const previous = await store.read().catch(() => undefined);
+  return withLastSuccess(record, previous);
+}
 
 /** `2026-11-24T22-50-00Z`: a timestamp that is a safe file name everywhere. */
 function fileStamp(at: number): string {

@@ -10,7 +10,7 @@ import {
   stateName,
 } from "../machine/setup-machine.ts";
 import { MAX_DURATION_MS } from "../schema/config.ts";
-import { NeedKeyNotificationSchema, PreferencesSchema } from "../schema/host.ts";
+import { KeyHintSchema, NeedKeyNotificationSchema, PreferencesSchema } from "../schema/host.ts";
 import { TASK_ID_PATTERN } from "../schema/media.ts";
 import {
   AttemptSchema,
@@ -49,6 +49,9 @@ const PersistedContextSchema = z.looseObject({
   fallbacksUsed: z.array(z.string()).max(16),
   keySource: KeySourceSchema.nullable(),
   keyFingerprint: z.string().max(64).nullable(),
+  keyHint: KeyHintSchema.shape.hint.nullable(),
+  rejectedKey: KeyHintSchema.nullable(),
+  otherKeys: z.array(KeyHintSchema).max(4),
   rejected: z.array(z.string()).max(64),
   remember: z.boolean(),
   needKeyReason: NeedKeyNotificationSchema.shape.reason,

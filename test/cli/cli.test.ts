@@ -232,7 +232,7 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     assert.match(record.multimodal?.video?.task_id ?? "", /^task-/);
   });
 
-  it("Ctrl-C cancels cleanly with exit 130 and writes nothing", async () => {
+  it("Ctrl-C mid-request exits 130 and the record says the check was cancelled", async () => {
     const file = join(dir, "cancel.json");
     const { code, stderr } = await runCliInterrupted(
       ["--simulate", "--scenario", "slow-headers", "--status-file", file],
@@ -241,6 +241,8 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     );
     assert.equal(code, EXIT.cancelled, stderr);
     assert.match(stderr, /Cancelled/);
-    await assert.rejects(stat(file), { code: "ENOENT" });
+    const record = CompletionRecordSchema.parse(JSON.parse(await readFile(file, "utf8")));
+    assert.equal(record.failure?.code, "cancelled");
+    assert.equal(record.validated_at, null);
   });
 });

@@ -95,7 +95,9 @@ describe("interactive setup in a pseudo-terminal", {
     await waitFor("b", /Paste your TokenHub API key/);
     type("b", BAD);
     press("b", "Enter");
-    await waitFor("b", /rejected the key \(401\)/);
+    // Which key, in the person's words, with a masked hint: never "from the host", never the key.
+    const rejected = await waitFor("b", /rejected the key you entered \(sk-…\w{4}\) \(HTTP 401\)/);
+    assert.doesNotMatch(rejected, /from the host|say the key is ready|conversation/);
     await waitFor("b", /◆\s+Paste your TokenHub API key/);
     type("b", GOOD);
     press("b", "Enter");
@@ -117,14 +119,22 @@ describe("interactive setup in a pseudo-terminal", {
 
   // The spinner used to take stdin into raw mode and exit 0 on Ctrl-C: `tokenhub-setup && deploy` carried on,
   // and a verified integration interrupted during its video check was never recorded.
-  it("Ctrl-C while the spinner waits out a backoff: exit 130, said on screen", async () => {
+  it("Ctrl-C while the spinner waits out a backoff: exit 130, said on screen, and recorded", async () => {
     const home = join(dir, "d");
-    start("d", home, ["--simulate", "--scenario", "server-503-always"]);
+    const file = join(home, "backoff.json");
+    start("d", home, ["--simulate", "--scenario", "server-503-always", "--status-file", file]);
     await waitFor("d", /attempt 2|Waiting|retry/i);
     press("d", "C-c");
     const done = await waitFor("d", /EXIT=\d+/);
     assert.match(done, /EXIT=130/);
     assert.match(done, /Cancelled: interrupted \(Ctrl-C\)/);
+    // The record tells the last verification: this one was cancelled (issue 11, item 2).
+    const record = JSON.parse(await readFile(file, "utf8")) as {
+      integration_status: string;
+      failure?: { code: string };
+    };
+    assert.equal(record.integration_status, "failed");
+    assert.equal(record.failure?.code, "cancelled");
   });
 
   it("Ctrl-C while a video renders: exit 130, and the verified integration is recorded", async () => {

@@ -70,6 +70,7 @@ describe("statechart coverage (xstate/graph)", () => {
     assert.deepEqual(stableStates().sort(), [
       "awaitingKey",
       "backingOff",
+      "cancelling",
       "idle",
       "multimodal.image",
       "multimodal.videoDownloading",
@@ -78,6 +79,7 @@ describe("statechart coverage (xstate/graph)", () => {
       "multimodal.videoWaiting",
       "requesting",
       "resolvingKey",
+      "unauthorized",
       "writingStatus",
     ]);
     const cancel = setupMachine.root.transitions.get("CANCEL");
@@ -87,6 +89,11 @@ describe("statechart coverage (xstate/graph)", () => {
     const inMedia = setupMachine.root.states.multimodal?.transitions.get("CANCEL");
     assert.equal(inMedia?.length, 1);
     assert.equal(inMedia?.[0]?.target?.[0]?.key, "writingStatus");
+    // Mid-check (a request sent or a backoff running) CANCEL records the cancelled check first.
+    for (const state of ["requesting", "backingOff"] as const) {
+      const own = setupMachine.root.states[state]?.transitions.get("CANCEL");
+      assert.equal(own?.[0]?.target?.[0]?.key, "cancelling", state);
+    }
   });
 
   it("the README's diagram lists exactly the machine's edges", () => {

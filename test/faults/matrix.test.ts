@@ -115,7 +115,9 @@ async function check(row: FaultRow): Promise<void> {
     assert.equal(flow.output, undefined);
     const needKey = flow.notifications.find((n) => n.type === "needKey");
     assert.ok(needKey?.type === "needKey" && needKey.reason === "rejected", where);
-    assert.equal(flow.records.length, 0, "no record while waiting for a key");
+    // The 401 is the last verification, so the file says so (issue 11, item 2).
+    assert.equal(flow.records.length, 1, `one record of the 401; ${where}`);
+    assert.equal(flow.records[0]?.failure?.code, "key_rejected", where);
   } else {
     OutputSchema.parse(flow.output);
     // The file always says how the last verification went: one record, success or failure.

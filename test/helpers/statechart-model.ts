@@ -65,6 +65,8 @@ export type StepLabel =
   | "sleep:done"
   | "writeStatus:done"
   | "writeStatus:failed"
+  | "recordRejection:done"
+  | "recordRejection:failed"
   | `${MediaActor}:${"ok" | "error" | "failed"}`
   | "submit:created"
   | "poll:running"
@@ -228,6 +230,7 @@ export function eventsFor({ machine, world }: ModelState): ModelEvent[] {
       case "requesting":
         return [done("probe:ok", { outcome: PROBE_OUTCOMES.ok.outcome, at }), cancel];
       case "writingStatus":
+      case "cancelling":
         return [done("writeStatus:done", { record: machine.context.record, at }), cancel];
       case "multimodal.image":
         return [
@@ -300,9 +303,16 @@ export function eventsFor({ machine, world }: ModelState): ModelEvent[] {
     case "backingOff":
       return [done("sleep:done", undefined), cancel];
     case "writingStatus":
+    case "cancelling":
       return [
         done("writeStatus:done", { record: machine.context.record, at }),
         failed("writeStatus:failed", { message: "injected store failure" }),
+        cancel,
+      ];
+    case "unauthorized":
+      return [
+        done("recordRejection:done", { otherKeys: [], notice: null, at }),
+        failed("recordRejection:failed", { message: "injected store failure" }),
         cancel,
       ];
     default:
@@ -435,8 +445,10 @@ export function stableStates(): string[] {
     .map(([name]) => name);
 }
 
-/** The CANCEL that applies in a state: the nearest ancestor's (the multimodal state's, else the root's). */
+/** The CANCEL that applies in a state: its own, else the nearest ancestor's (the multimodal state's, the root's). */
 function cancelFor(state: string): { owner: string; to: string } {
+  const mine = nodeOf(state)?.transitions.get("CANCEL")?.[0];
+  if (mine) return { owner: state, to: mine.target?.[0]?.key ?? state };
   const parent = state.includes(".") ? state.split(".")[0] : undefined;
   const own = parent ? nodeOf(parent)?.transitions.get("CANCEL")?.[0] : undefined;
   if (own && parent) return { owner: parent, to: own.target?.[0]?.key ?? "" };

@@ -115,7 +115,8 @@ interface Plan {
   chat: Array<{ step: SimStep; model: string } | { throws: true }>;
   /** The stable state after event i is held (for a CANCEL, a restore or the end of the path). */
   holds: Map<number, Hold>;
-  store: "memory" | "failing" | "gated";
+  /** Per record write, in order: done, failed (a real store error), or held (never finishes). */
+  writes: Array<"ok" | "fail" | "gate">;
   /** The multimodal routes' steps, in order. */
   media: Record<string, SimStep[]>;
   /** Multimodal states (by entry count) in which the actor must throw: the clock fails once there. */
@@ -124,7 +125,7 @@ interface Plan {
 
 /** What each event needs from the world, read off the whole path before it runs. */
 function planOf(path: ModelPath): Plan {
-  const plan: Plan = { chat: [], holds: new Map(), store: "memory", media: {}, faults: new Set() };
+  const plan: Plan = { chat: [], holds: new Map(), writes: [], media: {}, faults: new Set() };
   let sleeps = 0;
   const entries = new Map<string, number>();
   const addStep = (route: string, step: SimStep) => {
@@ -143,7 +144,8 @@ function planOf(path: ModelPath): Plan {
       const name = label.slice("probe:".length) as ProbeOutcomeName;
       plan.chat.push({ step: PROBE_OUTCOMES[name].step, model: modelAt(path.snapshots[i]?.machine) });
     }
-    if (label === "writeStatus:failed") plan.store = "failing";
+    if (label === "writeStatus:done" || label === "recordRejection:done") plan.writes.push("ok");
+    if (label === "writeStatus:failed" || label === "recordRejection:failed") plan.writes.push("fail");
     const held = next === undefined || next === "CANCEL";
     // Multimodal: each state entered counts, so a fault or a hold applies to that visit only.
     const entered = path.snapshots[i] && stateName(path.snapshots[i]?.machine.value) !== state ? 1 : 0;
@@ -174,9 +176,9 @@ function planOf(path: ModelPath): Plan {
       plan.holds.set(i, { kind: "chat", index: plan.chat.length });
       plan.chat.push({ step: { never: true }, model: modelAt(after) });
     }
-    if (state === "writingStatus" && held) {
+    if (WRITING_STATES.has(state) && held) {
       plan.holds.set(i, { kind: "store" });
-      plan.store = "gated";
+      plan.writes.push("gate");
     }
   }
   return plan;
@@ -253,16 +255,22 @@ function scriptedClient(real: TokenHubClient, plan: Plan) {
   return client;
 }
 
-function storeFor(kind: Plan["store"]) {
+/** The states whose actor writes the record. */
+const WRITING_STATES = new Set(["writingStatus", "cancelling", "unauthorized"]);
+
+/** A memory store whose writes go as planned: done, failed by a real file store's error, or held forever. */
+function storeFor(writes: Plan["writes"]) {
   const memory = createMemoryStatusStore();
+  const failing = createFileStatusStore("/dev/null/tokenhub-setup/status.json");
   const entered = deferred();
-  if (kind === "failing")
-    return { store: createFileStatusStore("/dev/null/tokenhub-setup/status.json"), entered };
-  if (kind === "memory") return { store: memory as StatusStore, entered };
+  let index = 0;
   const store: StatusStore = {
-    location: "gated",
+    location: "planned",
     read: () => memory.read(),
-    write: () => {
+    write: (record) => {
+      const plan = writes[index++] ?? "ok";
+      if (plan === "ok") return memory.write(record);
+      if (plan === "fail") return failing.write(record);
       entered.resolve();
       return new Promise<void>(() => {});
     },
@@ -270,7 +278,7 @@ function storeFor(kind: Plan["store"]) {
   return { store, entered };
 }
 
-/** The state each notification announces; `unauthorized` emits nothing and is the only way from validating to awaitingKey. */
+/** The state each notification announces. */
 export function statesFromNotifications(
   notifications: readonly Notification[],
   cancelledAt: ReadonlySet<number> = new Set(),
@@ -310,7 +318,12 @@ export function statesFromNotifications(
     else if (n.type === "escalated") state = "escalated";
     else if (n.type === "cancelled") state = "cancelled";
     if (state === undefined) continue;
-    if (state === "awaitingKey" && states.at(-1) === "validating") states.push("unauthorized");
+    // Step 5 again, for the records a cancel and a 401 leave.
+    const detail = n.type === "progress" ? (n.detail ?? "") : "";
+    if (state === "writingStatus" && detail.startsWith("recording that the check was cancelled"))
+      state = "cancelling";
+    if (state === "writingStatus" && detail.startsWith("recording that TokenHub rejected the key"))
+      state = "unauthorized";
     states.push(state);
   }
   return states;
@@ -356,7 +369,7 @@ export async function runPath(path: ModelPath, sim: Simulator, real: TokenHubCli
   sim.reset();
   const clock = faultyClock(plan.holds.values());
   const client = scriptedClient(real, plan);
-  const { store, entered: storeEntered } = storeFor(plan.store);
+  const { store, entered: storeEntered } = storeFor(plan.writes);
   let hostAnswer: string | undefined;
   let handedKey: string | undefined;
   let currentKey: string | undefined;

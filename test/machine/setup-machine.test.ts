@@ -5,6 +5,8 @@ import { createActor, fromPromise, toPromise, waitFor } from "xstate";
 import {
   type ProbeInput,
   type ProbeOutput,
+  type RecordRejectionInput,
+  type RecordRejectionOutput,
   type ResolveKeyOutput,
   type Settings,
   setupMachine,
@@ -76,6 +78,11 @@ function harness(outcomes: Outcome[], keys: ResolveKeyOutput[]) {
         record: (input as WriteStatusInput).record,
         at: 2000,
       })),
+      recordRejection: fromPromise<RecordRejectionOutput, RecordRejectionInput>(async () => ({
+        otherKeys: [],
+        notice: null,
+        at: 1500,
+      })),
     },
   });
   const actor = createActor(machine, { input: { settings } });
@@ -89,6 +96,7 @@ const found = (fingerprint: string): ResolveKeyOutput => ({
   found: true,
   source: "env",
   fingerprint,
+  hint: `sk-…${fingerprint.slice(-4)}`,
   notices: [],
   at: 0,
 });
@@ -137,7 +145,10 @@ describe("setup machine (effects faked)", () => {
     await waitFor(h.actor, (s) => s.matches("requesting"));
     h.actor.send({ type: "CANCEL", at: 5, reason: "stop" });
     const output = await toPromise(h.actor);
-    assert.deepEqual(output, { status: "cancelled", reason: "stop" });
+    assert.equal(output.status, "cancelled");
+    assert.equal(output.status === "cancelled" && output.reason, "stop");
+    // Stopped mid-check: the record it leaves says so.
+    assert.equal(output.status === "cancelled" && output.record?.failure?.code, "cancelled");
     assert.equal(h.aborted(), true);
   });
 

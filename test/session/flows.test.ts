@@ -44,7 +44,11 @@ describe("Steps 1-5 against the simulator", () => {
     assert.equal(r.requests.length, 1);
     const needKey = r.notifications.find((n) => n.type === "needKey");
     assert.equal(needKey?.type === "needKey" && needKey.reason, "rejected");
-    assert.equal(r.records.length, 0, "no record is written while waiting for a key");
+    // The 401 is recorded (issue 11, item 2): the record tells the last verification, not an older success.
+    assert.equal(r.records.length, 1, "the 401 is recorded before the flow waits for a key");
+    assert.equal(r.records[0]?.integration_status, "failed");
+    assert.equal(r.records[0]?.failure?.code, "key_rejected");
+    assert.equal(r.records[0]?.result.http_status, 401);
   });
 
   it("asks for a key (missing) without any request when no source has one", async () => {

@@ -14,7 +14,7 @@ import { defaultStatusPath } from "../../status/paths.ts";
 import { createFileStatusStore, createMemoryStatusStore, type StatusStore } from "../../status/store.ts";
 import { type CliContext, stringOption } from "../context.ts";
 import { EXIT, exitCodeFor } from "../exit-codes.ts";
-import { renderNotification } from "../render.ts";
+import { needKeyLines, type RenderFacts, renderNotification } from "../render.ts";
 import { createSpinner } from "../spinner.ts";
 import { terminalSafe } from "../terminal-text.ts";
 
@@ -98,11 +98,24 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
   const ui = ctx.interactive ? await interactiveUi(ctx, keychain) : undefined;
   let needKey: NeedKey | undefined;
   session.subscribe((n) => {
+    // Shown once the flow rests, with what this machine's keychain can do (see showNeedKey).
     if (n.type === "needKey") needKey = n;
-    if (ui) ui.show(n);
+    else if (ui) ui.show(n);
     else if (n.type === "progress") ctx.info(renderNotification(n));
     else ctx.say(renderNotification(n));
   });
+  const showNeedKey = async (n: NeedKey) => {
+    const facts = {
+      keychain: keychain
+        ? await keychain.get().then(
+            () => true,
+            () => false,
+          )
+        : false,
+    };
+    if (ui) ui.needKey(n, facts);
+    else ctx.say(renderNotification(n, facts));
+  };
   let interrupted = false;
   const removeInterrupt = ctx.io.onInterrupt?.(() => {
     interrupted = true;
@@ -112,6 +125,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
   try {
     session.send({ type: "SETUP" });
     let state = await session.untilRest();
+    if (state === "awaitingKey" && needKey) await showNeedKey(needKey);
     // On a terminal, a missing or rejected key is asked for, and the flow goes on from where it rested.
     while (state === "awaitingKey" && ui && needKey) {
       const answer = await ui.askForKey(needKey);
@@ -120,7 +134,9 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
       } else {
         session.send({ type: "KEY_PROVIDED", key: answer.key, remember: answer.remember });
       }
+      const asked = needKey;
       state = await session.untilRest();
+      if (state === "awaitingKey" && needKey !== asked) await showNeedKey(needKey);
     }
     const output = state === "awaitingKey" ? undefined : await session.done();
     if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(jsonResult(state, output, needKey), null, 2)}\n`);
@@ -232,12 +248,6 @@ async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined) {
           return;
         }
         case "needKey":
-          stop("Step 2/5 A TokenHub API key is needed");
-          clack.note(
-            terminalSafe([n.message, "", ...n.instructions.steps.slice(0, 1)].join("\n")),
-            "Key",
-            common,
-          );
           return;
         case "completed":
           stop(ctx.paint("green", renderNotification(n)));
@@ -250,6 +260,14 @@ async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined) {
           stop(renderNotification(n), "cancelled");
           return;
       }
+    },
+    /** Why a key is asked for, and where to get one; the prompt below takes it. */
+    needKey(n: NeedKey, facts: RenderFacts) {
+      const { headline, steps } = needKeyLines(n, facts);
+      stop("Step 2/5 A TokenHub API key is needed");
+      // Here the prompt takes the key, so only the steps before "store it" apply.
+      const here = steps.filter((step) => !/^(Store it|Put |Run tokenhub-setup again)/.test(step));
+      clack.note(terminalSafe([headline, "", ...here].join("\n")), "Key", common);
     },
     async askForKey(_needKey: NeedKey): Promise<{ key: string; remember: boolean } | "cancel"> {
       const key = await clack.password({
