@@ -109,6 +109,18 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     });
   }
 
+  it("--stream refuses a plain JSON completion: invalid response, exit 6, naming what was expected and what came", async () => {
+    const r = await cli(["--simulate", "--stream", "--json", "--scenario", "stream-answered-json"]);
+    assert.equal(r.code, EXIT.invalidResponse, r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.equal(json.integration_status, "failed");
+    assert.equal(json.failure.code, "invalid_response");
+    assert.match(json.failure.message, /text\/event-stream/);
+    assert.match(json.failure.message, /application\/json/);
+    assert.doesNotMatch(r.stderr, /Integration complete/);
+    assert.match(r.stderr, /✖ .*stream.*text\/event-stream.*application\/json/);
+  });
+
   it("exits 3 and explains where to get a key when none is found", async () => {
     const sim = await startSimulator({ scenario: "happy" });
     try {
