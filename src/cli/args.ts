@@ -74,6 +74,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
         arg: "DIR",
         help: "Where --multimodal saves files (default $XDG_STATE_HOME/tokenhub-setup/media).",
       },
+      "max-media-bytes": {
+        type: "string",
+        arg: "N",
+        help: "Largest image or video file --multimodal downloads, in bytes (default 209715200, 200 MiB; 16777216, 16 MiB, with --simulate).",
+      },
       "image-model": {
         type: "string",
         arg: "M",

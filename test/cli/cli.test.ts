@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -217,6 +217,73 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     assert.match(r.stderr, /Integration complete/);
     assert.match(r.stderr, /video: failed with wan2\.6-t2v \(task task-\d+\): .*What to do: /);
   });
+
+  // The simulator's too-large media are 64 MiB; --simulate caps downloads at 16 MiB unless told otherwise, so
+  // the scenarios fail as they are named, from the command line too.
+  for (const scenario of ["media-too-large", "media-too-large-chunked"]) {
+    it(`--simulate --scenario ${scenario}: the image check fails with media_too_large (the text record stands)`, async () => {
+      const out = await mkdtemp(join(dir, "too-large-"));
+      const r = await cli([
+        "--simulate",
+        "--json",
+        "--scenario",
+        scenario,
+        "--multimodal",
+        "image",
+        "--output-dir",
+        out,
+      ]);
+      assert.equal(r.code, EXIT.complete, r.stderr);
+      const record = CompletionRecordSchema.parse(JSON.parse(r.stdout));
+      assert.equal(record.integration_status, "success");
+      assert.equal(record.multimodal?.image?.status, "failed");
+      assert.equal(record.multimodal?.image?.error?.code, "media_too_large");
+      assert.match(r.stderr, /image: failed with .*larger than the 16 MiB limit/);
+      assert.deepEqual(await readdir(out), []);
+    });
+  }
+
+  it("--max-media-bytes sets the cap: a lower one refuses the happy image, a higher one takes the 64 MiB one", async () => {
+    const low = await cli([
+      "--simulate",
+      "--json",
+      "--multimodal",
+      "image",
+      "--max-media-bytes",
+      "10",
+      "--output-dir",
+      join(dir, "low"),
+    ]);
+    assert.equal(low.code, EXIT.complete, low.stderr);
+    const lowImage = CompletionRecordSchema.parse(JSON.parse(low.stdout)).multimodal?.image;
+    assert.equal(lowImage?.error?.code, "media_too_large");
+    const high = await cli([
+      "--simulate",
+      "--json",
+      "--scenario",
+      "media-too-large",
+      "--multimodal",
+      "image",
+      "--max-media-bytes",
+      String(100 * 1024 * 1024),
+      "--output-dir",
+      join(dir, "high"),
+    ]);
+    assert.equal(high.code, EXIT.complete, high.stderr);
+    const image = CompletionRecordSchema.parse(JSON.parse(high.stdout)).multimodal?.image;
+    assert.equal(image?.status, "ok", high.stderr);
+    assert.equal(image?.bytes, 64 * 1024 * 1024);
+    await rm(join(dir, "high"), { recursive: true, force: true });
+  });
+
+  for (const value of ["0", "-5", "1.5", "abc", "1e9", "", "99999999999999999999"]) {
+    it(`exits 2 naming --max-media-bytes for ${JSON.stringify(value)}`, async () => {
+      const r = await cli(["--simulate", "--multimodal", "image", `--max-media-bytes=${value}`]);
+      assert.equal(r.code, EXIT.usage, r.stderr);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr, /--max-media-bytes/);
+    });
+  }
 
   for (const args of [
     ["--multimodal", "audio"],

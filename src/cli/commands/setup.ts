@@ -140,8 +140,16 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
 }
 
 /**
+ * The download cap with --simulate, unless --max-media-bytes says otherwise: far above any file the simulator
+ * serves as good media, and below the 64 MiB its too-large scenarios serve, so those fail as they are named
+ * (under the real default of 200 MiB they would pass).
+ */
+const SIMULATED_MAX_MEDIA_BYTES = 16 * 1024 * 1024;
+
+/**
  * --multimodal and its companions as the config's `multimodal` section (undefined when not asked for). With
- * --simulate the polls are fast and files go to a temporary folder, so a demo neither waits nor litters.
+ * --simulate the polls are fast, downloads are capped low and files go to a temporary folder, so a demo
+ * neither waits nor litters.
  */
 function multimodalOptions(
   ctx: CliContext,
@@ -176,6 +184,18 @@ function multimodalOptions(
     ctx.say(`tokenhub-setup: --poll-interval takes seconds, at least 0.01 (got "${pollText}"). See --help.`);
     return "usage";
   }
+  const capText = stringOption(values, "max-media-bytes");
+  if (
+    capText !== undefined &&
+    !(/^\d+$/.test(capText) && Number.isSafeInteger(Number(capText)) && Number(capText) >= 1)
+  ) {
+    ctx.say(
+      `tokenhub-setup: --max-media-bytes takes a whole number of bytes, at least 1 (got "${capText}"). See --help.`,
+    );
+    return "usage";
+  }
+  const maxDownloadBytes =
+    capText !== undefined ? Number(capText) : simulated ? SIMULATED_MAX_MEDIA_BYTES : undefined;
   const transfer = stringOption(values, "transfer-command")?.split(/\s+/).filter(Boolean);
   const outputDir =
     stringOption(values, "output-dir") ??
@@ -185,6 +205,7 @@ function multimodalOptions(
   return {
     capabilities: capabilities as Capability[],
     ...(outputDir ? { outputDir } : {}),
+    ...(maxDownloadBytes !== undefined ? { maxDownloadBytes } : {}),
     ...(transfer && transfer.length > 0 ? { transferCommand: transfer } : {}),
     ...(imageModel ? { image: { model: imageModel } } : {}),
     video: {
