@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { EXIT } from "../../src/cli/exit-codes.ts";
 import { COMPLETION_TEMPLATE_FIELDS, CompletionRecordSchema } from "../../src/schema/record.ts";
@@ -212,10 +212,57 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
   });
 
   it("a failing video check is reported with its remedy and does not fail the run (exit 0)", async () => {
-    const r = await cli(["--simulate", "--scenario", "video-failed", "--multimodal", "video"]);
+    const r = await cli(["--simulate", "--scenario", "video-failed", "--multimodal", "video"], {
+      XDG_CACHE_HOME: join(dir, "cache"),
+    });
     assert.equal(r.code, EXIT.complete, r.stderr);
     assert.match(r.stderr, /Integration complete/);
     assert.match(r.stderr, /video: failed with wan2\.6-t2v \(task task-\d+\): .*What to do: /);
+  });
+
+  it("--simulate --multimodal keeps only the latest run's files, in the cache, and says so; named folders stay", async () => {
+    const home = await mkdtemp(join(dir, "sim-media-"));
+    const env = { XDG_CACHE_HOME: join(home, "cache"), TMPDIR: join(home, "tmp") };
+    await mkdir(env.TMPDIR);
+    const root = join(env.XDG_CACHE_HOME, "tokenhub-setup", "simulated-media");
+    const imageOf = (r: Run) => CompletionRecordSchema.parse(JSON.parse(r.stdout)).multimodal?.image?.file;
+
+    const first = await cli(["--simulate", "--json", "--multimodal", "image"], env);
+    assert.equal(first.code, EXIT.complete, first.stderr);
+    const firstFile = imageOf(first) as string;
+    // After the run, the demo's file is still there to look at, in the folder the output named.
+    assert.ok(firstFile.startsWith(`${root}/`), firstFile);
+    await stat(firstFile);
+    const firstDir = dirname(firstFile);
+    assert.ok(
+      first.stderr.includes(`simulated media files go to ${firstDir}; the next simulated run removes them`),
+      first.stderr,
+    );
+    // Nothing in the OS temp folder (each run used to leave a tokenhub-sim-media-* folder there; Node's own
+    // compile cache may sit there).
+    const ours = async () => (await readdir(env.TMPDIR)).filter((name) => name.startsWith("tokenhub"));
+    assert.deepEqual(await ours(), []);
+
+    // What is not a run folder of ours, and the folder of a run still going, are never touched.
+    await writeFile(join(root, "notes.txt"), "mine");
+    await mkdir(join(root, "12345-mine"));
+    const running = join(root, `${process.pid}-abcdef`);
+    await mkdir(running);
+    const named = join(home, "named");
+    const kept = await cli(["--simulate", "--json", "--multimodal", "image", "--output-dir", named], env);
+    assert.equal(kept.code, EXIT.complete, kept.stderr);
+    assert.doesNotMatch(kept.stderr, /removes them/);
+    await stat(firstFile); // a run with --output-dir leaves the cache alone
+
+    const second = await cli(["--simulate", "--json", "--multimodal", "image"], env);
+    assert.equal(second.code, EXIT.complete, second.stderr);
+    const secondDir = dirname(imageOf(second) as string);
+    assert.deepEqual(
+      (await readdir(root)).sort(),
+      ["12345-mine", basename(running), basename(secondDir), "notes.txt"].sort(),
+    );
+    await stat(imageOf(kept) as string);
+    assert.deepEqual(await ours(), []);
   });
 
   // The simulator's too-large media are 64 MiB; --simulate caps downloads at 16 MiB unless told otherwise, so
@@ -301,7 +348,7 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     const file = join(dir, "media-cancel.json");
     const { code, stderr } = await runCliInterrupted(
       ["--simulate", "--scenario", "video-never-finishes", "--multimodal", "video", "--status-file", file],
-      { PATH: process.env.PATH, HOME: process.env.HOME },
+      { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: join(dir, "cache") },
       "polling task",
     );
     assert.equal(code, EXIT.cancelled, stderr);

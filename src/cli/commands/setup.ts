@@ -1,7 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { TokenHubSetupError } from "../../errors.ts";
 import { CAPABILITIES, type Capability, type ConfigInput } from "../../schema/config.ts";
 import type { Notification, Output } from "../../schema/host.ts";
@@ -15,6 +12,7 @@ import { createFileStatusStore, createMemoryStatusStore, type StatusStore } from
 import { type CliContext, stringOption } from "../context.ts";
 import { EXIT, exitCodeFor } from "../exit-codes.ts";
 import { renderNotification } from "../render.ts";
+import { freshSimulatedMediaDir, SIMULATED_MEDIA_FATE, simulatedMediaRoot } from "../simulated-media.ts";
 import { createSpinner } from "../spinner.ts";
 import { terminalSafe } from "../terminal-text.ts";
 
@@ -64,7 +62,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
       : createFileStatusStore(statusFile ?? defaultStatusPath(ctx.io.env));
   const models = values.model as string[] | undefined;
   if (multimodal?.outputDir && sim && !stringOption(values, "output-dir")) {
-    ctx.info(`tokenhub-setup: simulated media files go to ${multimodal.outputDir}.`);
+    ctx.info(`tokenhub-setup: simulated media files go to ${multimodal.outputDir}; ${SIMULATED_MEDIA_FATE}.`);
   }
   const configInput = {
     ...(sim ? { baseUrl: sim.baseUrl } : baseUrl ? { baseUrl } : {}),
@@ -148,8 +146,8 @@ const SIMULATED_MAX_MEDIA_BYTES = 16 * 1024 * 1024;
 
 /**
  * --multimodal and its companions as the config's `multimodal` section (undefined when not asked for). With
- * --simulate the polls are fast, downloads are capped low and files go to a temporary folder, so a demo
- * neither waits nor litters.
+ * --simulate the polls are fast, downloads are capped low and files go to the latest run's folder
+ * (simulated-media.ts), so a demo neither waits nor litters.
  */
 function multimodalOptions(
   ctx: CliContext,
@@ -197,9 +195,18 @@ function multimodalOptions(
   const maxDownloadBytes =
     capText !== undefined ? Number(capText) : simulated ? SIMULATED_MAX_MEDIA_BYTES : undefined;
   const transfer = stringOption(values, "transfer-command")?.split(/\s+/).filter(Boolean);
-  const outputDir =
-    stringOption(values, "output-dir") ??
-    (simulated ? mkdtempSync(join(tmpdir(), "tokenhub-sim-media-")) : undefined);
+  let outputDir = stringOption(values, "output-dir");
+  if (outputDir === undefined && simulated) {
+    try {
+      outputDir = freshSimulatedMediaDir(ctx.io.env);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      ctx.say(
+        `tokenhub-setup: cannot make a folder for the simulated media under ${simulatedMediaRoot(ctx.io.env)} (${e.code ?? e.message}); name one with --output-dir DIR.`,
+      );
+      return "usage";
+    }
+  }
   const imageModel = stringOption(values, "image-model");
   const videoModel = stringOption(values, "video-model");
   return {
