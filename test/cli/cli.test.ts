@@ -323,6 +323,29 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     await rm(join(dir, "high"), { recursive: true, force: true });
   });
 
+  it("off a terminal, a 64 MiB download prints a few progress lines, the final figure last", async () => {
+    const out = join(dir, "progress");
+    const r = await cli([
+      "--simulate",
+      "--scenario",
+      "media-too-large",
+      "--multimodal",
+      "image",
+      "--max-media-bytes",
+      String(100 * 1024 * 1024),
+      "--output-dir",
+      out,
+    ]);
+    await rm(out, { recursive: true, force: true });
+    assert.equal(r.code, EXIT.complete, r.stderr);
+    const progress = r.stderr.split("\n").filter((line) => /image check: downloaded/.test(line));
+    // The session reports every 256 KiB (some 250 updates); the first, one per 10 s, and the last are printed.
+    assert.ok(progress.length >= 2 && progress.length <= 4, progress.join("\n"));
+    assert.match(progress.at(-1) ?? "", /downloaded 64\.0 MB of 64\.0 MB$/);
+    // The held-back final figure comes before what follows it, not after.
+    assert.ok(r.stderr.indexOf("64.0 MB of 64.0 MB") < r.stderr.indexOf("[5/5]"), r.stderr);
+  });
+
   for (const value of ["0", "-5", "1.5", "abc", "1e9", "", "99999999999999999999"]) {
     it(`exits 2 naming --max-media-bytes for ${JSON.stringify(value)}`, async () => {
       const r = await cli(["--simulate", "--multimodal", "image", `--max-media-bytes=${value}`]);

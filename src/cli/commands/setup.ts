@@ -11,6 +11,7 @@ import { defaultStatusPath } from "../../status/paths.ts";
 import { createFileStatusStore, createMemoryStatusStore, type StatusStore } from "../../status/store.ts";
 import { type CliContext, stringOption } from "../context.ts";
 import { EXIT, exitCodeFor } from "../exit-codes.ts";
+import { createProgressLines } from "../progress-lines.ts";
 import { renderNotification } from "../render.ts";
 import { freshSimulatedMediaDir, SIMULATED_MEDIA_FATE, simulatedMediaRoot } from "../simulated-media.ts";
 import { createSpinner } from "../spinner.ts";
@@ -95,11 +96,16 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
 
   const ui = ctx.interactive ? await interactiveUi(ctx, keychain) : undefined;
   let needKey: NeedKey | undefined;
+  // Off a terminal, repeated updates (download progress) are thinned to a few lines (progress-lines.ts).
+  const lines = createProgressLines((n) => ctx.info(renderNotification(n)));
   session.subscribe((n) => {
     if (n.type === "needKey") needKey = n;
     if (ui) ui.show(n);
-    else if (n.type === "progress") ctx.info(renderNotification(n));
-    else ctx.say(renderNotification(n));
+    else if (n.type === "progress") lines.progress(n);
+    else {
+      lines.flush();
+      ctx.say(renderNotification(n));
+    }
   });
   let interrupted = false;
   const removeInterrupt = ctx.io.onInterrupt?.(() => {
@@ -121,6 +127,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
       state = await session.untilRest();
     }
     const output = state === "awaitingKey" ? undefined : await session.done();
+    lines.flush();
     if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(jsonResult(state, output, needKey), null, 2)}\n`);
     if (output && output.status !== "cancelled" && store.location !== "memory")
       ctx.info(`Record: ${store.location}`);
