@@ -72,7 +72,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
       "output-dir": {
         type: "string",
         arg: "DIR",
-        help: "Where --multimodal saves files (default $XDG_STATE_HOME/tokenhub-setup/media).",
+        help: "Where --multimodal saves files; never cleaned (default $XDG_STATE_HOME/tokenhub-setup/media; with --simulate, a run folder under $XDG_CACHE_HOME/tokenhub-setup/simulated-media that the next simulated run removes).",
+      },
+      "max-media-bytes": {
+        type: "string",
+        arg: "N",
+        help: "Largest image or video file --multimodal downloads, in bytes (default 209715200, 200 MiB; 16777216, 16 MiB, with --simulate).",
       },
       "image-model": {
         type: "string",

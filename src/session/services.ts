@@ -128,7 +128,7 @@ export const boundMachine = setupMachine.provide({
               signal,
               timeoutMs: Math.min(deps.requestMs, left),
             });
-      const outcome = classify(response, rules);
+      const outcome = classify(response, rules, { stream: input.stream });
       logger.info(
         {
           model: input.model,

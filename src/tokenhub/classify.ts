@@ -48,6 +48,7 @@ export type InvalidReason =
   | "empty_body"
   | "oversized"
   | "stream_incomplete"
+  | "not_a_stream"
   | "unexpected_status";
 
 // The quickstart's retry list, plus 408 (the server's own "request timeout" is the same kind of transient).
@@ -116,7 +117,17 @@ const VALID_OBJECTS = new Set(["chat.completion", "chat.completion.chunk"]);
 
 const defaultRules = compileRoutingRules();
 
-export function classify(response: ProbeResponse, rules: readonly CompiledRule[] = defaultRules): Outcome {
+/** What the request asked for, where it changes what a valid answer is. */
+export interface Expectation {
+  /** The request asked for a stream (`stream: true`): a 200 must be `text/event-stream`, not one JSON body. */
+  stream?: boolean;
+}
+
+export function classify(
+  response: ProbeResponse,
+  rules: readonly CompiledRule[] = defaultRules,
+  expected: Expectation = {},
+): Outcome {
   if (response.type === "transport") return classifyTransport(response);
   const requestId = requestIdOf(response.headers, response.type === "response" ? response.body : undefined);
   const base = { status: response.status, requestId, latencyMs: response.latencyMs };
@@ -129,7 +140,10 @@ export function classify(response: ProbeResponse, rules: readonly CompiledRule[]
     };
   }
   const { status, body, headers } = response;
-  if (status === 200) return validate(body, base);
+  if (status === 200) {
+    if (expected.stream === true && body.kind !== "stream") return notAStream(body, headers, base);
+    return validate(body, base);
+  }
   const error = errorOf(body);
   if (status >= 300 && status < 400) {
     const target = safeOrigin(headers.location);
@@ -283,6 +297,39 @@ function validate(body: ResponseBody, base: Omit<Common, "message">): Outcome {
       };
     }
   }
+}
+
+/**
+ * A stream was asked for and the 200 is not one. Its body may well be a valid completion, but the check is of
+ * streaming: a gateway that ignores `stream: true` would leave a streaming client with nothing to read, so
+ * passing it as "complete" would verify the wrong thing.
+ */
+function notAStream(
+  body: ResponseBody,
+  headers: Record<string, string>,
+  base: Omit<Common, "message">,
+): Outcome {
+  const type = headers["content-type"]?.split(";")[0]?.trim();
+  const object =
+    body.kind === "json" && body.value && typeof body.value === "object" && !Array.isArray(body.value)
+      ? (body.value as { object?: unknown }).object
+      : undefined;
+  const what =
+    typeof object === "string"
+      ? `one ${scrubbedLine(object, 40)} object`
+      : body.kind === "empty"
+        ? "an empty body"
+        : body.kind === "json"
+          ? "one JSON body"
+          : "a body that is not an event stream";
+  return {
+    ...base,
+    kind: "invalidResponse",
+    reason: "not_a_stream",
+    message: scrubbedLine(
+      `a stream was requested (stream: true, expecting text/event-stream) but the 200 response is ${type ? scrubbedLine(type, 60) : "without a content-type"}: ${what}, not a stream`,
+    ),
+  };
 }
 
 function classifyTransport(response: Extract<ProbeResponse, { type: "transport" }>): Outcome {

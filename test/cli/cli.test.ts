@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { EXIT } from "../../src/cli/exit-codes.ts";
 import { COMPLETION_TEMPLATE_FIELDS, CompletionRecordSchema } from "../../src/schema/record.ts";
@@ -109,6 +109,18 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     });
   }
 
+  it("--stream refuses a plain JSON completion: invalid response, exit 6, naming what was expected and what came", async () => {
+    const r = await cli(["--simulate", "--stream", "--json", "--scenario", "stream-answered-json"]);
+    assert.equal(r.code, EXIT.invalidResponse, r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.equal(json.integration_status, "failed");
+    assert.equal(json.failure.code, "invalid_response");
+    assert.match(json.failure.message, /text\/event-stream/);
+    assert.match(json.failure.message, /application\/json/);
+    assert.doesNotMatch(r.stderr, /Integration complete/);
+    assert.match(r.stderr, /✖ .*stream.*text\/event-stream.*application\/json/);
+  });
+
   it("exits 3 and explains where to get a key when none is found", async () => {
     const sim = await startSimulator({ scenario: "happy" });
     try {
@@ -200,11 +212,148 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
   });
 
   it("a failing video check is reported with its remedy and does not fail the run (exit 0)", async () => {
-    const r = await cli(["--simulate", "--scenario", "video-failed", "--multimodal", "video"]);
+    const r = await cli(["--simulate", "--scenario", "video-failed", "--multimodal", "video"], {
+      XDG_CACHE_HOME: join(dir, "cache"),
+    });
     assert.equal(r.code, EXIT.complete, r.stderr);
     assert.match(r.stderr, /Integration complete/);
     assert.match(r.stderr, /video: failed with wan2\.6-t2v \(task task-\d+\): .*What to do: /);
   });
+
+  it("--simulate --multimodal keeps only the latest run's files, in the cache, and says so; named folders stay", async () => {
+    const home = await mkdtemp(join(dir, "sim-media-"));
+    const env = { XDG_CACHE_HOME: join(home, "cache"), TMPDIR: join(home, "tmp") };
+    await mkdir(env.TMPDIR);
+    const root = join(env.XDG_CACHE_HOME, "tokenhub-setup", "simulated-media");
+    const imageOf = (r: Run) => CompletionRecordSchema.parse(JSON.parse(r.stdout)).multimodal?.image?.file;
+
+    const first = await cli(["--simulate", "--json", "--multimodal", "image"], env);
+    assert.equal(first.code, EXIT.complete, first.stderr);
+    const firstFile = imageOf(first) as string;
+    // After the run, the demo's file is still there to look at, in the folder the output named.
+    assert.ok(firstFile.startsWith(`${root}/`), firstFile);
+    await stat(firstFile);
+    const firstDir = dirname(firstFile);
+    assert.ok(
+      first.stderr.includes(`simulated media files go to ${firstDir}; the next simulated run removes them`),
+      first.stderr,
+    );
+    // Nothing in the OS temp folder (each run used to leave a tokenhub-sim-media-* folder there; Node's own
+    // compile cache may sit there).
+    const ours = async () => (await readdir(env.TMPDIR)).filter((name) => name.startsWith("tokenhub"));
+    assert.deepEqual(await ours(), []);
+
+    // What is not a run folder of ours, and the folder of a run still going, are never touched.
+    await writeFile(join(root, "notes.txt"), "mine");
+    await mkdir(join(root, "12345-mine"));
+    const running = join(root, `${process.pid}-abcdef`);
+    await mkdir(running);
+    const named = join(home, "named");
+    const kept = await cli(["--simulate", "--json", "--multimodal", "image", "--output-dir", named], env);
+    assert.equal(kept.code, EXIT.complete, kept.stderr);
+    assert.doesNotMatch(kept.stderr, /removes them/);
+    await stat(firstFile); // a run with --output-dir leaves the cache alone
+
+    const second = await cli(["--simulate", "--json", "--multimodal", "image"], env);
+    assert.equal(second.code, EXIT.complete, second.stderr);
+    const secondDir = dirname(imageOf(second) as string);
+    assert.deepEqual(
+      (await readdir(root)).sort(),
+      ["12345-mine", basename(running), basename(secondDir), "notes.txt"].sort(),
+    );
+    await stat(imageOf(kept) as string);
+    assert.deepEqual(await ours(), []);
+  });
+
+  // The simulator's too-large media are 64 MiB; --simulate caps downloads at 16 MiB unless told otherwise, so
+  // the scenarios fail as they are named, from the command line too.
+  for (const scenario of ["media-too-large", "media-too-large-chunked"]) {
+    it(`--simulate --scenario ${scenario}: the image check fails with media_too_large (the text record stands)`, async () => {
+      const out = await mkdtemp(join(dir, "too-large-"));
+      const r = await cli([
+        "--simulate",
+        "--json",
+        "--scenario",
+        scenario,
+        "--multimodal",
+        "image",
+        "--output-dir",
+        out,
+      ]);
+      assert.equal(r.code, EXIT.complete, r.stderr);
+      const record = CompletionRecordSchema.parse(JSON.parse(r.stdout));
+      assert.equal(record.integration_status, "success");
+      assert.equal(record.multimodal?.image?.status, "failed");
+      assert.equal(record.multimodal?.image?.error?.code, "media_too_large");
+      assert.match(r.stderr, /image: failed with .*larger than the 16 MiB limit/);
+      assert.deepEqual(await readdir(out), []);
+    });
+  }
+
+  it("--max-media-bytes sets the cap: a lower one refuses the happy image, a higher one takes the 64 MiB one", async () => {
+    const low = await cli([
+      "--simulate",
+      "--json",
+      "--multimodal",
+      "image",
+      "--max-media-bytes",
+      "10",
+      "--output-dir",
+      join(dir, "low"),
+    ]);
+    assert.equal(low.code, EXIT.complete, low.stderr);
+    const lowImage = CompletionRecordSchema.parse(JSON.parse(low.stdout)).multimodal?.image;
+    assert.equal(lowImage?.error?.code, "media_too_large");
+    const high = await cli([
+      "--simulate",
+      "--json",
+      "--scenario",
+      "media-too-large",
+      "--multimodal",
+      "image",
+      "--max-media-bytes",
+      String(100 * 1024 * 1024),
+      "--output-dir",
+      join(dir, "high"),
+    ]);
+    assert.equal(high.code, EXIT.complete, high.stderr);
+    const image = CompletionRecordSchema.parse(JSON.parse(high.stdout)).multimodal?.image;
+    assert.equal(image?.status, "ok", high.stderr);
+    assert.equal(image?.bytes, 64 * 1024 * 1024);
+    await rm(join(dir, "high"), { recursive: true, force: true });
+  });
+
+  it("off a terminal, a 64 MiB download prints a few progress lines, the final figure last", async () => {
+    const out = join(dir, "progress");
+    const r = await cli([
+      "--simulate",
+      "--scenario",
+      "media-too-large",
+      "--multimodal",
+      "image",
+      "--max-media-bytes",
+      String(100 * 1024 * 1024),
+      "--output-dir",
+      out,
+    ]);
+    await rm(out, { recursive: true, force: true });
+    assert.equal(r.code, EXIT.complete, r.stderr);
+    const progress = r.stderr.split("\n").filter((line) => /image check: downloaded/.test(line));
+    // The session reports every 256 KiB (some 250 updates); the first, one per 10 s, and the last are printed.
+    assert.ok(progress.length >= 2 && progress.length <= 4, progress.join("\n"));
+    assert.match(progress.at(-1) ?? "", /downloaded 64\.0 MB of 64\.0 MB$/);
+    // The held-back final figure comes before what follows it, not after.
+    assert.ok(r.stderr.indexOf("64.0 MB of 64.0 MB") < r.stderr.indexOf("[5/5]"), r.stderr);
+  });
+
+  for (const value of ["0", "-5", "1.5", "abc", "1e9", "", "99999999999999999999"]) {
+    it(`exits 2 naming --max-media-bytes for ${JSON.stringify(value)}`, async () => {
+      const r = await cli(["--simulate", "--multimodal", "image", `--max-media-bytes=${value}`]);
+      assert.equal(r.code, EXIT.usage, r.stderr);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr, /--max-media-bytes/);
+    });
+  }
 
   for (const args of [
     ["--multimodal", "audio"],
@@ -222,7 +371,7 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     const file = join(dir, "media-cancel.json");
     const { code, stderr } = await runCliInterrupted(
       ["--simulate", "--scenario", "video-never-finishes", "--multimodal", "video", "--status-file", file],
-      { PATH: process.env.PATH, HOME: process.env.HOME },
+      { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: join(dir, "cache") },
       "polling task",
     );
     assert.equal(code, EXIT.cancelled, stderr);

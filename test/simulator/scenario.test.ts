@@ -40,6 +40,7 @@ const REQUIRED = [
   "stream-happy",
   "stream-error-event",
   "stream-no-done",
+  "stream-answered-json",
   "slow-headers",
   "image-dashscope",
   "image-openai-url",

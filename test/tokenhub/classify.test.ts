@@ -418,6 +418,42 @@ describe("classify: Step-4 checks on a 200 stream", () => {
   }
 });
 
+describe("classify: a stream was requested", () => {
+  const asked = { stream: true };
+
+  it("a 200 plain JSON completion is not a stream: invalidResponse not_a_stream, naming both types", () => {
+    const reply = json(200, completion(), { "content-type": "application/json; charset=utf-8" });
+    const outcome = expectKind(classify(reply, undefined, asked), "invalidResponse");
+    assert.equal(outcome.reason, "not_a_stream");
+    assert.match(outcome.message, /text\/event-stream/);
+    assert.match(outcome.message, /application\/json: one chat\.completion object/);
+    // The same reply to a request that did not ask for a stream is fine.
+    assert.equal(classify(reply).kind, "ok");
+  });
+
+  it("text and empty 200s say what came instead of a stream", () => {
+    const text = respond(200, { kind: "text", text: "OK" }, { "content-type": "text/plain" });
+    assert.match(expectKind(classify(text, undefined, asked), "invalidResponse").message, /text\/plain/);
+    const empty = expectKind(classify(respond(200, { kind: "empty" }), undefined, asked), "invalidResponse");
+    assert.equal(empty.reason, "not_a_stream");
+    assert.match(empty.message, /without a content-type: an empty body/);
+  });
+
+  it("a stream passes, and error statuses keep their meaning (their bodies are JSON either way)", () => {
+    assert.equal(expectKind(classify(respond(200, stream()), undefined, asked), "ok").streamed, true);
+    const limited = json(
+      429,
+      { error: { message: "slow down", type: "rate_limit" } },
+      { "retry-after": "2" },
+    );
+    assert.equal(expectKind(classify(limited, undefined, asked), "retryable").reason, "rate_limited");
+    assert.equal(
+      classify(json(401, { error: { message: "bad key" } }), undefined, asked).kind,
+      "unauthorized",
+    );
+  });
+});
+
 describe("classify: routing rules", () => {
   it("tries rules given to compileRoutingRules before the built-in ones", () => {
     const response = json(404, {

@@ -1,7 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { TokenHubSetupError } from "../../errors.ts";
 import { CAPABILITIES, type Capability, type ConfigInput } from "../../schema/config.ts";
 import type { Notification, Output } from "../../schema/host.ts";
@@ -14,7 +11,9 @@ import { defaultStatusPath } from "../../status/paths.ts";
 import { createFileStatusStore, createMemoryStatusStore, type StatusStore } from "../../status/store.ts";
 import { type CliContext, stringOption } from "../context.ts";
 import { EXIT, exitCodeFor } from "../exit-codes.ts";
+import { createProgressLines } from "../progress-lines.ts";
 import { needKeyLines, type RenderFacts, renderNotification } from "../render.ts";
+import { freshSimulatedMediaDir, SIMULATED_MEDIA_FATE, simulatedMediaRoot } from "../simulated-media.ts";
 import { createSpinner } from "../spinner.ts";
 import { terminalSafe } from "../terminal-text.ts";
 
@@ -64,7 +63,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
       : createFileStatusStore(statusFile ?? defaultStatusPath(ctx.io.env));
   const models = values.model as string[] | undefined;
   if (multimodal?.outputDir && sim && !stringOption(values, "output-dir")) {
-    ctx.info(`tokenhub-setup: simulated media files go to ${multimodal.outputDir}.`);
+    ctx.info(`tokenhub-setup: simulated media files go to ${multimodal.outputDir}; ${SIMULATED_MEDIA_FATE}.`);
   }
   const configInput = {
     ...(sim ? { baseUrl: sim.baseUrl } : baseUrl ? { baseUrl } : {}),
@@ -97,12 +96,17 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
 
   const ui = ctx.interactive ? await interactiveUi(ctx, keychain) : undefined;
   let needKey: NeedKey | undefined;
+  // Off a terminal, repeated updates (download progress) are thinned to a few lines (progress-lines.ts).
+  const lines = createProgressLines((n) => ctx.info(renderNotification(n)));
   session.subscribe((n) => {
     // Shown once the flow rests, with what this machine's keychain can do (see showNeedKey).
     if (n.type === "needKey") needKey = n;
     else if (ui) ui.show(n);
-    else if (n.type === "progress") ctx.info(renderNotification(n));
-    else ctx.say(renderNotification(n));
+    else if (n.type === "progress") lines.progress(n);
+    else {
+      lines.flush();
+      ctx.say(renderNotification(n));
+    }
   });
   const showNeedKey = async (n: NeedKey) => {
     const facts = {
@@ -114,7 +118,10 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
         : false,
     };
     if (ui) ui.needKey(n, facts);
-    else ctx.say(renderNotification(n, facts));
+    else {
+      lines.flush();
+      ctx.say(renderNotification(n, facts));
+    }
   };
   let interrupted = false;
   const removeInterrupt = ctx.io.onInterrupt?.(() => {
@@ -139,6 +146,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
       if (state === "awaitingKey" && needKey !== asked) await showNeedKey(needKey);
     }
     const output = state === "awaitingKey" ? undefined : await session.done();
+    lines.flush();
     if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(jsonResult(state, output, needKey), null, 2)}\n`);
     if (output && output.status !== "cancelled" && store.location !== "memory")
       ctx.info(`Record: ${store.location}`);
@@ -156,8 +164,16 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
 }
 
 /**
+ * The download cap with --simulate, unless --max-media-bytes says otherwise: far above any file the simulator
+ * serves as good media, and below the 64 MiB its too-large scenarios serve, so those fail as they are named
+ * (under the real default of 200 MiB they would pass).
+ */
+const SIMULATED_MAX_MEDIA_BYTES = 16 * 1024 * 1024;
+
+/**
  * --multimodal and its companions as the config's `multimodal` section (undefined when not asked for). With
- * --simulate the polls are fast and files go to a temporary folder, so a demo neither waits nor litters.
+ * --simulate the polls are fast, downloads are capped low and files go to the latest run's folder
+ * (simulated-media.ts), so a demo neither waits nor litters.
  */
 function multimodalOptions(
   ctx: CliContext,
@@ -192,15 +208,37 @@ function multimodalOptions(
     ctx.say(`tokenhub-setup: --poll-interval takes seconds, at least 0.01 (got "${pollText}"). See --help.`);
     return "usage";
   }
+  const capText = stringOption(values, "max-media-bytes");
+  if (
+    capText !== undefined &&
+    !(/^\d+$/.test(capText) && Number.isSafeInteger(Number(capText)) && Number(capText) >= 1)
+  ) {
+    ctx.say(
+      `tokenhub-setup: --max-media-bytes takes a whole number of bytes, at least 1 (got "${capText}"). See --help.`,
+    );
+    return "usage";
+  }
+  const maxDownloadBytes =
+    capText !== undefined ? Number(capText) : simulated ? SIMULATED_MAX_MEDIA_BYTES : undefined;
   const transfer = stringOption(values, "transfer-command")?.split(/\s+/).filter(Boolean);
-  const outputDir =
-    stringOption(values, "output-dir") ??
-    (simulated ? mkdtempSync(join(tmpdir(), "tokenhub-sim-media-")) : undefined);
+  let outputDir = stringOption(values, "output-dir");
+  if (outputDir === undefined && simulated) {
+    try {
+      outputDir = freshSimulatedMediaDir(ctx.io.env);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      ctx.say(
+        `tokenhub-setup: cannot make a folder for the simulated media under ${simulatedMediaRoot(ctx.io.env)} (${e.code ?? e.message}); name one with --output-dir DIR.`,
+      );
+      return "usage";
+    }
+  }
   const imageModel = stringOption(values, "image-model");
   const videoModel = stringOption(values, "video-model");
   return {
     capabilities: capabilities as Capability[],
     ...(outputDir ? { outputDir } : {}),
+    ...(maxDownloadBytes !== undefined ? { maxDownloadBytes } : {}),
     ...(transfer && transfer.length > 0 ? { transferCommand: transfer } : {}),
     ...(imageModel ? { image: { model: imageModel } } : {}),
     video: {
