@@ -119,16 +119,31 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   status: {
     usage: "tokenhub-setup status [options]",
-    summary: "Show the recorded integration. Exit 0 when it is recorded as complete, 1 otherwise.",
+    summary:
+      "Show the recorded integration (on stdout). Exit 0 only when the last run verified it; 1 when it failed, was\ncancelled, or a later run ended without a verdict (no key found). --check asks TokenHub now instead.",
     options: {
-      json: { type: "boolean", help: "Print the record as JSON on stdout." },
+      json: { type: "boolean", help: "Print the record (with --check: the check) as JSON on stdout." },
+      check: {
+        type: "boolean",
+        help: "Read every key source again (masked), and send the quickstart's probe once with the key a run would use; writes nothing. Exit 0 accepted, 3 no key, 4 rejected, 7 local fault, 1 other.",
+      },
+      "base-url": {
+        type: "string",
+        arg: "URL",
+        help: "With --check: the API base to ask (default https://tokenhub.link/v1).",
+      },
+      model: { type: "string", arg: "M", help: "With --check: the model to ask (default deepseek-v3.2)." },
       "status-file": {
         type: "string",
         arg: "F",
         help: "The record to read (default $XDG_STATE_HOME/tokenhub-setup/status.json).",
       },
     },
-    examples: ["tokenhub-setup status", "tokenhub-setup status --json | jq .model"],
+    examples: [
+      "tokenhub-setup status",
+      "tokenhub-setup status --json | jq .model",
+      "tokenhub-setup status --check          # which key is where, and does TokenHub accept it now",
+    ],
   },
   key: {
     usage: "tokenhub-setup key set|clear|where [options]",

@@ -31,6 +31,8 @@ export interface CliContext {
   info(text: string): void;
   /** A line that always shows (results, errors), on stderr. */
   say(text: string): void;
+  /** A command's own output for a person (status, doctor, key where), on stdout, so it pipes into `less`. */
+  out(text: string): void;
   paint(style: "green" | "red" | "yellow" | "dim" | "bold", text: string): string;
 }
 
@@ -59,6 +61,7 @@ export function createContext(parsed: Parsed, io: CliIo): CliContext {
     interactive: io.interactive === true && values["no-input"] !== true && !json,
     logger,
     say,
+    out: (text) => void io.stdout.write(`${text}\n`),
     info: (text) => {
       if (!quiet) say(text);
     },

@@ -52,12 +52,12 @@ describe("CLI commands", () => {
     const file = join(dir, "status.json");
     const none = await cli(["status", "--status-file", file]);
     assert.equal(none.code, EXIT.failure);
-    assert.match(none.stderr, /No integration recorded/);
+    assert.match(none.stdout, /No integration recorded/);
     const setup = await cli(["--base-url", sim.baseUrl, "--status-file", file], { TOKENHUB_API_KEY: KEY });
     assert.equal(setup.code, 0, setup.stderr);
     const human = await cli(["status", "--status-file", file]);
     assert.equal(human.code, 0);
-    assert.match(human.stderr, /integration complete/);
+    assert.match(human.stdout, /integration complete/);
     const json = await cli(["status", "--status-file", file, "--json"]);
     assert.equal(JSON.parse(json.stdout).integration_status, "success");
   });
@@ -78,8 +78,8 @@ describe("CLI commands", () => {
     assert.equal(setup.code, 0, setup.stderr);
     const human = await cli(["status", "--status-file", file]);
     assert.equal(human.code, 0);
-    assert.match(human.stderr, /^ {2}image {8}ok with wanx2\.1-t2i-turbo: .*image-.*\.png \(\d+ bytes\)$/m);
-    assert.match(human.stderr, /^ {2}video {8}failed with wan2\.6-t2v \(task task-\d+\): media_task_failed/m);
+    assert.match(human.stdout, /^ {2}image {8}ok with wanx2\.1-t2i-turbo: .*image-.*\.png \(\d+ bytes\)$/m);
+    assert.match(human.stdout, /^ {2}video {8}failed with wan2\.6-t2v \(task task-\d+\): media_task_failed/m);
   });
 
   it("status: a failed or corrupt record exits 1 with one line", async () => {
@@ -87,7 +87,7 @@ describe("CLI commands", () => {
     await cli(["--simulate", "--scenario", "routing-exhausted", "--status-file", failed]);
     const r = await cli(["status", "--status-file", failed]);
     assert.equal(r.code, EXIT.failure);
-    assert.match(r.stderr, /integration failed[\s\S]*remedy/);
+    assert.match(r.stdout, /integration failed[\s\S]*remedy/);
     const corrupt = join(dir, "corrupt.json");
     await writeFile(corrupt, "{ half a record");
     const c = await cli(["status", "--status-file", corrupt]);
@@ -99,8 +99,8 @@ describe("CLI commands", () => {
   it("key where: names the source without printing the key; a masked form only on request", async () => {
     const env = await cli(["key", "where"], { TOKENHUB_API_KEY: KEY });
     assert.equal(env.code, 0);
-    assert.match(env.stderr, /environment/);
-    assert.ok(!env.stderr.includes(KEY));
+    assert.match(env.stdout, /environment/);
+    assert.ok(!env.stdout.includes(KEY));
     const masked = await cli(["key", "where", "--show-masked", "--json"], { TOKENHUB_API_KEY: KEY });
     const answer = JSON.parse(masked.stdout) as { source: string; masked: string };
     assert.equal(answer.source, "env");
@@ -108,7 +108,7 @@ describe("CLI commands", () => {
     assert.ok(!masked.stdout.includes(KEY) && !masked.stderr.includes(KEY));
     const none = await cli(["key", "where"], { HOME: dir });
     assert.equal(none.code, EXIT.failure);
-    assert.match(none.stderr, /Key source: none/);
+    assert.match(none.stdout, /Key source: none/);
   });
 
   it("key set: refuses without a terminal unless --stdin; a keychain that is unavailable is one line, not a stack", async () => {
@@ -150,7 +150,7 @@ describe("CLI commands", () => {
     assert.equal(ok.code, 0, ok.stdout);
     const bad = await cli(["doctor", "--base-url", "http://tokenhub.link/v1"]);
     assert.equal(bad.code, EXIT.failure);
-    assert.match(bad.stderr, /Base URL .*only https: is allowed/);
+    assert.match(bad.stdout, /Base URL .*only https: is allowed/);
   });
 
   it("simulate: lists scenarios, refuses a bad port, serves until Ctrl-C (exit 0)", async () => {

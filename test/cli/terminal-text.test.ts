@@ -93,8 +93,8 @@ describe("the CLI prints server and record text safely; --json stays exact", () 
     assert.ok(!ACTS_ON.test(run.stderr), JSON.stringify(run.stderr));
 
     const status = await cli(["status", "--status-file", statusFile], env);
-    assert.match(status.stderr, /failure +.*clear/);
-    assert.ok(!ACTS_ON.test(status.stderr), JSON.stringify(status.stderr));
+    assert.match(status.stdout, /failure +.*clear/);
+    assert.ok(!ACTS_ON.test(status.stdout), JSON.stringify(status.stdout));
 
     const json = await cli(["status", "--json", "--status-file", statusFile], env);
     const record = JSON.parse(json.stdout) as { failure?: { message: string } };
@@ -122,6 +122,7 @@ describe("the CLI prints server and record text safely; --json stays exact", () 
     assert.match(run.stderr, /answered "OK\ufffd/);
     assert.ok(!ACTS_ON.test(run.stderr), JSON.stringify(run.stderr));
     const status = await cli(["status", "--status-file", statusFile], env);
-    assert.ok(!ACTS_ON.test(status.stderr), JSON.stringify(status.stderr));
+    assert.match(status.stdout, /integration complete/);
+    assert.ok(!ACTS_ON.test(status.stdout), JSON.stringify(status.stdout));
   });
 });

@@ -91,7 +91,7 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
   if (ctx.json) ctx.io.stdout.write(`${JSON.stringify({ checks }, null, 2)}\n`);
   else {
     const mark = { ok: ctx.paint("green", "✔"), warn: ctx.paint("yellow", "!"), fail: ctx.paint("red", "✖") };
-    for (const c of checks) ctx.say(`${mark[c.status]} ${c.name.padEnd(12)} ${c.detail}`);
+    ctx.out(checks.map((c) => `${mark[c.status]} ${c.name.padEnd(12)} ${c.detail}`).join("\n"));
   }
   return checks.some((c) => c.status === "fail") ? EXIT.failure : EXIT.complete;
 }

@@ -30,8 +30,12 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
         `${JSON.stringify({ source: found.key?.source ?? null, ...(masked ? { masked } : {}), notices: found.notices })}\n`,
       );
     } else {
-      ctx.say(`Key source: ${where}${masked ? ` (${masked})` : ""}`);
-      for (const notice of found.notices) ctx.info(`  note: ${notice}`);
+      ctx.out(
+        [
+          `Key source: ${where}${masked ? ` (${masked})` : ""}`,
+          ...found.notices.map((n) => `  note: ${n}`),
+        ].join("\n"),
+      );
     }
     return found.key ? EXIT.complete : EXIT.failure;
   }

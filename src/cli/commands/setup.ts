@@ -7,6 +7,7 @@ import { parseKey } from "../../secrets/key.ts";
 import { createKeychain, type Keychain } from "../../secrets/keychain.ts";
 import { createSession, resolveConfig, type Session } from "../../session/session.ts";
 import { type Simulator, startSimulator } from "../../simulator/index.ts";
+import { writeLastAttempt } from "../../status/last-attempt.ts";
 import { defaultStatusPath } from "../../status/paths.ts";
 import { createFileStatusStore, createMemoryStatusStore, type StatusStore } from "../../status/store.ts";
 import { type CliContext, stringOption } from "../context.ts";
@@ -148,8 +149,16 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     const output = state === "awaitingKey" ? undefined : await session.done();
     lines.flush();
     if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(jsonResult(state, output, needKey), null, 2)}\n`);
-    if (output && output.status !== "cancelled" && store.location !== "memory")
-      ctx.info(`Record: ${store.location}`);
+    const wroteRecord =
+      output?.status === "complete" ||
+      output?.status === "escalated" ||
+      (output?.status === "cancelled" && output.record !== undefined) ||
+      (state === "awaitingKey" && needKey?.reason === "rejected");
+    if (store.location !== "memory") {
+      if (wroteRecord) ctx.info(`Record: ${store.location}`);
+      else
+        await noteUnverifiedRun(ctx, store.location, state === "awaitingKey" ? "key_missing" : "cancelled");
+    }
     const failureCode = output?.status === "escalated" ? output.escalation.failure.code : undefined;
     // Ctrl-C during the multimodal checks keeps the text integration's record (written whole), but the run
     // was still interrupted: say so in the exit code.
@@ -169,6 +178,21 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
  * (under the real default of 200 MiB they would pass).
  */
 const SIMULATED_MAX_MEDIA_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A run that ended before any request leaves the record as it was; this note beside it lets `status` say that
+ * the record is older than the last attempt. Failing to write the note is said, never fatal.
+ */
+async function noteUnverifiedRun(ctx: CliContext, recordPath: string, outcome: "key_missing" | "cancelled") {
+  const message =
+    outcome === "key_missing"
+      ? "no TokenHub API key was found, so nothing was sent."
+      : "it was cancelled before any request was sent.";
+  const at = new Date(ctx.io.clock?.now() ?? Date.now()).toISOString();
+  await writeLastAttempt(recordPath, { at, outcome, message }).catch((err: unknown) =>
+    ctx.logger.warn({ err }, "could not note the unverified run beside the record"),
+  );
+}
 
 /**
  * --multimodal and its companions as the config's `multimodal` section (undefined when not asked for). With
