@@ -149,15 +149,20 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: "tokenhub-setup key set|clear|where [options]",
     positionals: "set | clear | where",
     summary:
-      "Manage the key in the OS keychain without ever printing it.\n  set    store it (hidden input on a terminal, or --stdin)\n  clear  remove it from the keychain\n  where  say which source would be used now: environment, keychain, or none",
+      "Manage the stored key without ever printing it.\n  set    store it in the OS keychain (hidden input on a terminal, or --stdin); says first if no keychain works\n  clear  remove it from the OS keychain and the key file\n  where  say which source a run would use now: environment, keychain, key file, or none",
     options: {
       stdin: { type: "boolean", help: "With set: read the key from standard input instead of prompting." },
+      "insecure-storage": {
+        type: "boolean",
+        help: "With set: where no OS keychain works, keep the key in a plaintext file readable only by you ($XDG_CONFIG_HOME/tokenhub-setup/api-key, mode 0600). Read after the keychain.",
+      },
       "show-masked": { type: "boolean", help: "With where: also show a masked form such as sk-…9f2c." },
-      json: { type: "boolean", help: "With where: print the answer as JSON." },
+      json: { type: "boolean", help: "Print the answer as JSON on stdout." },
     },
     examples: [
       "tokenhub-setup key set",
       "pass show tokenhub | tokenhub-setup key set --stdin",
+      "tokenhub-setup key set --insecure-storage     # no keychain here (a server, a container)",
       "tokenhub-setup key where --show-masked",
     ],
   },

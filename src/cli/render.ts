@@ -31,6 +31,8 @@ export function keyOrigin(source: KeyHint["source"]): string {
       return "the key from the host's secret store";
     case "keychain":
       return "the key in the OS keychain";
+    case "file":
+      return "the key in the key file (--insecure-storage)";
   }
 }
 
@@ -40,7 +42,7 @@ export function needKeyLines(n: NeedKey, facts: RenderFacts): { headline: string
   const other = n.reason === "rejected" ? n.otherKeys?.[0] : undefined;
   const headline =
     n.reason === "missing"
-      ? "No TokenHub API key found: TOKENHUB_API_KEY is not set and the OS keychain holds none."
+      ? `No TokenHub API key found: TOKENHUB_API_KEY is not set, and ${facts.keychain ? "the OS keychain holds none" : "no OS keychain answers here"}.`
       : n.reason === "rejected"
         ? `TokenHub rejected ${rejected ? `${keyOrigin(rejected.source)} (${rejected.hint})` : "the key"} (HTTP 401): it may be revoked, mistyped, or from another account.`
         : "The key is no longer available.";
@@ -50,7 +52,7 @@ export function needKeyLines(n: NeedKey, facts: RenderFacts): { headline: string
     ? "Put the new key in TOKENHUB_API_KEY (`export TOKENHUB_API_KEY=...` in your shell or CI secrets); a key stored with `key set` is not read while TOKENHUB_API_KEY is set."
     : facts.keychain
       ? "Store it with `npx tokenhub-setup key set` (OS keychain, hidden input), or `export TOKENHUB_API_KEY=...` in your shell or CI secrets."
-      : "Put it in TOKENHUB_API_KEY (`export TOKENHUB_API_KEY=...` in your shell or CI secrets): the OS keychain is not available here (`npx tokenhub-setup doctor` says why).";
+      : "Put it in TOKENHUB_API_KEY (`export TOKENHUB_API_KEY=...` in your shell or CI secrets), or in a plaintext file only you can read with `npx tokenhub-setup key set --insecure-storage`: no OS keychain answers here (`npx tokenhub-setup doctor` says why).";
   const steps = [
     ...(other
       ? [

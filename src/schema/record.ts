@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { TEMPLATE } from "./quickstart.ts";
 
-export const KeySourceSchema = z.enum(["event", "env", "host", "keychain"]);
+/** Where the key came from. `file` is the plaintext file a person chose with `key set --insecure-storage`. */
+export const KeySourceSchema = z.enum(["event", "env", "host", "keychain", "file"]);
 export type KeySource = z.infer<typeof KeySourceSchema>;
 
 /**

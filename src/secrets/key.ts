@@ -54,52 +54,45 @@ export function fingerprintOf(value: string): string {
  * what cannot be a key, cannot be kept out of the output (too short), or cannot travel in an HTTP header.
  * Messages never include the value.
  */
-export function parseKey(raw: string, source: KeySource): SecretKey {
+export function parseKey(raw: string, source: KeySource, options: { subject?: string } = {}): SecretKey {
   const value = raw.trim();
   // Register before any check, so that even a refused key cannot reach a log line through a later message;
   // but not one too short to be a key, which would only redact ordinary words ("Open") everywhere.
   if (value.length >= MIN_KEY_LENGTH) registerSecret(value);
-  const where = describeSource(source);
+  // How the messages name the key: "The key from TOKENHUB_API_KEY", or the caller's words ("The key you typed").
+  const subject = options.subject ?? `The key from ${describeSource(source)}`;
   if (value.length === 0) {
-    throw new KeyFormatError("key_empty", `The key from ${where} is empty.`, {
+    throw new KeyFormatError("key_empty", `${subject} is empty.`, {
       remedy: "Copy the whole key from the TokenHub console (API Keys) and supply it again.",
     });
   }
   if (value.length > MAX_KEY_LENGTH) {
-    throw new KeyFormatError(
-      "key_too_long",
-      `The key from ${where} is longer than ${MAX_KEY_LENGTH} characters.`,
-      {
-        remedy: "Check that only the key was copied, not a whole file or page.",
-      },
-    );
+    throw new KeyFormatError("key_too_long", `${subject} is longer than ${MAX_KEY_LENGTH} characters.`, {
+      remedy: "Check that only the key was copied, not a whole file or page.",
+    });
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) {
-    throw new KeyFormatError("key_control_chars", `The key from ${where} contains control characters.`, {
+    throw new KeyFormatError("key_control_chars", `${subject} contains control characters.`, {
       remedy:
         "Copy the key again from the TokenHub console; it may have picked up a terminal escape or a newline.",
     });
   }
   if (/\s/.test(value)) {
-    throw new KeyFormatError("key_whitespace", `The key from ${where} has whitespace inside it.`, {
+    throw new KeyFormatError("key_whitespace", `${subject} has whitespace inside it.`, {
       remedy: "Copy the key again as one unbroken token.",
     });
   }
   if (!/^[\x21-\x7e]+$/.test(value)) {
-    throw new KeyFormatError(
-      "key_not_ascii",
-      `The key from ${where} has characters an HTTP header cannot carry.`,
-      {
-        remedy: "Copy the key again from the TokenHub console; look for smart quotes or look-alike letters.",
-      },
-    );
+    throw new KeyFormatError("key_not_ascii", `${subject} has characters an HTTP header cannot carry.`, {
+      remedy: "Copy the key again from the TokenHub console; look for smart quotes or look-alike letters.",
+    });
   }
   // Last: a short value with a stray space or a smart quote is better told what is wrong with it.
   if (value.length < MIN_KEY_LENGTH) {
     throw new KeyFormatError(
       "key_too_short",
-      `The key from ${where} is shorter than ${MIN_KEY_LENGTH} characters: only part of a key, or not a key.`,
+      `${subject} is shorter than ${MIN_KEY_LENGTH} characters: only part of a key, or not a key.`,
       { remedy: "Copy the whole key from the TokenHub console (API Keys) and supply it again." },
     );
   }
@@ -125,5 +118,7 @@ export function describeSource(source: KeySource): string {
       return "the host's secret store";
     case "keychain":
       return "the OS keychain";
+    case "file":
+      return "the key file (stored with --insecure-storage)";
   }
 }

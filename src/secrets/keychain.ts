@@ -18,6 +18,16 @@ export interface Keychain {
 const UNAVAILABLE_REMEDY =
   "Set TOKENHUB_API_KEY in the environment instead, or let the host supply the key; nothing is written in plaintext.";
 
+/**
+ * How to get keytar's native part where it did not load: `npm ci` skips it quietly when libsecret's headers
+ * are missing (Linux), so the person needs the packages and a rebuild, not just "keytar could not load".
+ */
+function installRemedy(): string {
+  if (process.platform === "linux")
+    return "Install libsecret and rebuild keytar: `sudo apt-get install libsecret-1-dev python3 g++`, then `npm rebuild keytar` in the install folder (Debian/Ubuntu; in a clone of tokenhub-setup, `bash scripts/keychain-setup.sh` does both), with a Secret Service such as gnome-keyring running in your session.";
+  return "Reinstall so keytar's native part is built (`npm ci`; it needs the platform's C++ build tools).";
+}
+
 let loading: Promise<Keytar> | undefined;
 
 /** Loads keytar once per process. A variable specifier keeps bundlers and tsc from requiring it at build time. */
@@ -34,7 +44,7 @@ function loadKeytar(): Promise<Keytar> {
         "keychain_not_installed",
         `OS keychain unavailable: keytar could not load (${reasonOf(cause)}).`,
         {
-          remedy: UNAVAILABLE_REMEDY,
+          remedy: `${installRemedy()} ${UNAVAILABLE_REMEDY}`,
           cause,
         },
       );

@@ -1,6 +1,7 @@
 import { TokenHubSetupError } from "../errors.ts";
 import type { KeySource } from "../schema/record.ts";
 import { describeSource, maskKey, parseKey, type SecretKey } from "./key.ts";
+import { readKeyFile } from "./key-file.ts";
 import type { Keychain } from "./keychain.ts";
 
 export const ENV_VAR = "TOKENHUB_API_KEY";
@@ -12,6 +13,8 @@ export interface KeySources {
   hostSecret?: () => Promise<string | undefined> | string | undefined;
   /** `false` switches the keychain off. */
   keychain?: Keychain | false;
+  /** The plaintext key file a person chose with `key set --insecure-storage` (secrets/key-file.ts); read last. */
+  keyFile?: string;
 }
 
 export interface Resolution {
@@ -33,7 +36,7 @@ export async function resolveKey(
   const rejected = new Set(options.rejected ?? []);
   const notices: string[] = [];
   let sawRejected = false;
-  const order: KeySource[] = options.only ? [options.only] : ["event", "env", "host", "keychain"];
+  const order: KeySource[] = options.only ? [options.only] : ["event", "env", "host", "keychain", "file"];
   for (const source of order) {
     let key: SecretKey | undefined;
     try {
@@ -64,6 +67,7 @@ async function readSource(
   let raw: string | undefined;
   if (source === "env") raw = (sources.env ?? process.env)[ENV_VAR];
   else if (source === "host") raw = sources.hostSecret ? await sources.hostSecret() : undefined;
+  else if (source === "file") raw = sources.keyFile ? await readKeyFile(sources.keyFile) : undefined;
   else raw = sources.keychain ? await sources.keychain.get() : undefined;
   // An empty variable counts as "not set": that is what people mean by `TOKENHUB_API_KEY=`.
   if (raw === undefined || raw.trim() === "") return undefined;
@@ -80,7 +84,7 @@ export async function surveyKeys(
 ): Promise<Array<{ source: Exclude<KeySource, "event">; hint: string }>> {
   const skip = new Set(rejected);
   const found: Array<{ source: Exclude<KeySource, "event">; hint: string }> = [];
-  for (const source of ["env", "host", "keychain"] as const) {
+  for (const source of ["env", "host", "keychain", "file"] as const) {
     const key = await readSource(sources, source).catch(() => undefined);
     if (key && !skip.has(key.fingerprint)) found.push({ source, hint: maskKey(key.reveal()) });
   }

@@ -134,6 +134,7 @@ export function createSession(options: SessionOptions = {}): Session {
     env: options.sources?.env ?? process.env,
     ...(options.sources?.hostSecret ? { hostSecret: options.sources.hostSecret } : {}),
     keychain: keychain ?? false,
+    ...(options.sources?.keyFile ? { keyFile: options.sources.keyFile } : {}),
   };
   const vault = new KeyVault();
   const store = options.store ?? createFileStatusStore(config.statusPath ?? defaultStatusPath());

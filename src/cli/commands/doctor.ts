@@ -2,6 +2,7 @@ import { access, constants } from "node:fs/promises";
 import { dirname } from "node:path";
 import { TokenHubSetupError } from "../../errors.ts";
 import { CONTRACT } from "../../schema/quickstart.ts";
+import { keyFilePath } from "../../secrets/key-file.ts";
 import { createKeychain } from "../../secrets/keychain.ts";
 import { resolveKey } from "../../secrets/sources.ts";
 import { resolveConfig } from "../../session/session.ts";
@@ -62,28 +63,35 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
 
   if (base) checks.push(...(await reachability(base, config.timeouts, env)));
 
-  const found = await resolveKey(
-    { env, keychain: createKeychain(config.keychainService, config.keychainAccount) },
-    {},
-  );
+  const keychain = createKeychain(config.keychainService, config.keychainAccount);
+  const keyFile = keyFilePath(env);
+  const found = await resolveKey({ env, keychain, keyFile }, {});
+  let keychainIssue: TokenHubSetupError | Error | undefined;
+  try {
+    await keychain.get();
+  } catch (err) {
+    keychainIssue = err as Error;
+  }
+  // Advice that works here: `key set` only where a keychain answers.
+  const storeAdvice = keychainIssue
+    ? `put it in TOKENHUB_API_KEY (\`export TOKENHUB_API_KEY=...\`), or \`npx tokenhub-setup key set --insecure-storage\` (a plaintext file; no OS keychain here, see below)`
+    : "run `npx tokenhub-setup key set` (OS keychain) or set TOKENHUB_API_KEY";
   checks.push({
     name: "Key",
     status: found.key ? "ok" : "warn",
     detail: found.key
-      ? `found in ${found.key.source === "env" ? "TOKENHUB_API_KEY" : "the OS keychain"} (not shown)`
-      : `none found; create one at ${config.consoleUrl} and run \`tokenhub-setup key set\` or set TOKENHUB_API_KEY`,
+      ? `found in ${found.key.source === "env" ? "TOKENHUB_API_KEY" : found.key.source === "file" ? `the key file ${keyFile}` : "the OS keychain"} (not shown)`
+      : `none found; create one at ${config.consoleUrl} and ${storeAdvice}`,
   });
-
-  try {
-    await createKeychain(config.keychainService, config.keychainAccount).get();
-    checks.push({ name: "Keychain", status: "ok", detail: "the OS keychain answers" });
-  } catch (err) {
-    checks.push({
-      name: "Keychain",
-      status: "warn",
-      detail: `${err instanceof TokenHubSetupError ? err.message : String(err)} TOKENHUB_API_KEY still works.`,
-    });
-  }
+  checks.push(
+    keychainIssue
+      ? {
+          name: "Keychain",
+          status: "warn",
+          detail: `${keychainIssue instanceof TokenHubSetupError ? `${keychainIssue.message} ${keychainIssue.remedy}` : String(keychainIssue)}`,
+        }
+      : { name: "Keychain", status: "ok", detail: "the OS keychain answers" },
+  );
 
   const statusPath = stringOption(ctx.values, "status-file") ?? defaultStatusPath(env);
   checks.push(await writable(statusPath));

@@ -1,12 +1,17 @@
 import { TokenHubSetupError } from "../../errors.ts";
 import { maskKey, parseKey } from "../../secrets/key.ts";
-import { createKeychain } from "../../secrets/keychain.ts";
-import { resolveKey } from "../../secrets/sources.ts";
+import { keyFilePath, removeKeyFile, writeKeyFile } from "../../secrets/key-file.ts";
+import { createKeychain, type Keychain } from "../../secrets/keychain.ts";
+import { ENV_VAR, resolveKey } from "../../secrets/sources.ts";
 import { resolveConfig } from "../../session/session.ts";
 import type { CliContext } from "../context.ts";
 import { EXIT } from "../exit-codes.ts";
+import { keyOrigin } from "../render.ts";
 
-/** `key set | clear | where`: the keychain entry, managed without the key ever being printed. */
+/**
+ * `key set | clear | where`: the stored key, managed without the key ever being printed. The OS keychain is the
+ * place; a plaintext file (0600) only with `--insecure-storage`, asked for by name and warned about.
+ */
 export async function keyCommand(ctx: CliContext): Promise<number> {
   const [action, ...extra] = ctx.positionals;
   if (!action || !["set", "clear", "where"].includes(action) || extra.length > 0) {
@@ -15,15 +20,21 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
   }
   const config = resolveConfig({});
   const keychain = createKeychain(config.keychainService, config.keychainAccount);
+  const file = keyFilePath(ctx.io.env);
   const fail = (err: unknown) => {
     ctx.say(`tokenhub-setup: ${err instanceof TokenHubSetupError ? err.toLine() : (err as Error).message}`);
     return EXIT.failure;
   };
 
   if (action === "where") {
-    const found = await resolveKey({ env: ctx.io.env, keychain }, {});
-    const where =
-      found.key?.source === "env" ? "environment (TOKENHUB_API_KEY)" : found.key ? "OS keychain" : "none";
+    const found = await resolveKey({ env: ctx.io.env, keychain, keyFile: file }, {});
+    const where = found.key
+      ? found.key.source === "env"
+        ? `environment (${ENV_VAR})`
+        : found.key.source === "file"
+          ? `key file ${file} (plaintext, --insecure-storage)`
+          : "OS keychain"
+      : "none";
     const masked = ctx.values["show-masked"] === true && found.key ? maskKey(found.key.reveal()) : undefined;
     if (ctx.json) {
       ctx.io.stdout.write(
@@ -41,24 +52,55 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
   }
 
   if (action === "clear") {
+    const said: string[] = [];
+    let failed = false;
     try {
-      const removed = await keychain.delete();
-      ctx.say(
-        removed
+      said.push(
+        (await keychain.delete())
           ? "Removed the TokenHub key from the OS keychain."
           : "No TokenHub key was stored in the OS keychain.",
       );
-      return EXIT.complete;
     } catch (err) {
-      return fail(err);
+      // Unavailable is not a failure of `clear` when there is nothing it could hold; say it and go on.
+      said.push(
+        err instanceof TokenHubSetupError ? `OS keychain: ${err.message}` : "OS keychain: not reachable.",
+      );
+      failed = !(err instanceof TokenHubSetupError && err.code.startsWith("keychain_"));
     }
+    if (await removeKeyFile(file).catch(() => false)) said.push(`Removed the key file ${file}.`);
+    if (ctx.json) ctx.io.stdout.write(`${JSON.stringify({ cleared: said })}\n`);
+    else ctx.out(said.join("\n"));
+    return failed ? EXIT.failure : EXIT.complete;
   }
 
-  // set
+  // set: how the key will come in, then where it can go, before asking for it.
+  if (ctx.values.stdin !== true && !ctx.interactive) {
+    ctx.say("tokenhub-setup key set: no terminal to ask on; pipe the key in with --stdin.");
+    return EXIT.usage;
+  }
+  const insecure = ctx.values["insecure-storage"] === true;
+  if (!insecure) {
+    const problem = await keychainProblem(keychain);
+    if (problem) {
+      ctx.say(
+        [
+          `tokenhub-setup key set: ${problem.message} Nothing was asked for or stored.`,
+          `  Why and how to get one: ${problem.remedy}`,
+          `  Meanwhile: put the key in ${ENV_VAR} yourself (\`export ${ENV_VAR}=...\` in your shell profile or CI secrets),`,
+          `  or store it in a plaintext file readable only by you: \`npx tokenhub-setup key set --insecure-storage\`.`,
+        ].join("\n"),
+      );
+      return EXIT.failure;
+    }
+  } else {
+    ctx.say(
+      `Warning: --insecure-storage keeps the key in plaintext in ${file} (mode 0600). Anyone who can read your files as you, and your backups, can read it. Prefer the OS keychain where one works.`,
+    );
+  }
   let raw: string;
   if (ctx.values.stdin === true) {
     raw = await readAll(ctx.io.stdin);
-  } else if (ctx.interactive) {
+  } else {
     const clack = await import("@clack/prompts");
     const answer = await clack.password({
       output: ctx.io.stderr,
@@ -70,19 +112,41 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
       return EXIT.cancelled;
     }
     raw = answer;
-  } else {
-    ctx.say("tokenhub-setup key set: no terminal to ask on; pipe the key in with --stdin.");
-    return EXIT.usage;
   }
   try {
-    const key = parseKey(raw, "keychain");
-    await keychain.set(key.reveal());
-    ctx.say(
-      `Stored in the OS keychain (service ${config.keychainService}, account ${config.keychainAccount}).`,
-    );
+    const key = parseKey(raw, insecure ? "file" : "keychain", {
+      subject: ctx.values.stdin === true ? "The key on standard input" : "The key you typed",
+    });
+    const where = insecure ? "file" : "keychain";
+    if (insecure) await writeKeyFile(file, key.reveal());
+    else await keychain.set(key.reveal());
+    const stored =
+      where === "file"
+        ? `Stored in plaintext in ${file} (mode 0600); \`tokenhub-setup key clear\` removes it.`
+        : `Stored in the OS keychain (service ${config.keychainService}, account ${config.keychainAccount}).`;
+    // The variable is read first: a stored key is not used while it is set.
+    const shadowed = ctx.io.env[ENV_VAR]?.trim()
+      ? ` Note: ${ENV_VAR} is set in this shell and is read first; unset it for ${keyOrigin(where)} to be used.`
+      : "";
+    if (ctx.json)
+      ctx.io.stdout.write(
+        `${JSON.stringify({ stored: where, ...(where === "file" ? { path: file } : {}) })}\n`,
+      );
+    ctx.say(`${stored}${shadowed}`);
     return EXIT.complete;
   } catch (err) {
     return fail(err);
+  }
+}
+
+/** Why the keychain cannot take a key here (with the remedy), or undefined when it answers. */
+async function keychainProblem(keychain: Keychain): Promise<{ message: string; remedy: string } | undefined> {
+  try {
+    await keychain.get();
+    return undefined;
+  } catch (err) {
+    if (err instanceof TokenHubSetupError) return { message: err.message, remedy: err.remedy };
+    return { message: "The OS keychain could not be reached.", remedy: "Run `tokenhub-setup doctor`." };
   }
 }
 

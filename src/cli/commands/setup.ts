@@ -4,6 +4,7 @@ import { CAPABILITIES, type Capability, type ConfigInput } from "../../schema/co
 import type { Notification, Output } from "../../schema/host.ts";
 import { VIDEO_PROTOCOLS } from "../../schema/quickstart.ts";
 import { parseKey } from "../../secrets/key.ts";
+import { keyFilePath } from "../../secrets/key-file.ts";
 import { createKeychain, type Keychain } from "../../secrets/keychain.ts";
 import { createSession, resolveConfig, type Session } from "../../session/session.ts";
 import { type Simulator, startSimulator } from "../../simulator/index.ts";
@@ -80,7 +81,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     session = createSession({
       config: configInput,
       sources: keychain
-        ? { env: ctx.io.env, keychain }
+        ? { env: ctx.io.env, keychain, keyFile: keyFilePath(ctx.io.env) }
         : { env: { TOKENHUB_API_KEY: demoKey }, keychain: false },
       store,
       logger: ctx.logger,
@@ -337,7 +338,7 @@ async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined) {
         message: "Paste your TokenHub API key (hidden; it never reaches your shell history)",
         validate: (value) => {
           try {
-            parseKey(value ?? "", "event");
+            parseKey(value ?? "", "event", { subject: "The key you typed" });
             return undefined;
           } catch (err) {
             return err instanceof TokenHubSetupError ? err.message : "That is not a key.";
@@ -369,7 +370,7 @@ async function offerKeychain(
   } catch (err) {
     const reason = err instanceof TokenHubSetupError ? err.message : "the OS keychain could not be reached.";
     clack.log.warn(
-      `${reason}\nThe key will be used for this run only. To keep it, set TOKENHUB_API_KEY in your shell profile or secret manager.`,
+      `${reason}\nThe key will be used for this run only. To keep it, set TOKENHUB_API_KEY in your shell profile or secret manager, or run \`npx tokenhub-setup key set --insecure-storage\` (a plaintext file readable only by you).`,
       common as never,
     );
     return false;

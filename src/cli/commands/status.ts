@@ -2,6 +2,7 @@ import { TokenHubSetupError } from "../../errors.ts";
 import { CONTRACT } from "../../schema/quickstart.ts";
 import type { CompletionRecord } from "../../schema/record.ts";
 import { maskKey, parseKey, type SecretKey } from "../../secrets/key.ts";
+import { keyFilePath, readKeyFile } from "../../secrets/key-file.ts";
 import { createKeychain } from "../../secrets/keychain.ts";
 import { ENV_VAR } from "../../secrets/sources.ts";
 import { resolveConfig } from "../../session/session.ts";
@@ -93,7 +94,7 @@ function recordLines(ctx: CliContext, record: CompletionRecord, path: string): s
 }
 
 interface SourceReport {
-  source: "env" | "keychain";
+  source: "env" | "keychain" | "file";
   /** What a person calls it. */
   name: string;
   found: boolean;
@@ -132,6 +133,8 @@ async function checkNow(ctx: CliContext): Promise<number> {
   await consider({ source: "keychain", name: "the OS keychain", found: false }, () =>
     createKeychain(config.keychainService, config.keychainAccount).get(),
   );
+  const file = keyFilePath(ctx.io.env);
+  await consider({ source: "file", name: "the key file", found: false }, () => readKeyFile(file));
 
   let probe:
     | { verdict: string; ok: boolean; status: number | null; requestId: string | null; ms: number }
