@@ -33,7 +33,20 @@ export class TokenHubSetupError extends Error {
 }
 
 /** Invalid configuration, including an `http:` base URL that is not loopback. */
-export class ConfigError extends TokenHubSetupError {}
+/** A configuration value refused by the schema; `path` and `detail` let a front end name its own option. */
+export class ConfigError extends TokenHubSetupError {
+  readonly path: string | undefined;
+  readonly detail: string | undefined;
+  constructor(
+    code: string,
+    message: string,
+    options: { remedy: string; cause?: unknown; path?: string; detail?: string },
+  ) {
+    super(code, message, options);
+    this.path = options.path;
+    this.detail = options.detail === undefined ? undefined : scrub(options.detail);
+  }
+}
 
 /** A key that cannot be right whatever TokenHub says: empty, whitespace or control characters inside. */
 export class KeyFormatError extends TokenHubSetupError {}

@@ -46,7 +46,12 @@ export function needKeyLines(n: NeedKey, facts: RenderFacts): { headline: string
       : n.reason === "rejected"
         ? `TokenHub rejected ${rejected ? `${keyOrigin(rejected.source)} (${rejected.hint})` : "the key"} (HTTP 401): it may be revoked, mistyped, or from another account.`
         : "The key is no longer available.";
-  const notices = (n.notices ?? []).filter((notice) => !/already rejected by TokenHub/.test(notice));
+  // The steps below already say what a skipped source means here: no need to repeat the source's own words.
+  const notices = (n.notices ?? []).filter(
+    (notice) =>
+      !/already rejected by TokenHub/.test(notice) &&
+      (facts.keychain || !/^OS keychain (unavailable|error)/.test(notice)),
+  );
   const envRejected = rejected?.source === "env";
   const store = envRejected
     ? "Put the new key in TOKENHUB_API_KEY (`export TOKENHUB_API_KEY=...` in your shell or CI secrets); a key stored with `key set` is not read while TOKENHUB_API_KEY is set."
@@ -65,6 +70,16 @@ export function needKeyLines(n: NeedKey, facts: RenderFacts): { headline: string
   ];
   return { headline: [headline, ...notices].join(" "), steps };
 }
+
+/** How to act on a failure's remedy from this command line (the shared remedy names no flags). */
+const CLI_HINTS: Partial<Record<string, string>> = {
+  unreachable: "`npx tokenhub-setup doctor` checks the network, DNS, proxy and base URL one by one.",
+  wrong_base_url: "`npx tokenhub-setup doctor --base-url URL` checks a base URL; --base-url sets it.",
+  routing_exhausted:
+    "--model sets the model format, repeated for a chain (e.g. --model deepseek-v3.2 --model alibaba/deepseek-v3.2).",
+  fatal: "--verbose prints the debug log (keys scrubbed).",
+  status_write_failed: "--status-file puts the record elsewhere.",
+};
 
 function capitalised(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
@@ -87,6 +102,8 @@ function render(n: Notification, facts: RenderFacts): string {
         `✖ ${failure.message}`,
         `  What to do: ${failure.remedy}`,
         ...(failure.retryAt ? [`  Retry after: ${failure.retryAt}`] : []),
+        // The command line's own ways to act on the remedy.
+        ...(CLI_HINTS[failure.code] ? [`  Here: ${CLI_HINTS[failure.code]}`] : []),
         // A local fault (network, base URL) is fixed on this side: no support contact to send people to.
         ...(topic === "local"
           ? []

@@ -151,13 +151,13 @@ export function terminalFailure(outcome: Outcome, facts: { modelsTried: string[]
  * check, not a region to switch.
  */
 const REGION_OR_FORMAT =
-  "Switch to an allowed region in the TokenHub console (regional policy) or another model format (a provider-pinned or plan model: --model, or modelChain), then run the setup again. If no region or format can serve it, contact Enterprise Support.";
+  "Switch to an allowed region in the TokenHub console (regional policy) or another model format (a provider-pinned provider/model, or a plan model), then run the setup again. If no region or format can serve it, contact Enterprise Support.";
 const ROUTING_REMEDY: Record<Extract<Outcome, { kind: "routing" }>["reason"], string> = {
   // The quickstart answers both the same way: `if region_unavailable_or_no_supplier`.
   region_unavailable: REGION_OR_FORMAT,
   no_supplier: REGION_OR_FORMAT,
   model_not_offered:
-    "Check the model name against the TokenHub console's model list and name one it offers (--model, or modelChain), then run the setup again.",
+    "Check the model name against the TokenHub console's model list and name one it offers, then run the setup again.",
 };
 
 /** Every attempt failed before any connection: the network, DNS, proxy or base URL, on this side. */
@@ -166,7 +166,7 @@ function unreachableFailure(attempts: number, outcome: Outcome): Failure {
     code: "unreachable",
     message: `TokenHub could not be reached in ${attempts} attempt${attempts === 1 ? "" : "s"}: ${outcome.message}.`,
     remedy:
-      "Check this machine's network, DNS and proxy settings and the base URL (`tokenhub-setup doctor` checks each), then run the setup again.",
+      "Check this machine's network, DNS and proxy settings and the base URL, then run the setup again.",
   };
 }
 

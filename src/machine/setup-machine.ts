@@ -298,7 +298,7 @@ function crashFailure(capability: Capability, error: unknown): MediaFailure {
   return {
     code: "media_error",
     message: `The ${capability} check stopped: ${typeof e?.message === "string" ? e.message : "unknown error"}`,
-    remedy: typeof e?.remedy === "string" ? e.remedy : "Run again with --verbose; report it if it persists.",
+    remedy: typeof e?.remedy === "string" ? e.remedy : "Run the check again; report it if it persists.",
   };
 }
 
@@ -801,8 +801,7 @@ export const setupMachine = setup({
                 failure: {
                   code: "fatal",
                   message: `The request could not be made: ${(event.error as Error)?.message ?? "unknown error"}`,
-                  remedy:
-                    "This is a bug in tokenhub-setup or its environment; run with --verbose and report it.",
+                  remedy: "This is a bug in tokenhub-setup or its environment; report it with the debug log.",
                 },
               }),
             },

@@ -16,7 +16,7 @@ export interface Keychain {
 }
 
 const UNAVAILABLE_REMEDY =
-  "Set TOKENHUB_API_KEY in the environment instead, or let the host supply the key; nothing is written in plaintext.";
+  "Set TOKENHUB_API_KEY in the environment instead; nothing is written in plaintext.";
 
 /**
  * How to get keytar's native part where it did not load: `npm ci` skips it quietly when libsecret's headers

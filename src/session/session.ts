@@ -83,6 +83,8 @@ export function resolveConfig(input: ConfigInput | undefined): Config {
       {
         remedy: "Fix the setting; see the configuration table in the README.",
         cause: parsed.error,
+        path: issue?.path.join(".") ?? "",
+        detail: issue?.message ?? "invalid",
       },
     );
   }

@@ -21,7 +21,7 @@ export function createFileStatusStore(path: string): StatusStore {
         await writeFileAtomic(path, text);
       } catch (cause) {
         throw new StatusStoreError("status_write_failed", `Could not write the status record to ${path}.`, {
-          remedy: "Check that the folder is writable, or choose another path with --status-file.",
+          remedy: "Check that the folder is writable, or choose another place for the record.",
           cause,
         });
       }

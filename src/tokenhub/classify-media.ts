@@ -215,7 +215,7 @@ function failureOf(outcome: Outcome, what: "image" | "video"): MediaFailure {
       return {
         code: "media_invalid_response",
         message,
-        remedy: `Run again with --verbose; if it persists, report the ${what} model and request id to TokenHub.`,
+        remedy: `Run the check again; if it persists, report the ${what} model and request id to TokenHub.`,
       };
   }
 }
@@ -236,6 +236,6 @@ function invalid(message: string): MediaFailure {
   return {
     code: "media_invalid_response",
     message,
-    remedy: "Run again with --verbose; if it persists, report the model and request id to TokenHub.",
+    remedy: "Run the check again; if it persists, report the model and request id to TokenHub.",
   };
 }

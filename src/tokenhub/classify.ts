@@ -79,8 +79,7 @@ const TRANSPORT_CODES: Record<string, "network" | "timeout" | "unreachable"> = {
 const FATAL_TRANSPORT: Record<string, { code: string; remedy: string }> = {
   ENOTFOUND: {
     code: "dns_failure",
-    remedy:
-      "Check the base URL's host name, this machine's network and DNS (`tokenhub-setup doctor` checks them).",
+    remedy: "Check the base URL's host name, and this machine's network and DNS.",
   },
 };
 
@@ -194,8 +193,7 @@ export function classify(
       message: scrubbedLine(
         `HTTP ${status}${error.message ? ` (${error.message})` : " with no API error in the body"}: the base URL does not lead to TokenHub's chat endpoint`,
       ),
-      remedy:
-        "Check the base URL: TokenHub's API base ends in /v1 (https://tokenhub.link/v1); `tokenhub-setup doctor --base-url URL` checks one.",
+      remedy: "Check the base URL: TokenHub's API base ends in /v1 (https://tokenhub.link/v1).",
     };
   }
   if (status >= 200 && status < 300) {

@@ -172,6 +172,20 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     });
   }
 
+  // The person typed flags: a refused value is named by its flag, never by a config path (issue 11, item 7).
+  for (const [args, flag] of [
+    [["--simulate", "--model", ""], "--model"],
+    [["--simulate", "--multimodal", "video", "--poll-interval", "100000"], "--poll-interval"],
+    [["--simulate", "--multimodal", "image", "--output-dir", ""], "--output-dir"],
+  ] as const) {
+    it(`names the flag, not the config path, for a refused value: ${args.join(" ")}`, async () => {
+      const r = await cli([...args]);
+      assert.equal(r.code, EXIT.usage, r.stderr);
+      assert.match(r.stderr, new RegExp(`tokenhub-setup: ${flag}`));
+      assert.doesNotMatch(r.stderr, /modelChain|pollIntervalMs|outputDir|multimodal\./);
+    });
+  }
+
   it("exits 2 for a plain-http base URL that is not loopback, before any request", async () => {
     const r = await cli(["--base-url", "http://tokenhub.link/v1"], { TOKENHUB_API_KEY: "sk-cli-http-check" });
     assert.equal(r.code, EXIT.usage);

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { TokenHubSetupError } from "../../errors.ts";
+import { ConfigError, TokenHubSetupError } from "../../errors.ts";
 import { CAPABILITIES, type Capability, type ConfigInput } from "../../schema/config.ts";
 import type { Notification, Output } from "../../schema/host.ts";
 import { VIDEO_PROTOCOLS } from "../../schema/quickstart.ts";
@@ -90,7 +90,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
   } catch (err) {
     await sim?.close();
     if (err instanceof TokenHubSetupError) {
-      ctx.say(`tokenhub-setup: ${err.toLine()}`);
+      ctx.say(`tokenhub-setup: ${err instanceof ConfigError ? inFlagTerms(err) : err.toLine()}`);
       return EXIT.usage;
     }
     throw err;
@@ -180,6 +180,26 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
  */
 const SIMULATED_MAX_MEDIA_BYTES = 16 * 1024 * 1024;
 
+/** The options the config paths come from, so a refused value is named as the person typed it. */
+const FLAG_FOR_PATH: Array<[RegExp, string]> = [
+  [/^modelChain(\.|$)/, "--model"],
+  [/^baseUrl$/, "--base-url"],
+  [/^stream$/, "--stream"],
+  [/^multimodal\.outputDir$/, "--output-dir"],
+  [/^multimodal\.maxDownloadBytes$/, "--max-media-bytes"],
+  [/^multimodal\.image\.model$/, "--image-model"],
+  [/^multimodal\.video\.model$/, "--video-model"],
+  [/^multimodal\.video\.protocol$/, "--video-protocol"],
+  [/^multimodal\.video\.pollIntervalMs$/, "--poll-interval"],
+  [/^multimodal\.transferCommand(\.|$)/, "--transfer-command"],
+];
+
+function inFlagTerms(err: ConfigError): string {
+  const flag = FLAG_FOR_PATH.find(([pattern]) => pattern.test(err.path ?? ""))?.[1];
+  if (!flag) return err.toLine();
+  return `${flag}: ${(err.detail ?? err.message).replace(/[.!]?$/, ".")} See \`tokenhub-setup --help\`.`;
+}
+
 /**
  * A run that ended before any request leaves the record as it was; this note beside it lets `status` say that
  * the record is older than the last attempt. Failing to write the note is said, never fatal.
@@ -229,8 +249,17 @@ function multimodalOptions(
   }
   const pollText = stringOption(values, "poll-interval");
   const pollSeconds = pollText === undefined ? (simulated ? 0.5 : undefined) : Number(pollText);
-  if (pollSeconds !== undefined && !(Number.isFinite(pollSeconds) && pollSeconds >= 0.01)) {
-    ctx.say(`tokenhub-setup: --poll-interval takes seconds, at least 0.01 (got "${pollText}"). See --help.`);
+  if (
+    pollSeconds !== undefined &&
+    !(Number.isFinite(pollSeconds) && pollSeconds >= 0.01 && pollSeconds <= 86_400)
+  ) {
+    ctx.say(
+      `tokenhub-setup: --poll-interval takes seconds, from 0.01 to 86400 (got "${pollText}"). See --help.`,
+    );
+    return "usage";
+  }
+  if (stringOption(values, "output-dir") === "") {
+    ctx.say("tokenhub-setup: --output-dir needs a folder (got an empty value). See --help.");
     return "usage";
   }
   const capText = stringOption(values, "max-media-bytes");
