@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { MEDIA, VIDEO_PROTOCOLS } from "../schema/quickstart.ts";
+import { closest } from "./suggest.ts";
 
 /**
  * Every command's options and help, in one table: the parser (Node's util.parseArgs, strict) and `--help`
@@ -11,6 +12,11 @@ type OptionSpec = {
   multiple?: boolean;
   arg?: string;
   help: string;
+  /**
+   * What shell completion offers for the value: fixed words, the simulator's scenario names, a file, a folder
+   * or a command. A string option without it takes free text (nothing is offered).
+   */
+  complete?: readonly string[] | "scenarios" | "file" | "dir" | "command";
 };
 
 const COMMON: Record<string, OptionSpec> = {
@@ -18,19 +24,28 @@ const COMMON: Record<string, OptionSpec> = {
   "no-color": { type: "boolean", help: "No colours (also: NO_COLOR set in the environment)." },
   quiet: { type: "boolean", short: "q", help: "Only the result and errors." },
   verbose: { type: "boolean", help: "Debug logs (JSON lines, keys scrubbed) on stderr." },
+  version: {
+    type: "boolean",
+    short: "v",
+    help: "Show the version and exit (as JSON with --json, where taken).",
+  },
 };
 
 interface CommandSpec {
   usage: string;
+  /** One line in the command list of `tokenhub-setup --help`. */
+  brief: string;
   summary: string;
   options: Record<string, OptionSpec>;
-  positionals?: string;
+  /** The words the command takes after its name (none when absent); shell completion offers them. */
+  positionals?: () => readonly string[];
   examples: string[];
 }
 
 export const COMMANDS: Record<string, CommandSpec> = {
   setup: {
     usage: "tokenhub-setup [setup] [options]",
+    brief: "(the default) run Steps 1-5 and write the integration record",
     summary:
       "Run TokenHub's agent quickstart (Steps 1-5): read the key, send one minimal chat completion, validate it,\nwrite the integration record. On a terminal it asks for a missing key with hidden input; off a terminal it\nnever prompts and exits 3.",
     options: {
@@ -54,6 +69,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         type: "string",
         arg: "F",
         help: "Where to write the record (default $XDG_STATE_HOME/tokenhub-setup/status.json).",
+        complete: "file",
       },
       simulate: {
         type: "boolean",
@@ -63,16 +79,19 @@ export const COMMANDS: Record<string, CommandSpec> = {
         type: "string",
         arg: "NAME",
         help: "With --simulate: the scenario to play (default happy).",
+        complete: "scenarios",
       },
       multimodal: {
         type: "string",
         arg: "LIST",
         help: "After the text check, also check image and/or video generation (image,video); files are saved.",
+        complete: ["image", "video", "image,video"],
       },
       "output-dir": {
         type: "string",
         arg: "DIR",
         help: "Where --multimodal saves files (default $XDG_STATE_HOME/tokenhub-setup/media).",
+        complete: "dir",
       },
       "image-model": {
         type: "string",
@@ -88,6 +107,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         type: "string",
         arg: "P",
         help: `How the video task is created: ${VIDEO_PROTOCOLS.join(", ")} (default quickstart: {model, prompt}).`,
+        complete: VIDEO_PROTOCOLS,
       },
       "poll-interval": {
         type: "string",
@@ -98,9 +118,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
         type: "string",
         arg: "CMD",
         help: "Run after each saved file with its path appended (split on spaces, no shell), e.g. to copy it to object storage.",
+        complete: "command",
       },
       "no-input": { type: "boolean", help: "Never prompt, even on a terminal." },
-      version: { type: "boolean", short: "v", help: "Show the version." },
     },
     examples: [
       "tokenhub-setup                                   # on a terminal: guided, asks for the key if needed",
@@ -114,6 +134,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   status: {
     usage: "tokenhub-setup status [options]",
+    brief: "show the recorded integration",
     summary: "Show the recorded integration. Exit 0 when it is recorded as complete, 1 otherwise.",
     options: {
       json: { type: "boolean", help: "Print the record as JSON on stdout." },
@@ -121,13 +142,15 @@ export const COMMANDS: Record<string, CommandSpec> = {
         type: "string",
         arg: "F",
         help: "The record to read (default $XDG_STATE_HOME/tokenhub-setup/status.json).",
+        complete: "file",
       },
     },
     examples: ["tokenhub-setup status", "tokenhub-setup status --json | jq .model"],
   },
   key: {
     usage: "tokenhub-setup key set|clear|where [options]",
-    positionals: "set | clear | where",
+    brief: "store, remove or locate the key in the OS keychain (never printed)",
+    positionals: () => KEY_ACTIONS,
     summary:
       "Manage the key in the OS keychain without ever printing it.\n  set    store it (hidden input on a terminal, or --stdin)\n  clear  remove it from the keychain\n  where  say which source would be used now: environment, keychain, or none",
     options: {
@@ -143,6 +166,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   doctor: {
     usage: "tokenhub-setup doctor [options]",
+    brief: "explain what could stand in the way (no key is sent)",
     summary:
       "Check and explain, on one screen: Node version, base URL reachability and TLS, clock skew, key source,\nkeychain availability, status file writability, proxy variables. Exit 1 when a check fails.",
     options: {
@@ -152,16 +176,22 @@ export const COMMANDS: Record<string, CommandSpec> = {
         arg: "URL",
         help: "The base URL to check (default https://tokenhub.link/v1).",
       },
-      "status-file": { type: "string", arg: "F", help: "The record path to check." },
+      "status-file": { type: "string", arg: "F", help: "The record path to check.", complete: "file" },
     },
     examples: ["tokenhub-setup doctor", "tokenhub-setup doctor --json"],
   },
   simulate: {
     usage: "tokenhub-setup simulate [options]",
+    brief: "run the TokenHub simulator in the foreground",
     summary:
       "Run the TokenHub simulator in the foreground, for testing your own agents against TokenHub's behaviours\n(errors, rate limits, streams). Any bearer key is accepted. Ctrl-C stops it.",
     options: {
-      scenario: { type: "string", arg: "NAME", help: "The scenario to play (default happy)." },
+      scenario: {
+        type: "string",
+        arg: "NAME",
+        help: "The scenario to play (default happy).",
+        complete: "scenarios",
+      },
       port: { type: "string", arg: "P", help: "Port on 127.0.0.1 (default: any free port)." },
       "list-scenarios": { type: "boolean", help: "List the scenarios and exit." },
     },
@@ -170,9 +200,40 @@ export const COMMANDS: Record<string, CommandSpec> = {
       "tokenhub-setup simulate --scenario rate-limited-seconds --port 8787",
     ],
   },
+  help: {
+    usage: "tokenhub-setup help [command]",
+    brief: "show the help of a command (the same text as `<command> --help`)",
+    summary: "Show the help of a command: the same text as `tokenhub-setup <command> --help`.",
+    options: {},
+    positionals: () => COMMAND_NAMES,
+    examples: ["tokenhub-setup help", "tokenhub-setup help key"],
+  },
+  version: {
+    usage: "tokenhub-setup version [options]",
+    brief: "show the version (also: --version or -v on any command)",
+    summary: "Show the version of tokenhub-setup (also: --version or -v on any command).",
+    options: {
+      json: { type: "boolean", help: "Print name, version and the Node.js version as JSON on stdout." },
+    },
+    examples: ["tokenhub-setup version", "tokenhub-setup version --json"],
+  },
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);
+export const KEY_ACTIONS = ["set", "clear", "where"] as const;
+
+/** A command line the parser refuses: the message is one sentence without its final period. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** What to say about a word that is not a command: the nearest command if one is close, else the list. */
+export function unknownWord(kind: string, word: string, known: readonly string[]): string {
+  const near = closest(word, known);
+  return near
+    ? `unknown ${kind} '${word}' (did you mean \`${near}\`?)`
+    : `unknown ${kind} '${word}' (${kind}s: ${known.join(", ")})`;
+}
 
 export interface Parsed {
   command: string;
@@ -180,25 +241,50 @@ export interface Parsed {
   values: Record<string, string | boolean | string[] | undefined>;
 }
 
-/** Splits off the command word (default `setup`) and parses the rest strictly. Throws on a usage error. */
+/** Every option a command takes, its own and the common ones (what the parser accepts, what help lists). */
+export function optionsOf(command: string): Record<string, OptionSpec> {
+  return { ...(COMMANDS[command] as CommandSpec).options, ...COMMON };
+}
+
+/**
+ * Splits off the command word (default `setup`) and parses the rest strictly. Throws a UsageError (a mistyped
+ * command or option says what was probably meant) or parseArgs' own error.
+ */
 export function parseCommandLine(argv: string[]): Parsed {
   const first = argv[0];
+  // `setup` takes no words, so a first word that is not an option is a command: known, or mistyped.
+  if (first !== undefined && !first.startsWith("-") && !COMMANDS[first])
+    throw new UsageError(unknownWord("command", first, COMMAND_NAMES));
   const command = first !== undefined && COMMANDS[first] ? first : "setup";
   const rest = command === first ? argv.slice(1) : argv;
   const spec = COMMANDS[command] as CommandSpec;
+  const all = optionsOf(command);
   const options = Object.fromEntries(
-    Object.entries({ ...spec.options, ...COMMON }).map(([name, o]) => [
+    Object.entries(all).map(([name, o]) => [
       name,
       { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) },
     ]),
   );
-  const { values, positionals } = parseArgs({
-    args: rest,
-    strict: true,
-    allowPositionals: spec.positionals !== undefined,
-    options,
-  });
-  return { command, positionals, values: values as Parsed["values"] };
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      strict: true,
+      allowPositionals: spec.positionals !== undefined,
+      options,
+    });
+    return { command, positionals, values: values as Parsed["values"] };
+  } catch (err) {
+    // parseArgs says "Unknown option '--sim'"; the nearest option it would have taken is more useful.
+    const unknown = /^Unknown option '(--[^'=]+)'/.exec((err as Error).message)?.[1];
+    const near = unknown
+      ? closest(
+          unknown,
+          Object.keys(all).map((name) => `--${name}`),
+        )
+      : undefined;
+    if (unknown && near) throw new UsageError(`unknown option '${unknown}' (did you mean \`${near}\`?)`);
+    throw err;
+  }
 }
 
 export function helpText(command: string): string {
@@ -213,8 +299,7 @@ export function helpText(command: string): string {
     spec.summary,
     "",
     "Options:",
-    ...Object.entries(spec.options).map(([n, o]) => line(n, o)),
-    ...Object.entries(COMMON).map(([n, o]) => line(n, o)),
+    ...Object.entries(optionsOf(command)).map(([n, o]) => line(n, o)),
     "",
     "Examples:",
     ...spec.examples.map((e) => `  ${e}`),
@@ -222,7 +307,8 @@ export function helpText(command: string): string {
   if (command === "setup") {
     parts.push(
       "",
-      "Commands: setup (default), status, key, doctor, simulate; `tokenhub-setup <command> --help` for each.",
+      "Commands (`tokenhub-setup help <command>` or `<command> --help` for each):",
+      ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.brief}`),
       "",
       "Exit codes:",
       "  0 complete   1 other failure   2 usage error   3 key missing   4 key rejected (401)",

@@ -3,14 +3,18 @@ import { maskKey, parseKey } from "../../secrets/key.ts";
 import { createKeychain } from "../../secrets/keychain.ts";
 import { resolveKey } from "../../secrets/sources.ts";
 import { resolveConfig } from "../../session/session.ts";
+import { KEY_ACTIONS } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { EXIT } from "../exit-codes.ts";
+import { closest } from "../suggest.ts";
 
 /** `key set | clear | where`: the keychain entry, managed without the key ever being printed. */
 export async function keyCommand(ctx: CliContext): Promise<number> {
   const [action, ...extra] = ctx.positionals;
-  if (!action || !["set", "clear", "where"].includes(action) || extra.length > 0) {
-    ctx.say("tokenhub-setup key: say set, clear or where. See `tokenhub-setup key --help`.");
+  if (!action || !(KEY_ACTIONS as readonly string[]).includes(action) || extra.length > 0) {
+    const near = action && extra.length === 0 ? closest(action, KEY_ACTIONS) : undefined;
+    const why = near ? `unknown action '${action}' (did you mean \`${near}\`?)` : "say set, clear or where";
+    ctx.say(`tokenhub-setup key: ${why}. See \`tokenhub-setup key --help\`.`);
     return EXIT.usage;
   }
   const config = resolveConfig({});
