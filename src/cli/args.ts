@@ -156,7 +156,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
     options: {
       stdin: { type: "boolean", help: "With set: read the key from standard input instead of prompting." },
       "show-masked": { type: "boolean", help: "With where: also show a masked form such as sk-…9f2c." },
-      json: { type: "boolean", help: "With where: print the answer as JSON." },
+      json: {
+        type: "boolean",
+        help: "Print the answer as JSON on stdout ({stored}, {removed} or {source}; a failure with its error).",
+      },
     },
     examples: [
       "tokenhub-setup key set",
@@ -194,9 +197,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
       },
       port: { type: "string", arg: "P", help: "Port on 127.0.0.1 (default: any free port)." },
       "list-scenarios": { type: "boolean", help: "List the scenarios and exit." },
+      json: {
+        type: "boolean",
+        help: "The scenario list as JSON (name, description, routes); when serving, {baseUrl, scenario} on stdout.",
+      },
     },
     examples: [
       "tokenhub-setup simulate --list-scenarios",
+      "tokenhub-setup simulate --list-scenarios --json | jq -r '.[].name'",
       "tokenhub-setup simulate --scenario rate-limited-seconds --port 8787",
     ],
   },

@@ -1,10 +1,12 @@
 // The habits a command line is expected to have: help as a command, a version everywhere, "did you mean".
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { describe, it } from "node:test";
 import { COMMAND_NAMES, COMMANDS, helpText, optionsOf, parseCommandLine } from "../../src/cli/args.ts";
 import { EXIT } from "../../src/cli/exit-codes.ts";
 import { closest, editDistance } from "../../src/cli/suggest.ts";
-import { cli } from "../helpers/cli.ts";
+import { cli, MAIN } from "../helpers/cli.ts";
 import { shellWords } from "../helpers/shell-words.ts";
 
 const pkg = (await import("../../package.json", { with: { type: "json" } })).default;
@@ -115,5 +117,63 @@ describe("--help tells the truth", () => {
         assert.equal(parsed.command, name, example);
       }
     }
+  });
+});
+
+describe("--json wherever there is output", () => {
+  it("every command that answers with data takes --json (help prints text only)", () => {
+    for (const name of COMMAND_NAMES.filter((n) => n !== "help"))
+      assert.equal(optionsOf(name).json?.type, "boolean", name);
+  });
+
+  it("simulate --list-scenarios --json: name, description and routes of every scenario", async () => {
+    const r = await cli(["simulate", "--list-scenarios", "--json"]);
+    assert.equal(r.code, EXIT.complete, r.stderr);
+    const list = JSON.parse(r.stdout) as Array<{ name: string; description: string; routes: string[] }>;
+    const files = readdirSync(new URL("../../fixtures/scenarios/", import.meta.url))
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => f.slice(0, -".json".length))
+      .sort();
+    assert.deepEqual(
+      list.map((s) => s.name),
+      files,
+    );
+    for (const s of list) {
+      assert.deepEqual(Object.keys(s), ["name", "description", "routes"]);
+      assert.ok(s.description.length > 0 && s.routes.length > 0, s.name);
+    }
+    assert.ok(list.find((s) => s.name === "happy")?.routes.includes("POST /v1/chat/completions"));
+  });
+
+  it("simulate --json: serving, the first line on stdout is {baseUrl, scenario}", async () => {
+    const child = spawn(process.execPath, [MAIN, "simulate", "--json", "--scenario", "unauthorized"], {
+      env: { PATH: process.env.PATH },
+    });
+    const line = await new Promise<string>((resolve) => child.stdout.once("data", (d) => resolve(String(d))));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    child.kill("SIGINT");
+    const served = JSON.parse(line) as { baseUrl: string; scenario: string };
+    assert.match(served.baseUrl, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+    assert.equal(served.scenario, "unauthorized");
+    assert.equal(await exited, EXIT.complete);
+  });
+
+  it("key set / key clear --json: one JSON answer on stdout, a failure with its error code", async () => {
+    // No Secret Service here (or one, under `npm run test:keychain`): either way the answer is JSON.
+    const env = { DBUS_SESSION_BUS_ADDRESS: undefined };
+    const set = await cli(["key", "set", "--stdin", "--json"], env, { input: "sk-json-answer-1234\n" });
+    const stored = JSON.parse(set.stdout) as { stored: boolean; error?: { code: string } };
+    assert.equal(stored.stored, set.code === EXIT.complete);
+    if (!stored.stored) assert.match(stored.error?.code ?? "", /^keychain_/);
+    const clear = await cli(["key", "clear", "--json"], env);
+    const removed = JSON.parse(clear.stdout) as { removed: boolean; error?: { code: string } };
+    assert.equal(typeof removed.removed, "boolean");
+    assert.equal(clear.code === EXIT.complete, removed.error === undefined);
+    const bad = await cli(["key", "set", "--stdin", "--json"], {}, { input: "sk with spaces\n" });
+    assert.equal(bad.code, EXIT.failure);
+    const refused = JSON.parse(bad.stdout) as { stored: boolean; error: { code: string; remedy: string } };
+    assert.equal(refused.stored, false);
+    assert.equal(typeof refused.error.code, "string");
+    assert.ok(!bad.stdout.includes("sk with spaces"));
   });
 });

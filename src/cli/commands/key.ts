@@ -19,8 +19,15 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
   }
   const config = resolveConfig({});
   const keychain = createKeychain(config.keychainService, config.keychainAccount);
-  const fail = (err: unknown) => {
-    ctx.say(`tokenhub-setup: ${err instanceof TokenHubSetupError ? err.toLine() : (err as Error).message}`);
+  // With --json every answer is one JSON object on stdout, a failure too (with its code); the line stays on stderr.
+  const answer = (value: object) => {
+    if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(value)}\n`);
+  };
+  const fail = (err: unknown, what: object) => {
+    const typed = err instanceof TokenHubSetupError ? err : undefined;
+    const message = typed ? typed.message : (err as Error).message;
+    answer({ ...what, error: { code: typed?.code ?? "unexpected", message, remedy: typed?.remedy ?? null } });
+    ctx.say(`tokenhub-setup: ${typed ? typed.toLine() : message}`);
     return EXIT.failure;
   };
 
@@ -30,9 +37,7 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
       found.key?.source === "env" ? "environment (TOKENHUB_API_KEY)" : found.key ? "OS keychain" : "none";
     const masked = ctx.values["show-masked"] === true && found.key ? maskKey(found.key.reveal()) : undefined;
     if (ctx.json) {
-      ctx.io.stdout.write(
-        `${JSON.stringify({ source: found.key?.source ?? null, ...(masked ? { masked } : {}), notices: found.notices })}\n`,
-      );
+      answer({ source: found.key?.source ?? null, ...(masked ? { masked } : {}), notices: found.notices });
     } else {
       ctx.say(`Key source: ${where}${masked ? ` (${masked})` : ""}`);
       for (const notice of found.notices) ctx.info(`  note: ${notice}`);
@@ -43,6 +48,7 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
   if (action === "clear") {
     try {
       const removed = await keychain.delete();
+      answer({ removed });
       ctx.say(
         removed
           ? "Removed the TokenHub key from the OS keychain."
@@ -50,7 +56,7 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
       );
       return EXIT.complete;
     } catch (err) {
-      return fail(err);
+      return fail(err, { removed: false });
     }
   }
 
@@ -77,12 +83,13 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
   try {
     const key = parseKey(raw, "keychain");
     await keychain.set(key.reveal());
+    answer({ stored: true, service: config.keychainService, account: config.keychainAccount });
     ctx.say(
       `Stored in the OS keychain (service ${config.keychainService}, account ${config.keychainAccount}).`,
     );
     return EXIT.complete;
   } catch (err) {
-    return fail(err);
+    return fail(err, { stored: false });
   }
 }
 
