@@ -129,7 +129,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
       "tokenhub-setup --model deepseek-v3.2 --model alibaba/deepseek-v3.2",
       "tokenhub-setup --multimodal image,video --output-dir ./tokenhub-media",
       "tokenhub-setup --simulate --multimodal image,video",
-      'tokenhub-setup --multimodal image --transfer-command "aws s3 cp --quiet"   # hypothetical upload hook',
+      "# the file's path is appended to the command, so here it follows -T: curl PUTs each file to that folder URL",
+      "# and prints the object's URL (recorded as the location); for S3 see README: Object storage hook",
+      'tokenhub-setup --multimodal image --transfer-command "curl -fsS -o /dev/null -w %{url_effective} https://uploads.example.com/tokenhub/ -T"',
     ],
   },
   status: {
