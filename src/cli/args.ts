@@ -6,7 +6,7 @@ import { closest } from "./suggest.ts";
  * Every command's options and help, in one table: the parser (Node's util.parseArgs, strict) and `--help`
  * read the same entries, so the help cannot list an option the parser does not take.
  */
-type OptionSpec = {
+export type OptionSpec = {
   type: "boolean" | "string";
   short?: string;
   multiple?: boolean;
@@ -218,6 +218,20 @@ export const COMMANDS: Record<string, CommandSpec> = {
     positionals: () => COMMAND_NAMES,
     examples: ["tokenhub-setup help", "tokenhub-setup help key"],
   },
+  completion: {
+    usage: "tokenhub-setup completion bash|zsh|fish",
+    brief: "print a shell completion script (commands, options, scenario names)",
+    summary:
+      "Print a completion script for bash, zsh or fish: commands, each command's options, key actions, scenario\nnames and option values. It completes `tokenhub-setup` as a command on PATH (see the README: install it on PATH).",
+    options: {},
+    positionals: () => SHELLS,
+    examples: [
+      "source <(tokenhub-setup completion bash)     # this shell only; or, for every new one (bash-completion):",
+      "tokenhub-setup completion bash > ~/.local/share/bash-completion/completions/tokenhub-setup",
+      "tokenhub-setup completion zsh > ~/.zfunc/_tokenhub-setup   # with fpath=(~/.zfunc $fpath) before compinit",
+      "tokenhub-setup completion fish > ~/.config/fish/completions/tokenhub-setup.fish",
+    ],
+  },
   version: {
     usage: "tokenhub-setup version [options]",
     brief: "show the version (also: --version or -v on any command)",
@@ -231,6 +245,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);
 export const KEY_ACTIONS = ["set", "clear", "where"] as const;
+export const SHELLS = ["bash", "zsh", "fish"] as const;
 
 /** A command line the parser refuses: the message is one sentence without its final period. */
 export class UsageError extends Error {

@@ -1,5 +1,6 @@
 import { TokenHubSetupError } from "../errors.ts";
 import { COMMANDS, helpText, type Parsed, parseCommandLine } from "./args.ts";
+import { completionCommand } from "./commands/completion.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { helpCommand } from "./commands/help.ts";
 import { keyCommand } from "./commands/key.ts";
@@ -19,6 +20,7 @@ const HANDLERS = {
   doctor: doctorCommand,
   simulate: simulateCommand,
   help: helpCommand,
+  completion: completionCommand,
   version: versionCommand,
 } as const;
 

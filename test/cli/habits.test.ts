@@ -114,10 +114,12 @@ describe("--help tells the truth", () => {
   it("every help example is a command line the parser takes", () => {
     for (const [name, spec] of Object.entries(COMMANDS)) {
       for (const example of spec.examples.filter((e) => !e.startsWith("#"))) {
-        const words = shellWords(example.replace(/\s#\s.*$/, ""));
+        // The command inside `source <(...)` too; its arguments end where the shell's next word starts.
+        const words = shellWords(example.replace(/\s#\s.*$/, "").replace(/<\((.*)\)/, " $1 "));
         const at = words.lastIndexOf("tokenhub-setup");
         assert.ok(at >= 0, example);
-        const argv = words.slice(at + 1, words.includes("|", at) ? words.indexOf("|", at) : undefined);
+        const end = words.findIndex((w, i) => i > at && ["|", ">", ";", "&&"].includes(w));
+        const argv = words.slice(at + 1, end < 0 ? undefined : end);
         const parsed = parseCommandLine(argv);
         assert.equal(parsed.command, name, example);
       }
