@@ -2,11 +2,10 @@
 // anything that needs a newer Node is loaded.
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { delimiter, join } from "node:path";
 import { describe, it } from "node:test";
 import { EXIT } from "../../src/cli/exit-codes.ts";
 import { MAIN } from "../helpers/cli.ts";
+import { oldNode } from "../helpers/old-node.ts";
 
 const DIST_MAIN = new URL("../../dist/cli/main.js", import.meta.url).pathname;
 
@@ -16,23 +15,6 @@ function run(node: string, args: string[]): Promise<{ code: number; stdout: stri
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
     );
   });
-}
-
-/** A `node` on this machine older than 22.19 (CI's system Node is 20), outside the project's node_modules. */
-function oldNode(): string | undefined {
-  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/local/bin", "/usr/bin", "/bin"];
-  for (const dir of dirs.filter((d) => d && !d.includes("node_modules"))) {
-    const node = join(dir, "node");
-    if (!existsSync(node)) continue;
-    try {
-      const [major = 0, minor = 0] = execFileSync(node, ["-p", "process.versions.node"], { encoding: "utf8" })
-        .trim()
-        .split(".")
-        .map(Number);
-      if (major < 22 || (major === 22 && minor < 19)) return node;
-    } catch {}
-  }
-  return undefined;
 }
 
 function assertRefusal(r: { code: number; stdout: string; stderr: string }, version: string) {
