@@ -28,6 +28,15 @@ export async function simulateCommand(ctx: CliContext): Promise<number> {
     );
     return EXIT.usage;
   }
+  // Ctrl-C is caught before anything says it stops the simulator: a script that reads the URL and interrupts
+  // at once must get the clean stop too, not Node's default exit on SIGINT.
+  const interrupted = new Promise<void>((resolve) => {
+    const remove = ctx.io.onInterrupt?.(() => {
+      remove?.();
+      resolve();
+    });
+    if (!remove) resolve();
+  });
   ctx.io.stdout.write(
     ctx.json
       ? `${JSON.stringify({ baseUrl: sim.baseUrl, scenario: sim.scenario.name })}\n`
@@ -40,13 +49,7 @@ export async function simulateCommand(ctx: CliContext): Promise<number> {
       "Ctrl-C stops it.",
     ].join("\n"),
   );
-  await new Promise<void>((resolve) => {
-    const remove = ctx.io.onInterrupt?.(() => {
-      remove?.();
-      resolve();
-    });
-    if (!remove) resolve();
-  });
+  await interrupted;
   await sim.close();
   ctx.info(`Stopped after ${sim.requests.length} request(s).`);
   return EXIT.complete;
