@@ -172,8 +172,8 @@ describe("the --transfer-command example in `--help` works as written", () => {
 });
 
 describe("--json wherever there is output", () => {
-  it("every command that answers with data takes --json (help prints text only)", () => {
-    for (const name of COMMAND_NAMES.filter((n) => n !== "help"))
+  it("every command that answers with data takes --json (help prints text, completion a shell script)", () => {
+    for (const name of COMMAND_NAMES.filter((n) => n !== "help" && n !== "completion"))
       assert.equal(optionsOf(name).json?.type, "boolean", name);
   });
 
