@@ -13,9 +13,9 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 const readme = await readFile(join(ROOT, "README.md"), "utf8");
 const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8"));
 
-/** The packages the README says warn, as `name@version`, from its paragraph about EBADENGINE. */
+/** The packages the README says warn, as `name@version`, from its section on EBADENGINE. */
 function documented(): string[] {
-  const paragraph = readme.split("\n\n").find((p) => p.includes("EBADENGINE") && p.includes("npm ci")) ?? "";
+  const paragraph = readme.split("\n### Why `npm ci` warns EBADENGINE")[1]?.split("\n#")[0] ?? "";
   return [...paragraph.matchAll(/`((?:@[\w-]+\/)?[\w.-]+@\d+\.\d+\.\d+)`/g)].map((m) => m[1] as string);
 }
 
