@@ -228,3 +228,31 @@ describe("--json wherever there is output", () => {
     assert.ok(!bad.stdout.includes("sk with spaces"));
   });
 });
+
+describe("the README's synopsis of the command line", () => {
+  it("names only options each command takes", async () => {
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const block = readme.split("## The command line")[1]?.split("```\n")[1] ?? "";
+    assert.ok(block.includes("tokenhub-setup status"), "found the synopsis");
+    let command = "setup";
+    for (const line of block.split("\n")) {
+      if (line.startsWith("every command:")) {
+        for (const [, flag] of line.matchAll(/--([\w-]+)/g))
+          assert.ok(flag && flag in optionsOf("help"), line);
+        continue;
+      }
+      // "tokenhub-setup key set ... | key clear" or "tokenhub-setup help ... | version ...": each part names its command.
+      for (const part of line.replace(/^tokenhub-setup /, "").split(" | ")) {
+        const word = /^\s*(?:\[)?(\w+)/.exec(part)?.[1] ?? "";
+        if (line.startsWith("tokenhub-setup") || COMMAND_NAMES.includes(word))
+          command = COMMAND_NAMES.includes(word)
+            ? word
+            : line.startsWith("tokenhub-setup")
+              ? "setup"
+              : command;
+        for (const [, flag] of part.matchAll(/--([\w-]+)/g))
+          assert.ok(flag && flag in optionsOf(command), `${command}: --${flag} in "${line.trim()}"`);
+      }
+    }
+  });
+});
