@@ -1,16 +1,22 @@
 import { parseArgs } from "node:util";
 import { MEDIA, VIDEO_PROTOCOLS } from "../schema/quickstart.ts";
+import { closest } from "./suggest.ts";
 
 /**
  * Every command's options and help, in one table: the parser (Node's util.parseArgs, strict) and `--help`
  * read the same entries, so the help cannot list an option the parser does not take.
  */
-type OptionSpec = {
+export type OptionSpec = {
   type: "boolean" | "string";
   short?: string;
   multiple?: boolean;
   arg?: string;
   help: string;
+  /**
+   * What shell completion offers for the value: fixed words, the simulator's scenario names, a file, a folder
+   * or a command. A string option without it takes free text (nothing is offered).
+   */
+  complete?: readonly string[] | "scenarios" | "file" | "dir" | "command";
 };
 
 const COMMON: Record<string, OptionSpec> = {
@@ -18,19 +24,28 @@ const COMMON: Record<string, OptionSpec> = {
   "no-color": { type: "boolean", help: "No colours (also: NO_COLOR set in the environment)." },
   quiet: { type: "boolean", short: "q", help: "Only the result and errors." },
   verbose: { type: "boolean", help: "Debug logs (JSON lines, keys scrubbed) on stderr." },
+  version: {
+    type: "boolean",
+    short: "v",
+    help: "Show the version and exit (as JSON with --json, where taken).",
+  },
 };
 
 interface CommandSpec {
   usage: string;
+  /** One line in the command list of `tokenhub-setup --help`. */
+  brief: string;
   summary: string;
   options: Record<string, OptionSpec>;
-  positionals?: string;
+  /** The words the command takes after its name (none when absent); shell completion offers them. */
+  positionals?: () => readonly string[];
   examples: string[];
 }
 
 export const COMMANDS: Record<string, CommandSpec> = {
   setup: {
     usage: "tokenhub-setup [setup] [options]",
+    brief: "(the default) run Steps 1-5 and write the integration record",
     summary:
       "Run TokenHub's agent quickstart (Steps 1-5): read the key, send one minimal chat completion, validate it,\nwrite the integration record. On a terminal it asks for a missing key with hidden input; off a terminal it\nnever prompts and exits 3.",
     options: {
@@ -54,6 +69,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         type: "string",
         arg: "F",
         help: "Where to write the record (default $XDG_STATE_HOME/tokenhub-setup/status.json).",
+        complete: "file",
       },
       simulate: {
         type: "boolean",
@@ -63,16 +79,19 @@ export const COMMANDS: Record<string, CommandSpec> = {
         type: "string",
         arg: "NAME",
         help: "With --simulate: the scenario to play (default happy).",
+        complete: "scenarios",
       },
       multimodal: {
         type: "string",
         arg: "LIST",
         help: "After the text check, also check image and/or video generation (image,video); files are saved.",
+        complete: ["image", "video", "image,video"],
       },
       "output-dir": {
         type: "string",
         arg: "DIR",
         help: "Where --multimodal saves files; never cleaned (default $XDG_STATE_HOME/tokenhub-setup/media; with --simulate, a run folder under $XDG_CACHE_HOME/tokenhub-setup/simulated-media that the next simulated run removes).",
+        complete: "dir",
       },
       "max-media-bytes": {
         type: "string",
@@ -93,6 +112,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         type: "string",
         arg: "P",
         help: `How the video task is created: ${VIDEO_PROTOCOLS.join(", ")} (default quickstart: {model, prompt}).`,
+        complete: VIDEO_PROTOCOLS,
       },
       "poll-interval": {
         type: "string",
@@ -103,9 +123,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
         type: "string",
         arg: "CMD",
         help: "Run after each saved file with its path appended (split on spaces, no shell), e.g. to copy it to object storage.",
+        complete: "command",
       },
       "no-input": { type: "boolean", help: "Never prompt, even on a terminal." },
-      version: { type: "boolean", short: "v", help: "Show the version." },
     },
     examples: [
       "tokenhub-setup                                   # on a terminal: guided, asks for the key if needed",
@@ -114,11 +134,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
       "tokenhub-setup --model deepseek-v3.2 --model alibaba/deepseek-v3.2",
       "tokenhub-setup --multimodal image,video --output-dir ./tokenhub-media",
       "tokenhub-setup --simulate --multimodal image,video",
-      'tokenhub-setup --multimodal image --transfer-command "aws s3 cp --quiet"   # hypothetical upload hook',
+      "# the file's path is appended to the command, so here it follows -T: curl PUTs each file to that folder URL",
+      "# and prints the object's URL (recorded as the location); for S3 see README: Object storage hook",
+      'tokenhub-setup --multimodal image --transfer-command "curl -fsS -o /dev/null -w %{url_effective} https://uploads.example.com/tokenhub/ -T"',
     ],
   },
   status: {
     usage: "tokenhub-setup status [options]",
+    brief: "show the recorded integration, or check the key with TokenHub now (--check)",
     summary:
       "Show the recorded integration (on stdout). Exit 0 only when the last run verified it; 1 when it failed, was\ncancelled, or a later run ended without a verdict (no key found). --check asks TokenHub now instead.",
     options: {
@@ -137,6 +160,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         type: "string",
         arg: "F",
         help: "The record to read (default $XDG_STATE_HOME/tokenhub-setup/status.json).",
+        complete: "file",
       },
     },
     examples: [
@@ -147,7 +171,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   key: {
     usage: "tokenhub-setup key set|clear|where [options]",
-    positionals: "set | clear | where",
+    brief: "store, remove or locate the key: OS keychain, or a 0600 file by choice (never printed)",
+    positionals: () => KEY_ACTIONS,
     summary:
       "Manage the stored key without ever printing it.\n  set    store it in the OS keychain (hidden input on a terminal, or --stdin); says first if no keychain works\n  clear  remove it from the OS keychain and the key file\n  where  say which source a run would use now: environment, keychain, key file, or none",
     options: {
@@ -157,7 +182,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
         help: "With set: where no OS keychain works, keep the key in a plaintext file readable only by you ($XDG_CONFIG_HOME/tokenhub-setup/api-key, mode 0600). Read after the keychain.",
       },
       "show-masked": { type: "boolean", help: "With where: also show a masked form such as sk-…9f2c." },
-      json: { type: "boolean", help: "Print the answer as JSON on stdout." },
+      json: {
+        type: "boolean",
+        help: "Print the answer as JSON on stdout ({stored}, {cleared} or {source}; a failure with its error).",
+      },
     },
     examples: [
       "tokenhub-setup key set",
@@ -168,6 +196,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   doctor: {
     usage: "tokenhub-setup doctor [options]",
+    brief: "explain what could stand in the way (no key is sent)",
     summary:
       "Check and explain, on one screen: Node version, base URL reachability and TLS, clock skew, key source,\nkeychain availability, status file writability, proxy variables. Exit 1 when a check fails.",
     options: {
@@ -177,27 +206,84 @@ export const COMMANDS: Record<string, CommandSpec> = {
         arg: "URL",
         help: "The base URL to check (default https://tokenhub.link/v1).",
       },
-      "status-file": { type: "string", arg: "F", help: "The record path to check." },
+      "status-file": { type: "string", arg: "F", help: "The record path to check.", complete: "file" },
     },
     examples: ["tokenhub-setup doctor", "tokenhub-setup doctor --json"],
   },
   simulate: {
     usage: "tokenhub-setup simulate [options]",
+    brief: "run the TokenHub simulator in the foreground",
     summary:
       "Run the TokenHub simulator in the foreground, for testing your own agents against TokenHub's behaviours\n(errors, rate limits, streams). Any bearer key is accepted. Ctrl-C stops it.",
     options: {
-      scenario: { type: "string", arg: "NAME", help: "The scenario to play (default happy)." },
+      scenario: {
+        type: "string",
+        arg: "NAME",
+        help: "The scenario to play (default happy).",
+        complete: "scenarios",
+      },
       port: { type: "string", arg: "P", help: "Port on 127.0.0.1 (default: any free port)." },
       "list-scenarios": { type: "boolean", help: "List the scenarios and exit." },
+      json: {
+        type: "boolean",
+        help: "The scenario list as JSON (name, description, routes); when serving, {baseUrl, scenario} on stdout.",
+      },
     },
     examples: [
       "tokenhub-setup simulate --list-scenarios",
+      "tokenhub-setup simulate --list-scenarios --json | jq -r '.[].name'",
       "tokenhub-setup simulate --scenario rate-limited-seconds --port 8787",
     ],
+  },
+  help: {
+    usage: "tokenhub-setup help [command]",
+    brief: "show the help of a command (the same text as `<command> --help`)",
+    summary: "Show the help of a command: the same text as `tokenhub-setup <command> --help`.",
+    options: {},
+    positionals: () => COMMAND_NAMES,
+    examples: ["tokenhub-setup help", "tokenhub-setup help key"],
+  },
+  completion: {
+    usage: "tokenhub-setup completion bash|zsh|fish",
+    brief: "print a shell completion script (commands, options, scenario names)",
+    summary:
+      "Print a completion script for bash, zsh or fish: commands, each command's options, key actions, scenario\nnames and option values. It completes `tokenhub-setup` as a command on PATH (see the README: install it on PATH).",
+    options: {},
+    positionals: () => SHELLS,
+    examples: [
+      "source <(tokenhub-setup completion bash)     # this shell only; or, for every new one (bash-completion):",
+      "tokenhub-setup completion bash > ~/.local/share/bash-completion/completions/tokenhub-setup",
+      "tokenhub-setup completion zsh > ~/.zfunc/_tokenhub-setup   # with fpath=(~/.zfunc $fpath) before compinit",
+      "tokenhub-setup completion fish > ~/.config/fish/completions/tokenhub-setup.fish",
+    ],
+  },
+  version: {
+    usage: "tokenhub-setup version [options]",
+    brief: "show the version (also: --version or -v on any command)",
+    summary: "Show the version of tokenhub-setup (also: --version or -v on any command).",
+    options: {
+      json: { type: "boolean", help: "Print name, version and the Node.js version as JSON on stdout." },
+    },
+    examples: ["tokenhub-setup version", "tokenhub-setup version --json"],
   },
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);
+export const KEY_ACTIONS = ["set", "clear", "where"] as const;
+export const SHELLS = ["bash", "zsh", "fish"] as const;
+
+/** A command line the parser refuses: the message is one sentence without its final period. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** What to say about a word that is not a command: the nearest command if one is close, else the list. */
+export function unknownWord(kind: string, word: string, known: readonly string[]): string {
+  const near = closest(word, known);
+  return near
+    ? `unknown ${kind} '${word}' (did you mean \`${near}\`?)`
+    : `unknown ${kind} '${word}' (${kind}s: ${known.join(", ")})`;
+}
 
 export interface Parsed {
   command: string;
@@ -205,25 +291,50 @@ export interface Parsed {
   values: Record<string, string | boolean | string[] | undefined>;
 }
 
-/** Splits off the command word (default `setup`) and parses the rest strictly. Throws on a usage error. */
+/** Every option a command takes, its own and the common ones (what the parser accepts, what help lists). */
+export function optionsOf(command: string): Record<string, OptionSpec> {
+  return { ...(COMMANDS[command] as CommandSpec).options, ...COMMON };
+}
+
+/**
+ * Splits off the command word (default `setup`) and parses the rest strictly. Throws a UsageError (a mistyped
+ * command or option says what was probably meant) or parseArgs' own error.
+ */
 export function parseCommandLine(argv: string[]): Parsed {
   const first = argv[0];
+  // `setup` takes no words, so a first word that is not an option is a command: known, or mistyped.
+  if (first !== undefined && !first.startsWith("-") && !COMMANDS[first])
+    throw new UsageError(unknownWord("command", first, COMMAND_NAMES));
   const command = first !== undefined && COMMANDS[first] ? first : "setup";
   const rest = command === first ? argv.slice(1) : argv;
   const spec = COMMANDS[command] as CommandSpec;
+  const all = optionsOf(command);
   const options = Object.fromEntries(
-    Object.entries({ ...spec.options, ...COMMON }).map(([name, o]) => [
+    Object.entries(all).map(([name, o]) => [
       name,
       { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) },
     ]),
   );
-  const { values, positionals } = parseArgs({
-    args: rest,
-    strict: true,
-    allowPositionals: spec.positionals !== undefined,
-    options,
-  });
-  return { command, positionals, values: values as Parsed["values"] };
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      strict: true,
+      allowPositionals: spec.positionals !== undefined,
+      options,
+    });
+    return { command, positionals, values: values as Parsed["values"] };
+  } catch (err) {
+    // parseArgs says "Unknown option '--sim'"; the nearest option it would have taken is more useful.
+    const unknown = /^Unknown option '(--[^'=]+)'/.exec((err as Error).message)?.[1];
+    const near = unknown
+      ? closest(
+          unknown,
+          Object.keys(all).map((name) => `--${name}`),
+        )
+      : undefined;
+    if (unknown && near) throw new UsageError(`unknown option '${unknown}' (did you mean \`${near}\`?)`);
+    throw err;
+  }
 }
 
 export function helpText(command: string): string {
@@ -238,8 +349,7 @@ export function helpText(command: string): string {
     spec.summary,
     "",
     "Options:",
-    ...Object.entries(spec.options).map(([n, o]) => line(n, o)),
-    ...Object.entries(COMMON).map(([n, o]) => line(n, o)),
+    ...Object.entries(optionsOf(command)).map(([n, o]) => line(n, o)),
     "",
     "Examples:",
     ...spec.examples.map((e) => `  ${e}`),
@@ -247,7 +357,8 @@ export function helpText(command: string): string {
   if (command === "setup") {
     parts.push(
       "",
-      "Commands: setup (default), status, key, doctor, simulate; `tokenhub-setup <command> --help` for each.",
+      "Commands (`tokenhub-setup help <command>` or `<command> --help` for each):",
+      ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.brief}`),
       "",
       "Exit codes:",
       "  0 complete   1 other failure   2 usage error   3 key missing   4 key rejected (401)",

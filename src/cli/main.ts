@@ -4,7 +4,7 @@
 const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 19)) {
   process.stderr.write(
-    `tokenhub-setup needs Node.js 22.19 or newer; this is ${process.versions.node}. Install a current Node (https://nodejs.org) or run it through the project's npm scripts, which bring their own.\n`,
+    `tokenhub-setup needs Node.js 22.19 or newer; this is ${process.versions.node}. In a clone of the project, run \`npx tokenhub-setup\` there (it runs on the project's own Node 24); otherwise install a current Node (https://nodejs.org).\n`,
   );
   process.exit(2);
 }

@@ -1,10 +1,13 @@
 import { TokenHubSetupError } from "../errors.ts";
 import { COMMANDS, helpText, type Parsed, parseCommandLine } from "./args.ts";
+import { completionCommand } from "./commands/completion.ts";
 import { doctorCommand } from "./commands/doctor.ts";
+import { helpCommand } from "./commands/help.ts";
 import { keyCommand } from "./commands/key.ts";
 import { setupCommand } from "./commands/setup.ts";
 import { simulateCommand } from "./commands/simulate.ts";
 import { statusCommand } from "./commands/status.ts";
+import { versionCommand } from "./commands/version.ts";
 import { type CliIo, createContext } from "./context.ts";
 import { EXIT } from "./exit-codes.ts";
 
@@ -16,6 +19,9 @@ const HANDLERS = {
   key: keyCommand,
   doctor: doctorCommand,
   simulate: simulateCommand,
+  help: helpCommand,
+  completion: completionCommand,
+  version: versionCommand,
 } as const;
 
 /** The `tokenhub-setup` command line. Returns the exit code; errors are one line with a remedy, never a stack. */
@@ -34,12 +40,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(helpText(parsed.command));
     return EXIT.complete;
   }
-  if (parsed.values.version === true) {
-    io.stdout.write(`${io.version ?? "unknown"}\n`);
-    return EXIT.complete;
-  }
   const ctx = createContext(parsed, io);
   try {
+    // --version on any command is the version command (as JSON when that command takes --json).
+    if (parsed.values.version === true) return await versionCommand(ctx);
     return await HANDLERS[parsed.command as keyof typeof HANDLERS](ctx);
   } catch (err) {
     const line =

@@ -4,9 +4,11 @@ import { keyFilePath, removeKeyFile, writeKeyFile } from "../../secrets/key-file
 import { createKeychain, type Keychain } from "../../secrets/keychain.ts";
 import { ENV_VAR, resolveKey } from "../../secrets/sources.ts";
 import { resolveConfig } from "../../session/session.ts";
+import { KEY_ACTIONS } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { EXIT } from "../exit-codes.ts";
 import { keyOrigin } from "../render.ts";
+import { closest } from "../suggest.ts";
 
 /**
  * `key set | clear | where`: the stored key, managed without the key ever being printed. The OS keychain is the
@@ -14,15 +16,24 @@ import { keyOrigin } from "../render.ts";
  */
 export async function keyCommand(ctx: CliContext): Promise<number> {
   const [action, ...extra] = ctx.positionals;
-  if (!action || !["set", "clear", "where"].includes(action) || extra.length > 0) {
-    ctx.say("tokenhub-setup key: say set, clear or where. See `tokenhub-setup key --help`.");
+  if (!action || !(KEY_ACTIONS as readonly string[]).includes(action) || extra.length > 0) {
+    const near = action && extra.length === 0 ? closest(action, KEY_ACTIONS) : undefined;
+    const why = near ? `unknown action '${action}' (did you mean \`${near}\`?)` : "say set, clear or where";
+    ctx.say(`tokenhub-setup key: ${why}. See \`tokenhub-setup key --help\`.`);
     return EXIT.usage;
   }
   const config = resolveConfig({});
   const keychain = createKeychain(config.keychainService, config.keychainAccount);
   const file = keyFilePath(ctx.io.env);
-  const fail = (err: unknown) => {
-    ctx.say(`tokenhub-setup: ${err instanceof TokenHubSetupError ? err.toLine() : (err as Error).message}`);
+  // With --json every answer is one JSON object on stdout, a failure too (with its code); the line stays on stderr.
+  const answer = (value: object) => {
+    if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(value)}\n`);
+  };
+  const fail = (err: unknown, what: object) => {
+    const typed = err instanceof TokenHubSetupError ? err : undefined;
+    const message = typed ? typed.message : (err as Error).message;
+    answer({ ...what, error: { code: typed?.code ?? "unexpected", message, remedy: typed?.remedy ?? null } });
+    ctx.say(`tokenhub-setup: ${typed ? typed.toLine() : message}`);
     return EXIT.failure;
   };
 
@@ -37,9 +48,7 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
       : "none";
     const masked = ctx.values["show-masked"] === true && found.key ? maskKey(found.key.reveal()) : undefined;
     if (ctx.json) {
-      ctx.io.stdout.write(
-        `${JSON.stringify({ source: found.key?.source ?? null, ...(masked ? { masked } : {}), notices: found.notices })}\n`,
-      );
+      answer({ source: found.key?.source ?? null, ...(masked ? { masked } : {}), notices: found.notices });
     } else {
       ctx.out(
         [
@@ -53,24 +62,30 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
 
   if (action === "clear") {
     const said: string[] = [];
-    let failed = false;
+    let removed = false;
+    let unreachable: TokenHubSetupError | undefined;
     try {
+      removed = await keychain.delete();
       said.push(
-        (await keychain.delete())
+        removed
           ? "Removed the TokenHub key from the OS keychain."
           : "No TokenHub key was stored in the OS keychain.",
       );
     } catch (err) {
-      // Unavailable is not a failure of `clear` when there is nothing it could hold; say it and go on.
-      said.push(
-        err instanceof TokenHubSetupError ? `OS keychain: ${err.message}` : "OS keychain: not reachable.",
-      );
-      failed = !(err instanceof TokenHubSetupError && err.code.startsWith("keychain_"));
+      if (!(err instanceof TokenHubSetupError)) return fail(err, { removed: false });
+      // No keychain here: nothing it could hold, so `clear` goes on to the key file and says so.
+      unreachable = err;
+      said.push(err.message);
     }
-    if (await removeKeyFile(file).catch(() => false)) said.push(`Removed the key file ${file}.`);
-    if (ctx.json) ctx.io.stdout.write(`${JSON.stringify({ cleared: said })}\n`);
-    else ctx.out(said.join("\n"));
-    return failed ? EXIT.failure : EXIT.complete;
+    const fileRemoved = await removeKeyFile(file).catch(() => false);
+    if (fileRemoved) said.push(`Removed the key file ${file}.`);
+    answer({
+      removed,
+      fileRemoved,
+      ...(unreachable ? { keychain: { code: unreachable.code, message: unreachable.message } } : {}),
+    });
+    if (!ctx.json) ctx.out(said.join("\n"));
+    return EXIT.complete;
   }
 
   // set: how the key will come in, then where it can go, before asking for it.
@@ -82,6 +97,10 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
   if (!insecure) {
     const problem = await keychainProblem(keychain);
     if (problem) {
+      answer({
+        stored: false,
+        error: { code: problem.code, message: problem.message, remedy: problem.remedy },
+      });
       ctx.say(
         [
           `tokenhub-setup key set: ${problem.message} Nothing was asked for or stored.`,
@@ -135,18 +154,25 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
     ctx.say(`${stored}${shadowed}`);
     return EXIT.complete;
   } catch (err) {
-    return fail(err);
+    return fail(err, { stored: false });
   }
 }
 
 /** Why the keychain cannot take a key here (with the remedy), or undefined when it answers. */
-async function keychainProblem(keychain: Keychain): Promise<{ message: string; remedy: string } | undefined> {
+async function keychainProblem(
+  keychain: Keychain,
+): Promise<{ code: string; message: string; remedy: string } | undefined> {
   try {
     await keychain.get();
     return undefined;
   } catch (err) {
-    if (err instanceof TokenHubSetupError) return { message: err.message, remedy: err.remedy };
-    return { message: "The OS keychain could not be reached.", remedy: "Run `tokenhub-setup doctor`." };
+    if (err instanceof TokenHubSetupError)
+      return { code: err.code, message: err.message, remedy: err.remedy };
+    return {
+      code: "keychain_error",
+      message: "The OS keychain could not be reached.",
+      remedy: "Run `tokenhub-setup doctor`.",
+    };
   }
 }
 

@@ -1,4 +1,4 @@
-import { listScenarios, startSimulator } from "../../simulator/index.ts";
+import { listScenarios, loadScenario, startSimulator } from "../../simulator/index.ts";
 import { type CliContext, stringOption } from "../context.ts";
 import { EXIT } from "../exit-codes.ts";
 
@@ -6,7 +6,9 @@ import { EXIT } from "../exit-codes.ts";
 export async function simulateCommand(ctx: CliContext): Promise<number> {
   if (ctx.values["list-scenarios"] === true) {
     const scenarios = listScenarios();
-    if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(scenarios, null, 2)}\n`);
+    // What each scenario plays, for a script choosing one: the routes it answers ("POST /v1/chat/completions").
+    const table = scenarios.map((s) => ({ ...s, routes: Object.keys(loadScenario(s.name).routes) }));
+    if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(table, null, 2)}\n`);
     else for (const s of scenarios) ctx.io.stdout.write(`${s.name.padEnd(30)} ${s.description}\n`);
     return EXIT.complete;
   }
@@ -26,7 +28,20 @@ export async function simulateCommand(ctx: CliContext): Promise<number> {
     );
     return EXIT.usage;
   }
-  ctx.io.stdout.write(`${sim.baseUrl}\n`);
+  // Ctrl-C is caught before anything says it stops the simulator: a script that reads the URL and interrupts
+  // at once must get the clean stop too, not Node's default exit on SIGINT.
+  const interrupted = new Promise<void>((resolve) => {
+    const remove = ctx.io.onInterrupt?.(() => {
+      remove?.();
+      resolve();
+    });
+    if (!remove) resolve();
+  });
+  ctx.io.stdout.write(
+    ctx.json
+      ? `${JSON.stringify({ baseUrl: sim.baseUrl, scenario: sim.scenario.name })}\n`
+      : `${sim.baseUrl}\n`,
+  );
   ctx.info(
     [
       `TokenHub simulator on ${sim.baseUrl} (scenario ${sim.scenario.name}). Any bearer key is accepted.`,
@@ -34,13 +49,7 @@ export async function simulateCommand(ctx: CliContext): Promise<number> {
       "Ctrl-C stops it.",
     ].join("\n"),
   );
-  await new Promise<void>((resolve) => {
-    const remove = ctx.io.onInterrupt?.(() => {
-      remove?.();
-      resolve();
-    });
-    if (!remove) resolve();
-  });
+  await interrupted;
   await sim.close();
   ctx.info(`Stopped after ${sim.requests.length} request(s).`);
   return EXIT.complete;

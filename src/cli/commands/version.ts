@@ -1,0 +1,13 @@
+import type { CliContext } from "../context.ts";
+import { EXIT } from "../exit-codes.ts";
+
+/** `version`, and `--version`/`-v` on every command: the package version (with --json, also the Node.js one). */
+export async function versionCommand(ctx: CliContext): Promise<number> {
+  const version = ctx.io.version ?? "unknown";
+  ctx.io.stdout.write(
+    ctx.json
+      ? `${JSON.stringify({ name: "tokenhub-setup", version, node: process.versions.node })}\n`
+      : `${version}\n`,
+  );
+  return EXIT.complete;
+}
