@@ -133,8 +133,9 @@ complete -F _tokenhub_setup ${BIN}
 }
 
 function zsh(t: ReturnType<typeof table>): string {
-  // Inside '...' for the shell, inside [...] or after ':' for _arguments/_describe.
-  const q = (text: string) => text.replace(/'/g, "'\\''").replace(/([[\]:\\])/g, "\\$1");
+  // Inside [...] or after ':' for _arguments/_describe, then inside '...' for the shell: in that order, or the
+  // backslash of the quote's '\'' would be escaped again (a help text with an apostrophe broke the script).
+  const q = (text: string) => text.replace(/([[\]:\\])/g, "\\$1").replace(/'/g, "'\\''");
   const spec = (name: string, o: OptionSpec, values: readonly string[] | undefined) => {
     const forms = o.short ? `'(-${o.short} --${name})'{-${o.short},--${name}}` : `--${name}`;
     const head = o.short ? `${forms}'` : `'${o.multiple ? "*" : ""}${forms}`;
