@@ -6,6 +6,8 @@ import { terminalSafe } from "./terminal-text.ts";
 export interface RenderFacts {
   /** The OS keychain answers, so `key set` can store a key. */
   keychain: boolean;
+  /** A --simulate run: the key is the simulator's demo key, not one of the person's. */
+  simulated?: boolean;
 }
 
 /**
@@ -94,7 +96,11 @@ function render(n: Notification, facts: RenderFacts): string {
       return [`! ${headline}`, ...steps.map((s, i) => `  ${i + 1}. ${s}`)].join("\n");
     }
     case "completed":
-      return [`✔ ${summary(n.record)}`, ...mediaLines(n.record)].join("\n");
+      return [
+        `✔ ${summary(n.record)}`,
+        ...(facts.simulated ? ["  key: the simulator's demo key"] : keyLine(n.record)),
+        ...mediaLines(n.record),
+      ].join("\n");
     case "escalated": {
       const { failure, contact, diagnostic, topic } = n.escalation;
       const ids = diagnostic.attempts.map((a) => a.requestId).filter(Boolean);
@@ -113,6 +119,20 @@ function render(n: Notification, facts: RenderFacts): string {
     case "cancelled":
       return `Cancelled${n.reason ? `: ${n.reason}` : ""}. ${n.record ? (n.record.failure?.code === "cancelled" ? "The record says the check was cancelled (the last success is kept inside it)." : "The record of the check before it stands.") : "Nothing was written."}`;
   }
+}
+
+/** Where the key that worked came from, and whether it is now kept (a typed key, remembered on request). */
+function keyLine(record: CompletionRecord): string[] {
+  const source = record.result.key_source;
+  if (!source) return [];
+  const kept = /The key was stored in the OS keychain\./.test(record.notes)
+    ? "; it is now stored in the OS keychain"
+    : /The key was not stored/.test(record.notes)
+      ? "; it was not stored (see notes in the record)"
+      : source === "event"
+        ? "; used for this run only"
+        : "";
+  return [`  key: ${keyOrigin(source)}${kept}`];
 }
 
 function summary(record: CompletionRecord): string {

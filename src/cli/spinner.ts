@@ -9,15 +9,18 @@ import type { Writable } from "node:stream";
 export interface Spinner {
   start(message: string): void;
   message(message: string): void;
-  /** Ends the line with a final message: `ok` marks success, `failed` failure, `cancelled` an interruption. */
-  stop(message: string, outcome?: "ok" | "failed" | "cancelled"): void;
+  /**
+   * Ends the line with a final message: `ok` marks success (green), `failed` failure and `cancelled` an
+   * interruption (red), `attention` something the person must do next (yellow).
+   */
+  stop(message: string, outcome?: "ok" | "failed" | "cancelled" | "attention"): void;
   /** Removes the line, leaving nothing behind. */
   clear(): void;
   readonly active: boolean;
 }
 
 const FRAMES = ["◒", "◐", "◓", "◑"];
-const MARKS = { ok: "◇", failed: "■", cancelled: "■" } as const;
+const MARKS = { ok: "◇", failed: "■", cancelled: "■", attention: "▲" } as const;
 const FRAME_MS = 80;
 
 export function createSpinner(
@@ -70,7 +73,8 @@ export function createSpinner(
     },
     stop(message, outcome = "ok") {
       end();
-      const mark = outcome === "ok" ? paint("green", MARKS.ok) : paint("red", MARKS[outcome]);
+      const colour = outcome === "ok" ? "green" : outcome === "attention" ? "yellow" : "red";
+      const mark = paint(colour, MARKS[outcome]);
       out.write(`${mark}  ${message}\n`);
     },
     clear() {

@@ -21,6 +21,9 @@ const hasTmux = (() => {
   }
 })();
 
+/** An SGR sequence (ESC [ ... m): colour or another text attribute as the terminal was told to draw it. */
+const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`);
+
 describe("interactive setup in a pseudo-terminal", {
   skip: hasTmux ? false : "tmux is not installed",
 }, () => {
@@ -137,11 +140,31 @@ describe("interactive setup in a pseudo-terminal", {
     assert.equal(record.failure?.code, "cancelled");
   });
 
+  it("--no-color: no colour codes anywhere, prompts included; a failure ends with a closing line", async () => {
+    const home = join(dir, "f");
+    start("f", home, ["--simulate", "--scenario", "server-503-always", "--no-color"]);
+    await waitFor("f", /EXIT=\d+/, 30_000);
+    // -e keeps the escape sequences the screen was drawn with: a colour would show as ESC [ ... m.
+    const drawn = tmux("capture-pane", "-p", "-e", "-J", "-S", "-200", "-t", "f");
+    assert.doesNotMatch(drawn, COLOUR, JSON.stringify(drawn.slice(0, 400)));
+    assert.match(drawn, /EXIT=5/);
+    assert.match(drawn, /Not verified\. `npx tokenhub-setup status` shows the record\./);
+  });
+
+  it("with colour, the same run is coloured (the check above can fail)", async () => {
+    const home = join(dir, "g");
+    start("g", home, ["--simulate", "--scenario", "server-503-always"]);
+    await waitFor("g", /EXIT=\d+/, 30_000);
+    const drawn = tmux("capture-pane", "-p", "-e", "-J", "-S", "-200", "-t", "g");
+    assert.match(drawn, COLOUR);
+  });
+
   it("Ctrl-C while a video renders: exit 130, and the verified integration is recorded", async () => {
     const home = join(dir, "e");
     const file = join(home, "vid.json");
     start("e", home, ["--simulate", "--multimodal", "video", "--poll-interval", "30", "--status-file", file]);
-    await waitFor("e", /next poll in 30\.0 s/);
+    // A long wait says how long it has run and when it gives up (issue 11, item 8).
+    await waitFor("e", /next poll in 30\.0 s \(\d+s so far; gives up after 10m 0s\)/);
     press("e", "C-c");
     const done = await waitFor("e", /EXIT=\d+/);
     assert.match(done, /EXIT=130/);

@@ -96,18 +96,24 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     throw err;
   }
 
-  const ui = ctx.interactive ? await interactiveUi(ctx, keychain) : undefined;
+  const ui = ctx.interactive ? await interactiveUi(ctx, keychain, sim !== undefined) : undefined;
   let needKey: NeedKey | undefined;
   // Off a terminal, repeated updates (download progress) are thinned to a few lines (progress-lines.ts).
-  const lines = createProgressLines((n) => ctx.info(renderNotification(n)));
-  session.subscribe((n) => {
+  const render = (n: Notification) => renderNotification(n, { keychain: true, simulated: sim !== undefined });
+  const lines = createProgressLines((n) => ctx.info(render(n)));
+  const videoClock = createVideoClock(
+    resolveConfig(configInput).multimodal.video.deadlineMs,
+    () => ctx.io.clock?.now() ?? Date.now(),
+  );
+  session.subscribe((event) => {
+    const n = videoClock(event);
     // Shown once the flow rests, with what this machine's keychain can do (see showNeedKey).
     if (n.type === "needKey") needKey = n;
     else if (ui) ui.show(n);
     else if (n.type === "progress") lines.progress(n);
     else {
       lines.flush();
-      ctx.say(renderNotification(n));
+      ctx.say(render(n));
     }
   });
   const showNeedKey = async (n: NeedKey) => {
@@ -179,6 +185,28 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
  * (under the real default of 200 MiB they would pass).
  */
 const SIMULATED_MAX_MEDIA_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A video can take minutes: its waits say how long the check has run and when it gives up (the task's deadline),
+ * so a person can tell a slow render from a stuck one. Other notifications pass through untouched.
+ */
+function createVideoClock(deadlineMs: number, now: () => number) {
+  let startedAt: number | undefined;
+  return (n: Notification): Notification => {
+    if (n.type !== "progress" || n.capability !== "video" || !n.detail) return n;
+    startedAt ??= now();
+    if (!/next poll in|polling task/.test(n.detail)) return n;
+    const elapsed = duration(now() - startedAt);
+    return { ...n, detail: `${n.detail} (${elapsed} so far; gives up after ${duration(deadlineMs)})` };
+  };
+}
+
+function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m ${s % 60}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
+}
 
 /** The options the config paths come from, so a refused value is named as the person typed it. */
 const FLAG_FOR_PATH: Array<[RegExp, string]> = [
@@ -320,15 +348,20 @@ function jsonResult(state: string, output: Output | undefined, needKey: NeedKey 
  * The terminal UI: a spinner per step and a hidden-input prompt for the key, drawn by @clack/prompts (what
  * OpenClaw uses) on stderr. Loaded only on a terminal, so scripted runs do not pay for it.
  */
-async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined) {
+async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined, simulated: boolean) {
+  const render = (n: Notification) => renderNotification(n, { keychain: true, simulated });
+  // clack colours through node:util's styleText, which honours NO_COLOR but knows nothing of --no-color.
+  if (!ctx.color) process.env.NO_COLOR = "1";
   const clack = await import("@clack/prompts");
   const common = { output: ctx.io.stderr, ...(ctx.io.stdin ? { input: ctx.io.stdin } : {}) };
   // Our own spinner: clack's takes stdin into raw mode and exits 0 on Ctrl-C (see cli/spinner.ts).
   const spin = createSpinner(ctx.io.stderr, ctx.paint);
   clack.intro(ctx.paint("bold", "tokenhub-setup"), common);
-  const stop = (message: string, outcome: "ok" | "failed" | "cancelled" = "ok") => {
+  const stop = (message: string, outcome: "ok" | "failed" | "cancelled" | "attention" = "ok") => {
     if (spin.active) spin.stop(message, outcome);
-    else clack.log.message(message, common);
+    else if (outcome === "failed") clack.log.error(message, common);
+    else if (outcome === "ok") clack.log.success(message, common);
+    else clack.log.warn(message, common);
   };
   return {
     show(n: Notification) {
@@ -342,21 +375,27 @@ async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined) {
         case "needKey":
           return;
         case "completed":
-          stop(ctx.paint("green", renderNotification(n)));
+          stop(ctx.paint("green", render(n)));
           clack.outro("Done.", common);
           return;
         case "escalated":
-          stop(ctx.paint("red", renderNotification(n)), "failed");
+          stop(ctx.paint("red", render(n)), "failed");
+          // A closing line, as a success has: the run is over, and where to look.
+          clack.outro(
+            ctx.paint("red", "Not verified. `npx tokenhub-setup status` shows the record."),
+            common,
+          );
           return;
         case "cancelled":
-          stop(renderNotification(n), "cancelled");
+          stop(render(n), "cancelled");
+          clack.outro("Stopped.", common);
           return;
       }
     },
     /** Why a key is asked for, and where to get one; the prompt below takes it. */
     needKey(n: NeedKey, facts: RenderFacts) {
       const { headline, steps } = needKeyLines(n, facts);
-      stop("Step 2/5 A TokenHub API key is needed");
+      stop("Step 2/5 A TokenHub API key is needed", "attention");
       // Here the prompt takes the key, so only the steps before "store it" apply.
       const here = steps.filter((step) => !/^(Store it|Put |Run tokenhub-setup again)/.test(step));
       clack.note(terminalSafe([headline, "", ...here].join("\n")), "Key", common);
