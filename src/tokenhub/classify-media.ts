@@ -201,7 +201,11 @@ function failureOf(outcome: Outcome, what: "image" | "video"): MediaFailure {
       return {
         code: "media_model_unavailable",
         message,
-        remedy: `Switch to an allowed region in the TokenHub console (regional policy) or another ${what} model (multimodal.${what}.model).`,
+        // A model TokenHub does not know is a name to check, not a region to switch (as on the text path).
+        remedy:
+          outcome.reason === "model_not_offered"
+            ? `Check the ${what} model's name against the TokenHub console's model list, and name one it offers.`
+            : `Switch to an allowed region in the TokenHub console (regional policy) or another ${what} model.`,
       };
     case "retryable":
       return {
@@ -210,7 +214,15 @@ function failureOf(outcome: Outcome, what: "image" | "video"): MediaFailure {
         remedy: "A transient failure: run the check again in a few minutes.",
       };
     case "fatal":
-      return { code: `media_${outcome.code}`, message, remedy: outcome.remedy };
+      return {
+        code: `media_${outcome.code}`,
+        message,
+        // The quickstart's own test prompt refused is worth telling TokenHub about.
+        remedy:
+          outcome.code === "content_refused"
+            ? `A content filter refused the ${what} prompt; the key and model are fine. Change the prompt (multimodal.${what}.prompt) and run the check again, or report it to TokenHub if the quickstart's own prompt is refused.`
+            : outcome.remedy,
+      };
     default:
       return {
         code: "media_invalid_response",

@@ -112,6 +112,15 @@ export function isTlsErrorCode(code: string): boolean {
  */
 const BALANCE_CODE = /^(insufficient_?(quota|balance|funds)|arrearage)$/i;
 
+/**
+ * A content filter refused the prompt (DashScope's DataInspectionFailed, OpenAI's content_policy_violation and
+ * content_filter): the request is well formed and the model exists, so the remedy is the prompt, not the model
+ * name or the base URL. Matched on the code, or failing that the message.
+ */
+const CONTENT_REFUSAL_CODE =
+  /^(data_?inspection_?failed|content_?policy_?violation|content_?filter(ed)?|moderation_?blocked)$/i;
+const CONTENT_REFUSAL_MESSAGE = /inappropriate content|content (policy|filter|moderation)|safety system/i;
+
 const VALID_OBJECTS = new Set(["chat.completion", "chat.completion.chunk"]);
 
 const defaultRules = compileRoutingRules();
@@ -204,6 +213,20 @@ export function classify(
       message: `expected 200, got ${status}`,
     };
   }
+  if (
+    status >= 400 &&
+    status < 500 &&
+    (CONTENT_REFUSAL_CODE.test(error.code ?? "") || CONTENT_REFUSAL_MESSAGE.test(error.message))
+  ) {
+    return {
+      ...base,
+      kind: "fatal",
+      code: "content_refused",
+      message: scrubbedLine(`HTTP ${status}: ${error.message || "the content was refused"}`),
+      remedy:
+        "A content filter refused the prompt; the key, model and base URL are fine. Change the prompt and run the check again.",
+    };
+  }
   return {
     ...base,
     kind: "fatal",
@@ -212,7 +235,7 @@ export function classify(
     remedy:
       status === 403
         ? "The key is valid but may not use this model or region; check its permissions in the TokenHub console."
-        : "Check the model name and the base URL; this request cannot succeed by retrying.",
+        : "TokenHub refused the request as sent, and retrying cannot help: check the model name; if it is right, report the request id to TokenHub.",
   };
 }
 
