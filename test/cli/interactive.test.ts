@@ -41,10 +41,16 @@ describe("interactive setup in a pseudo-terminal", {
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  const start = (name: string, home: string, args: string[] = ["--base-url", sim.baseUrl]) => {
-    // env -i: no TOKENHUB_API_KEY, no D-Bus session (so no keychain), a fresh HOME and state folder.
+  const start = (
+    name: string,
+    home: string,
+    args: string[] = ["--base-url", sim.baseUrl],
+    env: Record<string, string> = {},
+  ) => {
+    // env -i: no TOKENHUB_API_KEY (unless given), no D-Bus session (so no keychain), a fresh HOME and state.
     const command = [
       "env -i",
+      ...Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`),
       `PATH=${JSON.stringify(process.env.PATH ?? "")}`,
       `HOME=${home}`,
       `XDG_STATE_HOME=${join(home, "state")}`,
@@ -157,6 +163,18 @@ describe("interactive setup in a pseudo-terminal", {
     await waitFor("g", /EXIT=\d+/, 30_000);
     const drawn = tmux("capture-pane", "-p", "-e", "-J", "-S", "-200", "-t", "g");
     assert.match(drawn, COLOUR);
+  });
+
+  it("status --check on a terminal: each source, the one used (masked), TokenHub's verdict; no key on screen", async () => {
+    const home = join(dir, "h");
+    start("h", home, ["status", "--check", "--base-url", sim.baseUrl], { TOKENHUB_API_KEY: GOOD });
+    const done = await waitFor("h", /EXIT=\d+/);
+    assert.match(done, /EXIT=0/);
+    assert.match(done, new RegExp(`TOKENHUB_API_KEY +key sk-…${GOOD.slice(-4)} +<- used`));
+    assert.match(done, /the OS keychain +cannot be read: OS keychain unavailable/);
+    assert.match(done, /the key file +no key/);
+    assert.match(done, /TokenHub accepted it/);
+    assert.ok(!done.includes(GOOD));
   });
 
   it("Ctrl-C while a video renders: exit 130, and the verified integration is recorded", async () => {
