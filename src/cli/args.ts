@@ -184,7 +184,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       "show-masked": { type: "boolean", help: "With where: also show a masked form such as sk-…9f2c." },
       json: {
         type: "boolean",
-        help: "Print the answer as JSON on stdout ({stored}, {cleared} or {source}; a failure with its error).",
+        help: "Print the answer as JSON on stdout ({stored}, {removed, fileRemoved} or {source}; a failure with its error).",
       },
     },
     examples: [
@@ -300,7 +300,8 @@ export function optionsOf(command: string): Record<string, OptionSpec> {
  * Splits off the command word (default `setup`) and parses the rest strictly. Throws a UsageError (a mistyped
  * command or option says what was probably meant) or parseArgs' own error.
  */
-export function parseCommandLine(argv: string[]): Parsed {
+export function parseCommandLine(input: string[]): Parsed {
+  const argv = commandFirst(input);
   const first = argv[0];
   // `setup` takes no words, so a first word that is not an option is a command: known, or mistyped.
   if (first !== undefined && !first.startsWith("-") && !COMMANDS[first])
@@ -336,6 +337,26 @@ export function parseCommandLine(argv: string[]): Parsed {
     throw err;
   }
 }
+
+/**
+ * `tokenhub-setup --no-color status` means `status --no-color`, as git and gh read it: leading flags that take
+ * no value (those every command has, and --json) move after a command word that follows them.
+ */
+function commandFirst(argv: string[]): string[] {
+  const leading = (arg: string) => GLOBAL_FLAGS.has(arg);
+  let i = 0;
+  while (i < argv.length && leading(argv[i] as string)) i++;
+  const word = argv[i];
+  if (i === 0 || word === undefined || !COMMANDS[word]) return argv;
+  return [word, ...argv.slice(0, i), ...argv.slice(i + 1)];
+}
+
+const GLOBAL_FLAGS: ReadonlySet<string> = new Set([
+  "--json",
+  ...Object.entries(COMMON).flatMap(([name, o]) =>
+    o.type === "boolean" ? [`--${name}`, ...(o.short ? [`-${o.short}`] : [])] : [],
+  ),
+]);
 
 export function helpText(command: string): string {
   const spec = COMMANDS[command] as CommandSpec;

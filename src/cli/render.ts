@@ -73,6 +73,13 @@ export function needKeyLines(n: NeedKey, facts: RenderFacts): { headline: string
   return { headline: [headline, ...notices].join(" "), steps };
 }
 
+/** The same for the multimodal checks' failures. */
+const MEDIA_CLI_HINTS: Partial<Record<string, string>> = {
+  media_too_large: "--max-media-bytes N raises the limit.",
+  media_task_failed: "--video-model picks another model.",
+  media_model_unavailable: "--image-model and --video-model pick other models.",
+};
+
 /** How to act on a failure's remedy from this command line (the shared remedy names no flags). */
 const CLI_HINTS: Partial<Record<string, string>> = {
   unreachable: "`npx tokenhub-setup doctor` checks the network, DNS, proxy and base URL one by one.",
@@ -99,6 +106,8 @@ function render(n: Notification, facts: RenderFacts): string {
       return [
         `✔ ${summary(n.record)}`,
         ...(facts.simulated ? ["  key: the simulator's demo key"] : keyLine(n.record)),
+        // A source skipped on the way (a malformed TOKENHUB_API_KEY before the key that worked) is worth knowing.
+        ...n.record.result.notices.map((notice) => `  note: ${notice}`),
         ...mediaLines(n.record),
       ].join("\n");
     case "escalated": {
@@ -116,8 +125,15 @@ function render(n: Notification, facts: RenderFacts): string {
           : [`  Enterprise Support: ${contact}${ids.length ? ` (request ids: ${ids.join(", ")})` : ""}`]),
       ].join("\n");
     }
-    case "cancelled":
-      return `Cancelled${n.reason ? `: ${n.reason}` : ""}. ${n.record ? (n.record.failure?.code === "cancelled" ? "The record says the check was cancelled (the last success is kept inside it)." : "The record of the check before it stands.") : "Nothing was written."}`;
+    case "cancelled": {
+      const record = n.record;
+      const what = !record
+        ? "The record was not changed."
+        : record.failure?.code === "cancelled"
+          ? `The record says the check was cancelled${record.last_success ? " (the last success is kept inside it)" : ""}.`
+          : "The record of the check before it stands.";
+      return `Cancelled${n.reason ? `: ${n.reason}` : ""}. ${what}`;
+    }
   }
 }
 
@@ -154,7 +170,12 @@ function mediaLines(record: CompletionRecord): string[] {
       return `  ${capability}: ok with ${check.model}, saved ${check.file} (${check.bytes} bytes, ${check.mime})${moved}`;
     }
     const task = check.task_id ? ` (task ${check.task_id})` : "";
-    const why = check.error ? `: ${check.error.message} What to do: ${check.error.remedy}` : "";
+    // Each part a sentence of its own, whatever punctuation the server's message ended with.
+    const sentence = (text: string) => (/[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`);
+    const hint = check.error && MEDIA_CLI_HINTS[check.error.code];
+    const why = check.error
+      ? `: ${sentence(check.error.message)} What to do: ${sentence(check.error.remedy)}${hint ? ` Here: ${hint}` : ""}`
+      : "";
     return `  ${capability}: ${check.status} with ${check.model}${task}${why}`;
   });
 }

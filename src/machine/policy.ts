@@ -262,7 +262,7 @@ export function decidePoll(
       message: `The video task ${task.id} ended as ${task.rawStatus}.`,
       remedy:
         status === "failed"
-          ? "Read the provider's reason above; change the prompt or model (multimodal.video) and run the check again."
+          ? "Read the provider's reason above; change the video prompt or model and run the check again."
           : "The task was cancelled on TokenHub's side; run the check again.",
     };
   }

@@ -31,7 +31,12 @@ export const FailureCodeSchema = z.enum([
 ]);
 
 /** Failures whose cause is on the user's side: a local remedy, their own exit code, and no escalation. */
-export const LOCAL_FAILURE_CODES: ReadonlySet<FailureCode> = new Set(["unreachable", "wrong_base_url"]);
+export const LOCAL_FAILURE_CODES: ReadonlySet<FailureCode> = new Set([
+  "unreachable",
+  "wrong_base_url",
+  // The record's folder is on this machine: TokenHub answered, the write here failed.
+  "status_write_failed",
+]);
 export type FailureCode = z.infer<typeof FailureCodeSchema>;
 
 /** One request the flow made, for the scrubbed diagnostic an escalation carries. */

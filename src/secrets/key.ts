@@ -6,10 +6,12 @@ import { REDACTED, registerSecret } from "./scrubber.ts";
 
 const MAX_KEY_LENGTH = 4096;
 /**
- * Shorter keys are refused: the scrubber could only keep one out of the output by redacting ordinary words
- * too, so a key this short could not be protected. No TokenHub key is anywhere near this short.
+ * Shorter keys are refused: the scrubber keeps a key out of every output by redacting it wherever it appears, so
+ * a short key that is also an ordinary word or a name we print ("complete", "Integration", "deepseek-v3.2") would
+ * redact the flow's own words, break its record and notifications, and still not be a key. Sixteen characters
+ * rules those out (an outside review pasted each of them). No TokenHub key is anywhere near this short.
  */
-export const MIN_KEY_LENGTH = 8;
+export const MIN_KEY_LENGTH = 16;
 
 /**
  * An API key in memory. The value sits in a private field; JSON, `util.inspect`, string conversion and

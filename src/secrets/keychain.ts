@@ -16,7 +16,7 @@ export interface Keychain {
 }
 
 const UNAVAILABLE_REMEDY =
-  "Set TOKENHUB_API_KEY in the environment instead; nothing is written in plaintext.";
+  "Set TOKENHUB_API_KEY in the environment instead; nothing is written in plaintext unless you ask for it.";
 
 /**
  * How to get keytar's native part where it did not load: `npm ci` skips it quietly when libsecret's headers

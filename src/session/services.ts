@@ -245,7 +245,7 @@ export const boundMachine = setupMachine.provide({
           error: {
             code: "media_task_failed",
             message: `TokenHub refused the video task (${outcome.rawStatus})${outcome.reason ? `: ${outcome.reason.message}` : "."}`,
-            remedy: "Change the prompt or the model (multimodal.video) and run the check again.",
+            remedy: "Change the video prompt or model and run the check again.",
           },
           at,
         };
@@ -368,7 +368,7 @@ function decodeBase64(data: string, maxBytes: number): Uint8Array {
   }
   if (Math.floor((text.length * 3) / 4) > maxBytes) {
     throw new TokenHubSetupError("media_too_large", `The inline image is larger than ${maxBytes} bytes.`, {
-      remedy: "Raise multimodal.maxDownloadBytes or ask for a smaller size.",
+      remedy: "Raise the media size limit, or ask for a smaller size.",
     });
   }
   return Buffer.from(text, /[-_]/.test(text) ? "base64url" : "base64");

@@ -20,10 +20,15 @@ export function createFileStatusStore(path: string): StatusStore {
       try {
         await writeFileAtomic(path, text);
       } catch (cause) {
-        throw new StatusStoreError("status_write_failed", `Could not write the status record to ${path}.`, {
-          remedy: "Check that the folder is writable, or choose another place for the record.",
-          cause,
-        });
+        const code = (cause as NodeJS.ErrnoException).code;
+        throw new StatusStoreError(
+          "status_write_failed",
+          `Could not write the status record to ${path}${code ? ` (${code}${code === "ENOTDIR" ? ": a part of the path is a file, not a folder" : ""})` : ""}.`,
+          {
+            remedy: "Check that the folder is writable, or choose another place for the record.",
+            cause,
+          },
+        );
       }
     },
     async read() {

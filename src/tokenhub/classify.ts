@@ -148,6 +148,18 @@ export function classify(
     };
   }
   const { status, body, headers } = response;
+  // A web page where the API should be (a login wall, a captive portal, a docs site, a bare web server): the
+  // base URL is wrong, whatever the status; only the statuses worth retrying keep their meaning (a proxy's
+  // 502 page is still a 502).
+  if (isWebPage(headers, body) && !RETRYABLE_STATUSES.has(status) && status !== 401 && status !== 402) {
+    return {
+      ...base,
+      kind: "fatal",
+      code: "not_tokenhub",
+      message: `HTTP ${status} with a web page (text/html), not an API answer: the base URL does not lead to TokenHub's API`,
+      remedy: "Check the base URL: TokenHub's API base ends in /v1 (https://tokenhub.link/v1).",
+    };
+  }
   if (status === 200) {
     if (expected.stream === true && body.kind !== "stream") return notAStream(body, headers, base);
     return validate(body, base);
@@ -420,6 +432,12 @@ function requestIdOf(headers: Record<string, string>, body: ResponseBody | undef
     if (typeof id === "string") return scrubbedLine(id, 128);
   }
   return null;
+}
+
+function isWebPage(headers: Record<string, string>, body: ResponseBody): boolean {
+  if (/^\s*text\/html\b/i.test(headers["content-type"] ?? "")) return true;
+  const text = body.kind === "text" || body.kind === "malformed" ? body.text : "";
+  return /^\s*<(!doctype html|html)\b/i.test(text);
 }
 
 function safeOrigin(location: string | undefined): string {

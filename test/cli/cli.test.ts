@@ -139,13 +139,13 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
   it("--model, repeated, is the fallback chain the flow walks", async () => {
     const sim = await startSimulator({
       scenario: "region-unavailable-dashscope",
-      acceptKeys: ["sk-model-test"],
+      acceptKeys: ["sk-model-test-0123456789"],
     });
     try {
       const models = ["--model", "deepseek-v3.2", "--model", "plan/my-model"];
       const r = await cli(
         ["--base-url", sim.baseUrl, "--json", "--status-file", join(dir, "models.json"), ...models],
-        { TOKENHUB_API_KEY: "sk-model-test" },
+        { TOKENHUB_API_KEY: "sk-model-test-0123456789" },
       );
       assert.equal(r.code, EXIT.complete, r.stderr);
       assert.deepEqual(

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -114,6 +115,8 @@ const keychainAnswer = (done: RegExp) => (r: Run) => {
 };
 
 let sim: Simulator;
+/** A port nothing listens on, found before the suite runs (see the simulate example). */
+let freePort = 0;
 /** Where the --insecure-storage example's key file goes (removed after the suite). */
 const KEY_FILE_HOME = join(tmpdir(), `tokenhub-readme-keyfile-${process.pid}`);
 let work: string;
@@ -231,6 +234,9 @@ const DISPOSITIONS: Record<string, Disposition> = {
     },
   },
   "npx tokenhub-setup simulate --scenario rate-limited-seconds --port 8787": {
+    // 8787 can be taken on a shared machine (a person's own simulator held it once): a free port, else as written.
+    run: () => `npx tokenhub-setup simulate --scenario rate-limited-seconds --port ${freePort}`,
+    why: "a free port instead of 8787, which another process may hold",
     interruptAfter: "Ctrl-C stops it.",
     realNpx: true,
     check: (r) => {
@@ -365,6 +371,13 @@ describe("README examples run as written in a clone", { concurrency: 4 }, () => 
   let againNpx: Run;
   before(async () => {
     sim = await startSimulator({ scenario: "happy" });
+    freePort = await new Promise<number>((resolve) => {
+      const probe = createServer();
+      probe.listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
     // Inside the project (npx finds the project from here), in the ignored .tmp/.
     await mkdir(join(ROOT, ".tmp"), { recursive: true });
     work = await mkdtemp(join(ROOT, ".tmp", "readme-"));

@@ -21,7 +21,7 @@ import type { HostApi, HostSdk, HostTool, ToolContext } from "../../src/openclaw
 import { registerTokenHub } from "../../src/openclaw/plugin.ts";
 import type { ConfigInput } from "../../src/schema/config.ts";
 import type { Notification } from "../../src/schema/host.ts";
-import { parseKey } from "../../src/secrets/key.ts";
+import { MIN_KEY_LENGTH, parseKey } from "../../src/secrets/key.ts";
 import { forgetSecret } from "../../src/secrets/scrubber.ts";
 import { createVirtualClock } from "../../src/session/clock.ts";
 import { createSession } from "../../src/session/session.ts";
@@ -44,8 +44,8 @@ const keyChar = fc.oneof(
   { arbitrary: printable, weight: 3 },
   { arbitrary: fc.constantFrom(...SPECIALS), weight: 2 },
 );
-/** A key parseKey accepts: 8-80 printable ASCII characters, no whitespace. */
-const keyArb = fc.string({ unit: keyChar, minLength: 8, maxLength: 80 });
+/** A key parseKey accepts: MIN_KEY_LENGTH-80 printable ASCII characters, no whitespace. */
+const keyArb = fc.string({ unit: keyChar, minLength: MIN_KEY_LENGTH, maxLength: 80 });
 
 /** Characters parseKey must refuse inside a key: whitespace, control characters, anything outside ASCII. */
 const badChar = fc.oneof(

@@ -1,4 +1,4 @@
-import { access, constants } from "node:fs/promises";
+import { access, constants, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { TokenHubSetupError } from "../../errors.ts";
 import { CONTRACT } from "../../schema/quickstart.ts";
@@ -81,7 +81,11 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
     status: found.key ? "ok" : "warn",
     detail: found.key
       ? `found in ${found.key.source === "env" ? "TOKENHUB_API_KEY" : found.key.source === "file" ? `the key file ${keyFile}` : "the OS keychain"} (not shown)`
-      : `none found; create one at ${config.consoleUrl} and ${storeAdvice}`,
+      : // A key that is there but unusable (a key file others can read, a malformed variable) says why.
+        `none usable; create one at ${config.consoleUrl} and ${storeAdvice}${found.notices
+          .filter((n) => !/^OS keychain/.test(n))
+          .map((n) => `. ${n}`)
+          .join("")}`,
   });
   checks.push(
     keychainIssue
@@ -223,6 +227,17 @@ async function writable(path: string): Promise<Check> {
       dir = parent;
     }
   }
+  // A file where a folder must be (ENOTDIR on the first write) is as unwritable as a read-only folder.
+  const isDir = await stat(dir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!isDir)
+    return {
+      name: "Status file",
+      status: "fail",
+      detail: `${dir} is a file, not a folder, so ${path} cannot be written; choose another path with --status-file`,
+    };
   try {
     await access(dir, constants.W_OK);
     return { name: "Status file", status: "ok", detail: `${path} (writable)` };

@@ -26,6 +26,11 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
   const { values } = ctx;
   const simulate = values.simulate === true;
   const baseUrl = stringOption(values, "base-url");
+  // An empty value would quietly mean the production default: say so instead.
+  if (baseUrl === "") {
+    ctx.say("tokenhub-setup: --base-url needs a URL (got an empty value). See --help.");
+    return EXIT.usage;
+  }
   const scenario = stringOption(values, "scenario");
   const statusFile = stringOption(values, "status-file");
   if (simulate && baseUrl) {
@@ -116,6 +121,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
       ctx.say(render(n));
     }
   });
+  let needKeyFacts: RenderFacts = { keychain: false };
   const showNeedKey = async (n: NeedKey) => {
     const facts = {
       keychain: keychain
@@ -125,6 +131,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
           )
         : false,
     };
+    needKeyFacts = facts;
     if (ui) ui.needKey(n, facts);
     else {
       lines.flush();
@@ -155,10 +162,11 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     }
     const output = state === "awaitingKey" ? undefined : await session.done();
     lines.flush();
-    if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(jsonResult(state, output, needKey), null, 2)}\n`);
+    if (ctx.json)
+      ctx.io.stdout.write(`${JSON.stringify(jsonResult(state, output, needKey, needKeyFacts), null, 2)}\n`);
     const wroteRecord =
       output?.status === "complete" ||
-      output?.status === "escalated" ||
+      (output?.status === "escalated" && output.escalation.failure.code !== "status_write_failed") ||
       (output?.status === "cancelled" && output.record !== undefined) ||
       (state === "awaitingKey" && needKey?.reason === "rejected");
     if (store.location !== "memory") {
@@ -331,16 +339,33 @@ function multimodalOptions(
   };
 }
 
-function jsonResult(state: string, output: Output | undefined, needKey: NeedKey | undefined) {
+function jsonResult(
+  state: string,
+  output: Output | undefined,
+  needKey: NeedKey | undefined,
+  facts: RenderFacts,
+) {
   if (output?.status === "complete") return output.record;
   if (output?.status === "escalated")
     return output.record ?? { integration_status: "failed", failure: output.escalation.failure };
   if (output?.status === "cancelled") return { state: "cancelled", reason: output.reason };
+  if (!needKey) return { state, needKey: null };
+  // The command line's own words (what the person does next, from where they are), not the host tool's.
+  const { headline, steps } = needKeyLines(needKey, facts);
   return {
     state,
-    needKey: needKey
-      ? { reason: needKey.reason, message: needKey.message, instructions: needKey.instructions }
-      : null,
+    needKey: {
+      reason: needKey.reason,
+      message: headline,
+      rejectedKey: needKey.rejectedKey ?? null,
+      otherKeys: needKey.otherKeys ?? [],
+      instructions: {
+        consoleUrl: needKey.instructions.consoleUrl,
+        envVar: needKey.instructions.envVar,
+        steps,
+        neverPasteInChat: true,
+      },
+    },
   };
 }
 
@@ -357,6 +382,7 @@ async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined, si
   // Our own spinner: clack's takes stdin into raw mode and exits 0 on Ctrl-C (see cli/spinner.ts).
   const spin = createSpinner(ctx.io.stderr, ctx.paint);
   clack.intro(ctx.paint("bold", "tokenhub-setup"), common);
+  let wasInterrupted = false;
   const stop = (message: string, outcome: "ok" | "failed" | "cancelled" | "attention" = "ok") => {
     if (spin.active) spin.stop(message, outcome);
     else if (outcome === "failed") clack.log.error(message, common);
@@ -376,7 +402,17 @@ async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined, si
           return;
         case "completed":
           stop(ctx.paint("green", render(n)));
-          clack.outro("Done.", common);
+          // Ctrl-C during the image or video check: the text integration is verified and recorded, the rest
+          // was stopped, and the run exits 130; the closing line says so rather than "Done.".
+          clack.outro(
+            wasInterrupted
+              ? ctx.paint(
+                  "yellow",
+                  "Stopped: the media checks were cancelled; the verified integration is recorded.",
+                )
+              : "Done.",
+            common,
+          );
           return;
         case "escalated":
           stop(ctx.paint("red", render(n)), "failed");
@@ -419,6 +455,7 @@ async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined, si
       return { key, remember };
     },
     interrupted() {
+      wasInterrupted = true;
       if (spin.active) spin.stop("Interrupted: cancelling", "cancelled");
     },
     close() {

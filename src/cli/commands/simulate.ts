@@ -44,8 +44,8 @@ export async function simulateCommand(ctx: CliContext): Promise<number> {
   );
   ctx.info(
     [
-      `TokenHub simulator on ${sim.baseUrl} (scenario ${sim.scenario.name}). Any bearer key is accepted.`,
-      `Try: TOKENHUB_API_KEY=sk-test tokenhub-setup --base-url ${sim.baseUrl}`,
+      `TokenHub simulator on ${sim.baseUrl} (scenario ${sim.scenario.name}). Any bearer key is accepted${sim.scenario.name === "unauthorized" ? ", and then refused with a 401, as this scenario plays" : ""}.`,
+      `Try: TOKENHUB_API_KEY=sk-sim-0123456789abcdef npx tokenhub-setup --base-url ${sim.baseUrl}`,
       "Ctrl-C stops it.",
     ].join("\n"),
   );

@@ -153,8 +153,23 @@ async function checkNow(ctx: CliContext): Promise<number> {
       ctx.say(`tokenhub-setup: ${err instanceof TokenHubSetupError ? err.toLine() : String(err)}`);
       return EXIT.usage;
     }
+    // The probe can take up to the request timeout: say what is happening, and let Ctrl-C stop it cleanly.
+    // The handler first, then the line: a Ctrl-C right after the line must find it in place.
+    const stop = new AbortController();
+    const removeInterrupt = ctx.io.onInterrupt?.(() => stop.abort());
+    ctx.info(`Asking TokenHub at ${base} with ${keyOrigin(used.report.source)} (${used.report.hint})...`);
     try {
-      const outcome = classify(await client.chat({ model, stream: false, key: used.key }));
+      const response = await client
+        .chat({ model, stream: false, key: used.key, signal: stop.signal })
+        .catch((err: unknown) => {
+          if (stop.signal.aborted) return undefined;
+          throw err;
+        });
+      if (!response || stop.signal.aborted) {
+        ctx.say("Cancelled: interrupted (Ctrl-C). Nothing was checked or written.");
+        return EXIT.cancelled;
+      }
+      const outcome = classify(response);
       const ok = outcome.kind === "ok";
       probe = {
         ok,
@@ -175,6 +190,7 @@ async function checkNow(ctx: CliContext): Promise<number> {
             ? EXIT.localFault
             : EXIT.failure;
     } finally {
+      removeInterrupt?.();
       await client.close();
     }
   }
@@ -213,11 +229,12 @@ async function checkNow(ctx: CliContext): Promise<number> {
       used?.report === r ? "  <- used" : r.found && used ? "  (not used: an earlier source has one)" : "";
     return `${mark} ${r.name.padEnd(18)} ${what}${role}`;
   });
+  const keychainWorks = reports.some((r) => r.source === "keychain" && !r.problem);
   if (!probe || !used)
     lines.push(
       ctx.paint(
         "red",
-        `✖ No key to check. Create one at ${config.consoleUrl}, then \`npx tokenhub-setup key set\` or export ${ENV_VAR}.`,
+        `✖ No key to check. Create one at ${config.consoleUrl}, then ${keychainWorks ? "`npx tokenhub-setup key set`" : "(no OS keychain here) `npx tokenhub-setup key set --insecure-storage`"} or \`export ${ENV_VAR}=...\`.`,
       ),
     );
   else
