@@ -5,6 +5,7 @@ import {
   OpenAIErrorBodySchema,
   replyText,
 } from "../schema/chat.ts";
+import { CONTRACT } from "../schema/quickstart.ts";
 import { scrub, scrubbedLine } from "../secrets/scrubber.ts";
 import type { ProbeResponse, ResponseBody } from "./client.ts";
 import { parseRetryAfter } from "./retry-after.ts";
@@ -121,6 +122,9 @@ const CONTENT_REFUSAL_CODE =
   /^(data_?inspection_?failed|content_?policy_?violation|content_?filter(ed)?|moderation_?blocked)$/i;
 const CONTENT_REFUSAL_MESSAGE = /inappropriate content|content (policy|filter|moderation)|safety system/i;
 
+/** Said for every answer that shows the base URL is not TokenHub's API (a 404 path, a web page). */
+const WRONG_BASE_URL_REMEDY = `Check the base URL: TokenHub's API base ends in /v1 (${CONTRACT.baseUrl}).`;
+
 const VALID_OBJECTS = new Set(["chat.completion", "chat.completion.chunk"]);
 
 const defaultRules = compileRoutingRules();
@@ -157,7 +161,7 @@ export function classify(
       kind: "fatal",
       code: "not_tokenhub",
       message: `HTTP ${status} with a web page (text/html), not an API answer: the base URL does not lead to TokenHub's API`,
-      remedy: "Check the base URL: TokenHub's API base ends in /v1 (https://tokenhub.link/v1).",
+      remedy: WRONG_BASE_URL_REMEDY,
     };
   }
   if (status === 200) {
@@ -214,7 +218,7 @@ export function classify(
       message: scrubbedLine(
         `HTTP ${status}${error.message ? ` (${error.message})` : " with no API error in the body"}: the base URL does not lead to TokenHub's chat endpoint`,
       ),
-      remedy: "Check the base URL: TokenHub's API base ends in /v1 (https://tokenhub.link/v1).",
+      remedy: WRONG_BASE_URL_REMEDY,
     };
   }
   if (status >= 200 && status < 300) {

@@ -3,29 +3,15 @@
 // way forward there, read by the flow after the keychain; doctor's advice fits the machine it runs on.
 // No D-Bus session is passed to the children, so the OS keychain cannot answer (test/keychain covers one that does).
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { chmod, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { EXIT } from "../../src/cli/exit-codes.ts";
 import { startSimulator } from "../../src/simulator/index.ts";
+import { cli } from "../helpers/cli.ts";
 
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const KEY = "sk-keyfile-3e9a7c51d2b8";
-
-function cli(args: string[], env: Record<string, string>, input?: string) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [MAIN, ...args],
-      { env: { PATH: process.env.PATH, ...env } },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
-    child.stdin?.end(input ?? "");
-  });
-}
 
 describe("keys where no OS keychain works", () => {
   let home: string;
@@ -42,7 +28,7 @@ describe("keys where no OS keychain works", () => {
   const file = () => join(home, ".config", "tokenhub-setup", "api-key");
 
   it("key set says the keychain cannot take it before reading any key, and what to do instead", async () => {
-    const r = await cli(["key", "set", "--stdin"], env(), KEY);
+    const r = await cli(["key", "set", "--stdin"], env(), { input: KEY });
     assert.equal(r.code, EXIT.failure);
     assert.match(r.stderr, /OS keychain unavailable: .* Nothing was asked for or stored\./);
     assert.match(r.stderr, /export TOKENHUB_API_KEY=\.\.\./);
@@ -62,7 +48,7 @@ describe("keys where no OS keychain works", () => {
   });
 
   it("--insecure-storage: warned, 0600, used by a run, refused when others can read it, removed by key clear", async () => {
-    const set = await cli(["key", "set", "--stdin", "--insecure-storage"], env(), `${KEY}\n`);
+    const set = await cli(["key", "set", "--stdin", "--insecure-storage"], env(), { input: `${KEY}\n` });
     assert.equal(set.code, EXIT.complete, set.stderr);
     assert.match(set.stderr, /Warning: --insecure-storage keeps the key in plaintext/);
     assert.ok(!set.stderr.includes(KEY));
@@ -91,7 +77,9 @@ describe("keys where no OS keychain works", () => {
   });
 
   it("a key typed or piped in is named as such when it is malformed, never 'from the host'", async () => {
-    const r = await cli(["key", "set", "--stdin", "--insecure-storage"], env(), "sk-has space-123456");
+    const r = await cli(["key", "set", "--stdin", "--insecure-storage"], env(), {
+      input: "sk-has space-123456",
+    });
     assert.equal(r.code, EXIT.failure);
     assert.match(r.stderr, /The key on standard input has whitespace inside it/);
     assert.doesNotMatch(r.stderr, /from the host/);

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,24 +8,12 @@ import { after, before, describe, it } from "node:test";
 import { EXIT } from "../../src/cli/exit-codes.ts";
 import { CompletionRecordSchema } from "../../src/schema/record.ts";
 import { startSimulator } from "../../src/simulator/index.ts";
+import { cli } from "../helpers/cli.ts";
 
 // Issue 11, item 5: faults on the user's side (no network, refused, a base URL that is not the API) are theirs to
 // fix: their own exit code, a local remedy, no Enterprise Support. Failure records carry the request ids they cite.
 
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const KEY = "sk-localfault-0123456789abcdef";
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [MAIN, ...args],
-      { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) =>

@@ -1,7 +1,6 @@
 // `status` as a person uses it (issue 11, items 2 and 8): it tells the truth about the last run, prints on
 // stdout (so `status | less` shows it), and `status --check` asks TokenHub now, naming each key source.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,23 +8,10 @@ import { after, before, describe, it } from "node:test";
 import { EXIT } from "../../src/cli/exit-codes.ts";
 import { startSimulator } from "../../src/simulator/index.ts";
 import { lastAttemptPath } from "../../src/status/last-attempt.ts";
+import { cli } from "../helpers/cli.ts";
 
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const GOOD = "sk-status-good-7d3e1f0a9b";
 const BAD = "sk-status-bad-2c8f4e6a1d";
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [MAIN, ...args],
-      // No keychain here: DBUS_SESSION_BUS_ADDRESS unset, so the OS keychain cannot answer.
-      { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe("status as a person uses it", () => {
   let dir: string;

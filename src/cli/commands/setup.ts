@@ -80,8 +80,9 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
   };
   let session: Session;
   let keychain: Keychain | undefined;
+  let config: ReturnType<typeof resolveConfig>;
   try {
-    const config = resolveConfig(configInput);
+    config = resolveConfig(configInput);
     keychain = sim ? undefined : createKeychain(config.keychainService, config.keychainAccount);
     session = createSession({
       config: configInput,
@@ -107,7 +108,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
   const render = (n: Notification) => renderNotification(n, { keychain: true, simulated: sim !== undefined });
   const lines = createProgressLines((n) => ctx.info(render(n)));
   const videoClock = createVideoClock(
-    resolveConfig(configInput).multimodal.video.deadlineMs,
+    config.multimodal.video.deadlineMs,
     () => ctx.io.clock?.now() ?? Date.now(),
   );
   session.subscribe((event) => {
