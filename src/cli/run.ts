@@ -1,4 +1,5 @@
 import { TokenHubSetupError } from "../errors.ts";
+import { EXIT } from "../session/index.ts";
 import { COMMANDS, helpText, type Parsed, parseCommandLine } from "./args.ts";
 import { completionCommand } from "./commands/completion.ts";
 import { doctorCommand } from "./commands/doctor.ts";
@@ -9,7 +10,6 @@ import { simulateCommand } from "./commands/simulate.ts";
 import { statusCommand } from "./commands/status.ts";
 import { versionCommand } from "./commands/version.ts";
 import { type CliIo, createContext } from "./context.ts";
-import { EXIT } from "./exit-codes.ts";
 
 export type { CliIo } from "./context.ts";
 

@@ -106,6 +106,14 @@ export interface SetupContext {
   videoTask: VideoTask | null;
 }
 
+/** A timed rest: when it ends, and what it waits for (another attempt, or the video task's next poll). */
+export interface Wait {
+  /** Epoch ms; NaN when the context lost the time (only a tampered snapshot can: it is refused on restore). */
+  until: number;
+  for: "retry" | "video";
+  taskId?: string;
+}
+
 /** A key as people may see it: its source and a masked hint, never the key. */
 export interface KeyHint {
   source: KeySource;
@@ -694,6 +702,7 @@ export const setupMachine = setup({
   },
   states: {
     idle: {
+      tags: "rest",
       on: {
         SETUP: { target: "resolvingKey", actions: "start" },
         KEY_PROVIDED: { target: "resolvingKey", actions: "start" },
@@ -757,6 +766,7 @@ export const setupMachine = setup({
 
     // Step-2: rest here until the user has put a key where the skill can read it, or handed one over.
     awaitingKey: {
+      tags: "rest",
       entry: [{ type: "progress", params: { step: 2 } }, "notifyNeedKey"],
       on: {
         KEY_PROVIDED: { target: "resolvingKey", actions: "keyHandedOver" },
@@ -863,6 +873,8 @@ export const setupMachine = setup({
 
     // 429/5xx/network/timeouts: wait until retryAt (absolute, so a restored snapshot keeps the schedule).
     backingOff: {
+      tags: "wait",
+      meta: { wait: (c: SetupContext): Wait => ({ until: c.retryAt ?? Number.NaN, for: "retry" }) },
       on: { CANCEL: { target: "cancelling", actions: ["cancel", "prepareCancelled"] } },
       entry: {
         type: "progress",
@@ -996,6 +1008,14 @@ export const setupMachine = setup({
 
         // A rest state: until the next poll is due (absolute), as in backingOff.
         videoWaiting: {
+          tags: "wait",
+          meta: {
+            wait: (c: SetupContext): Wait => ({
+              until: c.videoTask?.pollAt ?? Number.NaN,
+              for: "video",
+              ...(c.videoTask ? { taskId: c.videoTask.id } : {}),
+            }),
+          },
           entry: {
             type: "mediaProgress",
             params: ({ context }) => ({
@@ -1133,28 +1153,3 @@ export const setupMachine = setup({
 });
 
 export type SetupMachine = typeof setupMachine;
-
-/** A state value as one name: `requesting`, or `multimodal.videoWaiting` inside the multimodal checks. */
-export function stateName(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (value && typeof value === "object") {
-    const [parent, child] = Object.entries(value)[0] ?? [];
-    if (parent !== undefined) return `${parent}.${stateName(child)}`;
-  }
-  return String(value);
-}
-
-/** Every state the machine can rest or pass in, by `stateName` (compound states by their children). */
-export const STATE_NAMES: string[] = Object.entries(setupMachine.config.states ?? {}).flatMap(
-  ([name, node]) => (node.states ? Object.keys(node.states).map((child) => `${name}.${child}`) : [name]),
-);
-export const FINAL_STATES: ReadonlySet<string> = new Set(["complete", "escalated", "cancelled"]);
-export const REST_STATES = new Set([
-  "idle",
-  "awaitingKey",
-  "backingOff",
-  "multimodal.videoWaiting",
-  "complete",
-  "escalated",
-  "cancelled",
-]);

@@ -1,10 +1,11 @@
 import { join } from "node:path";
 import { TokenHubSetupError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { FINAL_STATES } from "../machine/setup-machine.ts";
 import type { HostEvent } from "../schema/host.ts";
 import type { CompletionRecord } from "../schema/record.ts";
+import { EXIT } from "../session/index.ts";
 import { resolveConfig } from "../session/session.ts";
+import { restOfSnapshot } from "../session/snapshot.ts";
 import { runTurn, type TurnResult } from "../session/turn.ts";
 import { createFileStatusStore } from "../status/store.ts";
 import { createTokenHubClient, type TokenHubClient } from "../tokenhub/client.ts";
@@ -17,7 +18,7 @@ import {
   TOOL_NAME,
   type ToolParams,
 } from "./config.ts";
-import { type ConversationStore, createConversationStore, storedState } from "./conversations.ts";
+import { type ConversationStore, createConversationStore } from "./conversations.ts";
 import type { HostApi, HostSdk } from "./host.ts";
 import { hostLogger } from "./logging.ts";
 import { statusText, turnText } from "./text.ts";
@@ -26,6 +27,8 @@ import { keyRefFor, providerEntry, rawApiKeyOf, unwire, wire } from "./wiring.ts
 export interface ActionResult {
   text: string;
   details: Record<string, unknown>;
+  /** For `openclaw tokenhub`: the exit code of the flow's rest, when the action ran or read one. */
+  exitCode?: number;
 }
 
 /** Long waits end the call; the model is told when to resume instead of holding the turn for a minute. */
@@ -85,7 +88,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
   async function turn(
     sessionKey: string,
     event: HostEvent | undefined,
-    snapshot: string | undefined,
+    stored: { snapshot: string; resume?: boolean } | undefined,
     config: unknown,
     signal?: AbortSignal,
   ) {
@@ -98,7 +101,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
     logger ??= hostLogger(api.logger, core.logLevel ?? "warn");
     const result = await runTurn({
       ...(event ? { event } : {}),
-      ...(snapshot === undefined ? {} : { snapshot }),
+      ...(stored ? { snapshot: stored.snapshot, resume: stored.resume ?? false } : {}),
       ...(signal ? { signal } : {}),
       config: {
         ...coreConfig,
@@ -129,11 +132,13 @@ export function createActions(api: HostApi, sdk: HostSdk) {
       return {
         text: `The tokenhub-setup plugin config is invalid at ${issue?.path.join(".")}: ${issue?.message}. Fix plugins.entries.${PLUGIN_ID}.config.`,
         details: { state: "invalidConfig" },
+        exitCode: EXIT.usage,
       };
     }
     const config = options.config ?? api.config;
     const stored = await conversations().load(sessionKey);
-    const state = storedState(stored);
+    const rest = restOfSnapshot(stored);
+    const state = rest?.state;
 
     if (params.action === "status" || params.action === "unwire") {
       if (params.action === "unwire") {
@@ -143,23 +148,26 @@ export function createActions(api: HostApi, sdk: HostSdk) {
             ? `Removed the tokenhub model provider (and restored what was there before) in ${undone.path}.`
             : "Nothing to undo: this plugin has not wired a tokenhub provider.",
           details: { state: state ?? "none", unwired: undone.restored },
+          exitCode: 0,
         };
       }
       const record = await createFileStatusStore(recordPath()).read();
       const text = statusText(record, recordPath());
+      // A conversation that ended badly or waits for a key says so in the exit code; none, or a wait, is fine.
+      const exitCode = rest && (rest.final || rest.needKey) ? rest.exitCode : 0;
       if (params.wire)
-        return withWiring({ text, details: { state: state ?? "none", record } }, record, params);
-      return { text, details: { state: state ?? "none", ...(record ? { record } : {}) } };
+        return withWiring({ text, details: { state: state ?? "none", record }, exitCode }, record, params);
+      return { text, details: { state: state ?? "none", ...(record ? { record } : {}) }, exitCode };
     }
 
     if (params.action === "cancel") {
-      if (!stored || !state || FINAL_STATES.has(state))
+      if (!stored || !rest || rest.final)
         return { text: "No TokenHub setup is in progress.", details: { state: state ?? "none" } };
       return describe(
         await turn(
           sessionKey,
           { type: "CANCEL", reason: "cancelled by the user" },
-          stored,
+          { snapshot: stored },
           config,
           options.signal,
         ),
@@ -169,7 +177,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
     }
 
     // resume continues a stored flow; start (or resume with nothing to continue) begins afresh.
-    let event: HostEvent | undefined = {
+    const event: HostEvent = {
       type: "SETUP",
       ...(params.model || params.stream !== undefined || params.multimodal
         ? {
@@ -181,18 +189,14 @@ export function createActions(api: HostApi, sdk: HostSdk) {
           }
         : {}),
     };
-    let snapshot: string | undefined;
-    if (params.action === "resume" && state === "awaitingKey") {
-      event = { type: "KEY_READY" };
-      snapshot = stored;
-    } else if (
-      params.action === "resume" &&
-      (state === "backingOff" || state === "multimodal.videoWaiting")
-    ) {
-      event = undefined;
-      snapshot = stored;
-    }
-    const result = await turn(sessionKey, event, snapshot, config, options.signal);
+    const resuming = params.action === "resume" && stored !== undefined && rest !== null && !rest.final;
+    const result = await turn(
+      sessionKey,
+      event,
+      resuming ? { snapshot: stored, resume: true } : undefined,
+      config,
+      options.signal,
+    );
     const described = describe(result, params, config);
     const record = result.output?.status === "complete" ? result.output.record : undefined;
     return params.wire && record ? withWiring(described, record, params) : described;
@@ -220,6 +224,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
         ...(record ? { record } : {}),
         ...(result.output?.status === "escalated" ? { escalation: result.output.escalation } : {}),
       },
+      exitCode: result.rest.exitCode,
     };
   }
 
@@ -246,6 +251,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
     const done = await wire(api, pluginStateDir(), record, params.setDefault ?? false);
     if ("refusal" in done) return { ...described, text: `${described.text}\nNot wired: ${done.refusal}` };
     return {
+      ...described,
       text: [
         described.text,
         `Wired: models.providers.tokenhub = ${JSON.stringify(done.entry)} in ${done.path}${done.defaultModel ? `, default model ${done.defaultModel}` : ""}.`,

@@ -30,14 +30,3 @@ export function createConversationStore(dir: string) {
   };
 }
 export type ConversationStore = ReturnType<typeof createConversationStore>;
-
-/** The rest state a stored snapshot is in, without restoring it; undefined when absent or unreadable. */
-export function storedState(text: string | undefined): string | undefined {
-  if (!text) return undefined;
-  try {
-    const state = (JSON.parse(text) as { state?: unknown }).state;
-    return typeof state === "string" ? state : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { EXIT, exitCodeFor } from "../cli/exit-codes.ts";
 import { TokenHubSetupError } from "../errors.ts";
 import { scrub } from "../secrets/scrubber.ts";
+import { EXIT } from "../session/index.ts";
 import { type ActionResult, createActions } from "./actions.ts";
 import { PLUGIN_ID, TOOL_NAME, type ToolParams, ToolParamsSchema } from "./config.ts";
 import type { CliCommand, HostApi, HostSdk, ToolResult } from "./host.ts";
@@ -139,15 +139,8 @@ function cliCommand(root: CliCommand, name: string, description: string): CliCom
  */
 function printCli(result: ActionResult, json: boolean): void {
   process.stdout.write(json ? `${JSON.stringify(result.details, null, 2)}\n` : `${result.text}\n`);
-  const state = String(result.details.state);
-  const needKey = result.details.needKey as { reason?: string } | undefined;
-  const escalation = result.details.escalation as { failure?: { code?: string } } | undefined;
-  if (state === "invalidConfig" || state === "invalidParams") process.exitCode = EXIT.usage;
-  // An action that threw (guarded turned it into a sentence): a failure, not a success.
-  else if (state === "error") process.exitCode = EXIT.failure;
-  // status/unwire report "none" or a resting state without an outcome: success unless the flow failed.
-  else if (["awaitingKey", "escalated", "cancelled"].includes(state))
-    process.exitCode = exitCodeFor(state, needKey?.reason, escalation?.failure?.code);
+  // Invalid input 2, an action that threw 1, else the flow's own: 0 unless it ended badly or waits for a key.
+  if (result.exitCode) process.exitCode = result.exitCode;
 }
 
 /** The tool's parameters (from the model or the CLI's options), checked by the one schema; a sentence if not. */
@@ -159,6 +152,7 @@ function validParams(params: unknown): { params: ToolParams } | { invalid: Actio
     invalid: {
       text: `Invalid ${TOOL_NAME} parameters at ${issue?.path.join(".") || "(root)"}: ${issue?.message}.`,
       details: { state: "invalidParams" },
+      exitCode: EXIT.usage,
     },
   };
 }
@@ -175,6 +169,7 @@ async function guarded(fn: () => Promise<ActionResult>): Promise<ActionResult> {
     return {
       text: `TokenHub setup failed: ${scrub(line)}`,
       details: { state: "error", code: (err as { code?: string })?.code ?? "unexpected" },
+      exitCode: EXIT.failure,
     };
   }
 }

@@ -8,41 +8,27 @@ import { API_KEY_PATH, TOOL_NAME } from "./config.ts";
  * the user, what to call next. Never contains the key (everything here comes from scrubbed notifications).
  */
 export function turnText(turn: TurnResult, context: { recordPath: string }): string {
-  const needKey = [...turn.notifications].reverse().find((n) => n.type === "needKey");
-  switch (turn.state) {
-    case "complete":
-      return completeText(
-        turn.output?.status === "complete" ? turn.output.record : undefined,
-        context.recordPath,
-      );
-    case "awaitingKey":
-      return needKey?.type === "needKey" ? needKeyText(needKey) : "TokenHub setup is waiting for an API key.";
-    case "backingOff": {
-      const retryAt = (turn.snapshot.snapshot.context as { retryAt?: number | null }).retryAt;
-      const when = retryAt ? new Date(retryAt).toISOString() : "a moment";
-      return `TokenHub asked to wait before the next attempt. Call ${TOOL_NAME} with {"action":"resume"} after ${when}.`;
-    }
-    case "multimodal.videoWaiting": {
-      const task = (turn.snapshot.snapshot.context as { videoTask?: { id: string; pollAt: number } | null })
-        .videoTask;
-      const when = task ? new Date(task.pollAt).toISOString() : "a moment";
-      return `The text integration is verified; the test video (task ${task?.id ?? "?"}) is still being generated, which can take minutes. Tell the user, and call ${TOOL_NAME} with {"action":"resume"} after ${when} to check on it (or {"action":"cancel"} to stop waiting; the verified integration is recorded either way).`;
-    }
-    case "escalated":
-      return turn.output?.status === "escalated"
-        ? escalatedText(turn.output.escalation)
-        : "TokenHub setup failed.";
-    case "cancelled":
-      return turn.output?.status === "cancelled" && turn.output.record?.failure?.code === "cancelled"
-        ? "TokenHub setup was cancelled mid-check. The record now says the check was cancelled (the last verified integration is kept inside it as last_success)."
-        : "TokenHub setup was cancelled. The record was not changed.";
-    default:
-      return `TokenHub setup is in state ${turn.state}.`;
+  const { rest, output } = turn;
+  if (output?.status === "complete") return completeText(output.record, context.recordPath);
+  if (output?.status === "escalated") return escalatedText(output.escalation);
+  if (output?.status === "cancelled")
+    return output.record?.failure?.code === "cancelled"
+      ? "TokenHub setup was cancelled mid-check. The record now says the check was cancelled (the last verified integration is kept inside it as last_success)."
+      : "TokenHub setup was cancelled. The record was not changed.";
+  if (rest.needKey) {
+    const needKey = [...turn.notifications].reverse().find((n) => n.type === "needKey");
+    return needKey?.type === "needKey" ? needKeyText(needKey) : "TokenHub setup is waiting for an API key.";
   }
+  if (rest.wait) {
+    const when = Number.isFinite(rest.wait.until) ? new Date(rest.wait.until).toISOString() : "a moment";
+    return rest.wait.for === "video"
+      ? `The text integration is verified; the test video (task ${rest.wait.taskId ?? "?"}) is still being generated, which can take minutes. Tell the user, and call ${TOOL_NAME} with {"action":"resume"} after ${when} to check on it (or {"action":"cancel"} to stop waiting; the verified integration is recorded either way).`
+      : `TokenHub asked to wait before the next attempt. Call ${TOOL_NAME} with {"action":"resume"} after ${when}.`;
+  }
+  return `TokenHub setup is in state ${turn.state}.`;
 }
 
-function completeText(record: CompletionRecord | undefined, recordPath: string): string {
-  if (!record) return "TokenHub integration verified.";
+function completeText(record: CompletionRecord, recordPath: string): string {
   const r = record.result;
   return [
     `TokenHub integration verified: model ${record.model} (${record.provider_mode}) answered "${r.reply_preview ?? ""}" (${record.endpoint} at ${r.base_url}), HTTP ${r.http_status} in ${r.latency_ms} ms after ${r.attempts} attempt(s)${r.fallbacks_used.length ? `, falling back from ${r.fallbacks_used.join(", ")}` : ""}.`,

@@ -1,3 +1,4 @@
+export { EXIT, type Rest } from "../machine/face.ts";
 export { type Clock, createVirtualClock, systemClock } from "./clock.ts";
 export {
   createSession,
@@ -6,5 +7,5 @@ export {
   type Session,
   type SessionOptions,
 } from "./session.ts";
-export { openEnvelope } from "./snapshot.ts";
+export { openEnvelope, restOfSnapshot } from "./snapshot.ts";
 export { runTurn, type TurnInput, type TurnResult } from "./turn.ts";

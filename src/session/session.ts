@@ -3,14 +3,9 @@ import { inspect } from "node:util";
 import { type Actor, createActor, type Subscription, toPromise } from "xstate";
 import { ConfigError, EventError, TokenHubSetupError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
+import { type Rest, restOf, stateName } from "../machine/face.ts";
 import { needKeyNotification } from "../machine/notifications.ts";
-import {
-  REST_STATES,
-  type Settings,
-  type SetupEvent,
-  type SetupMachine,
-  stateName,
-} from "../machine/setup-machine.ts";
+import type { Settings, SetupEvent, SetupMachine } from "../machine/setup-machine.ts";
 import { type Config, type ConfigInput, ConfigSchema } from "../schema/config.ts";
 import { type HostEvent, HostEventSchema, type Notification, type Output } from "../schema/host.ts";
 import type { SnapshotEnvelope } from "../schema/snapshot.ts";
@@ -58,8 +53,10 @@ export interface Session {
   send(event: HostEvent): void;
   /** Every notification, scrubbed, in order. Returns an unsubscribe function. */
   subscribe(listener: NotificationListener): () => void;
-  /** The current state's name. */
+  /** The current state's name (for logs; decide on `rest`). */
   readonly state: string;
+  /** Where the flow stands when it is at rest (what resumes it, until when it waits, its exit code); else null. */
+  readonly rest: Rest | null;
   readonly atRest: boolean;
   /**
    * Resolves at the next rest state: awaitingKey, a final state, or a wait (backingOff,
@@ -197,8 +194,11 @@ export function createSession(options: SessionOptions = {}): Session {
     get state() {
       return stateOf();
     },
+    get rest() {
+      return restOf(actor.getSnapshot());
+    },
     get atRest() {
-      return REST_STATES.has(stateOf());
+      return restOf(actor.getSnapshot()) !== null;
     },
     send(event) {
       const parsed = HostEventSchema.safeParse(event);
@@ -222,17 +222,12 @@ export function createSession(options: SessionOptions = {}): Session {
     untilRest(opts = {}) {
       const longWait = opts.restOnBackoffLongerThanMs ?? Number.POSITIVE_INFINITY;
       const resting = () => {
-        const snap = actor.getSnapshot();
-        const state = stateName(snap.value);
-        // A wait is a rest only when it is long: short ones are waited out (the host asked how long is long).
-        const waitUntil =
-          state === "backingOff"
-            ? snap.context.retryAt
-            : state === "multimodal.videoWaiting"
-              ? (snap.context.videoTask?.pollAt ?? null)
-              : undefined;
-        if (waitUntil === undefined) return REST_STATES.has(state) && state !== "idle" ? state : undefined;
-        return (waitUntil ?? 0) - clock.now() > longWait ? state : undefined;
+        const rest = restOf(actor.getSnapshot());
+        // Not started yet is no rest to report; a wait is one only when it is long: short ones are waited out
+        // (the host said how long is long).
+        if (!rest || rest.resumeWith === "SETUP") return undefined;
+        if (rest.wait) return rest.wait.until - clock.now() > longWait ? rest.state : undefined;
+        return rest.state;
       };
       return new Promise((resolve, reject) => {
         const now = resting();
@@ -254,14 +249,13 @@ export function createSession(options: SessionOptions = {}): Session {
       return scrubDeep((await toPromise(actor)) as Output);
     },
     snapshot() {
-      const state = stateOf();
-      if (!REST_STATES.has(state)) {
-        throw new TokenHubSetupError("snapshot_not_at_rest", `A snapshot cannot be taken in ${state}.`, {
-          remedy:
-            "Wait for a rest state (awaitingKey, backingOff, multimodal.videoWaiting or a final state).",
+      const rest = restOf(actor.getSnapshot());
+      if (!rest) {
+        throw new TokenHubSetupError("snapshot_not_at_rest", `A snapshot cannot be taken in ${stateOf()}.`, {
+          remedy: "Wait for a rest state (untilRest: a key to supply, a long wait, or a final state).",
         });
       }
-      return makeEnvelope(state, actor.getPersistedSnapshot(), clock.now());
+      return makeEnvelope(rest.state, actor.getPersistedSnapshot(), clock.now());
     },
     async stop() {
       actor.stop();
@@ -294,8 +288,8 @@ export function createSession(options: SessionOptions = {}): Session {
         } catch (err) {
           // A key that cannot be right is answered like a missing one, with the reason, and the flow stays put.
           if (!(err instanceof TokenHubSetupError)) throw err;
-          const state = stateOf();
-          if (state === "awaitingKey" || state === "idle") {
+          const resumeWith = restOf(actor.getSnapshot())?.resumeWith;
+          if (resumeWith === "KEY_READY" || resumeWith === "SETUP") {
             publish(needKeyNotification("missing", config.consoleUrl, [err.toLine()]));
           }
           return null;

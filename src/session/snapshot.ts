@@ -1,14 +1,7 @@
 import { z } from "zod";
 import { SnapshotError } from "../errors.ts";
-import {
-  FINAL_STATES,
-  MACHINE_VERSION,
-  outputOf,
-  REST_STATES,
-  type Settings,
-  type SetupContext,
-  stateName,
-} from "../machine/setup-machine.ts";
+import { type Rest, restOfStored, stateName } from "../machine/face.ts";
+import { MACHINE_VERSION, outputOf, type Settings, type SetupContext } from "../machine/setup-machine.ts";
 import { MAX_DURATION_MS } from "../schema/config.ts";
 import { KeyHintSchema, NeedKeyNotificationSchema, PreferencesSchema } from "../schema/host.ts";
 import { TASK_ID_PATTERN } from "../schema/media.ts";
@@ -112,15 +105,31 @@ export function openEnvelope(raw: unknown): SnapshotEnvelope {
     );
   }
   const { snapshot, state } = envelope.data;
-  if (stateName(snapshot.value) !== state || !REST_STATES.has(state)) {
-    throw corrupt(`the snapshot is not at a rest state (${stateName(snapshot.value).slice(0, 80)})`);
-  }
   const context = PersistedContextSchema.safeParse(snapshot.context);
   if (!context.success)
     throw corrupt(`context.${context.error.issues[0]?.path.join(".")}: ${context.error.issues[0]?.message}`);
-  if (state === "multimodal.videoWaiting" && context.data.videoTask === null)
+  const rest = storedRest(snapshot.value, context.data as unknown as SetupContext);
+  if (!rest || rest.state !== state) {
+    throw corrupt(`the snapshot is not at a rest state (${stateName(snapshot.value).slice(0, 80)})`);
+  }
+  if (rest.wait?.for === "video" && context.data.videoTask === null)
     throw corrupt("a video wait without its task");
   return envelope.data;
+}
+
+/** Where an opened envelope's flow stands (what resumes it, its wait), without restoring it. */
+export function restOfEnvelope(envelope: SnapshotEnvelope): Rest {
+  const stored = envelope.snapshot as unknown as { value: unknown; context: SetupContext };
+  return storedRest(stored.value, stored.context) as Rest;
+}
+
+/** The stored value resolved against the chart; a value the chart does not have is no rest at all. */
+function storedRest(value: unknown, context: SetupContext): Rest | null {
+  try {
+    return restOfStored(value, context);
+  } catch {
+    return null;
+  }
 }
 
 /** How far ahead of this process's clock another process's "now" may have been. */
@@ -214,16 +223,11 @@ export function restorableSnapshot(envelope: SnapshotEnvelope, settings: Setting
     },
   };
 
+  const rest = restOfEnvelope(envelope);
   const children: Record<string, unknown> = {};
-  const wakeUp =
-    state === "backingOff"
-      ? context.retryAt
-      : state === "multimodal.videoWaiting"
-        ? context.videoTask?.pollAt
-        : undefined;
-  if (state === "backingOff" || state === "multimodal.videoWaiting") {
-    if (typeof wakeUp !== "number" || !Number.isFinite(wakeUp))
-      throw corrupt(`a ${state} wait without its time`);
+  if (rest.wait) {
+    const wakeUp = rest.wait.until;
+    if (!Number.isFinite(wakeUp)) throw corrupt(`a ${state} wait without its time`);
     children[`0.tokenhubSetup.${state}`] = {
       snapshot: { status: "active", input: { until: wakeUp } },
       src: "sleep",
@@ -231,9 +235,9 @@ export function restorableSnapshot(envelope: SnapshotEnvelope, settings: Setting
     };
   }
 
-  if (state === "multimodal.videoWaiting" && context.record?.integration_status !== "success")
+  if (rest.wait?.for === "video" && context.record?.integration_status !== "success")
     throw corrupt("a video wait without the verified record it follows");
-  if (!FINAL_STATES.has(state)) {
+  if (!rest.final) {
     return { status: "active", value: stored.value, historyValue: {}, context: restored, children };
   }
   if (state === "complete") {
@@ -275,4 +279,15 @@ function corrupt(detail: string, cause?: unknown): SnapshotError {
     remedy: "Discard it and start the setup again with SETUP.",
     cause,
   });
+}
+
+/** Where a stored snapshot's flow stands, without restoring it; null when there is none a restore would take. */
+export function restOfSnapshot(raw: unknown): Rest | null {
+  if (raw === undefined) return null;
+  try {
+    return restOfEnvelope(openEnvelope(raw));
+  } catch (err) {
+    if (err instanceof SnapshotError) return null;
+    throw err;
+  }
 }

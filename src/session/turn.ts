@@ -1,5 +1,5 @@
 import { TokenHubSetupError } from "../errors.ts";
-import { FINAL_STATES } from "../machine/setup-machine.ts";
+import type { Rest } from "../machine/face.ts";
 import type { HostEvent, Notification, Output } from "../schema/host.ts";
 import type { SnapshotEnvelope } from "../schema/snapshot.ts";
 import { createSession, type Session, type SessionOptions } from "./session.ts";
@@ -9,6 +9,12 @@ export interface TurnInput extends Omit<SessionOptions, "snapshot"> {
   event?: HostEvent;
   /** What the previous turn returned (envelope object or JSON text); omit on the first turn. */
   snapshot?: unknown;
+  /**
+   * Go on from the snapshot with what its rest needs: KEY_READY where it waits for a key (the user says it is
+   * stored now), nothing where it waits for a time. Where there is nothing to go on from (no snapshot, a refused
+   * one, a finished flow), `event` starts afresh; without one the turn reports where the flow stands.
+   */
+  resume?: boolean;
   /**
    * A wait longer than this ends the turn: a backoff (state `backingOff`, snapshot with the absolute retry time)
    * or the wait for the next video poll (`multimodal.videoWaiting`, with the task id). The host calls `runTurn`
@@ -24,7 +30,10 @@ export interface TurnInput extends Omit<SessionOptions, "snapshot"> {
 }
 
 export interface TurnResult {
+  /** The state's name (for logs); decide on `rest`. */
   state: string;
+  /** Where the flow stands: what resumes it, until when it waits, the exit code for a run that ends here. */
+  rest: Rest;
   notifications: Notification[];
   snapshot: SnapshotEnvelope;
   output?: Output;
@@ -37,7 +46,7 @@ export interface TurnResult {
  * (awaitingKey, a long wait, or a final state), and hand back the notifications and a snapshot to store.
  */
 export async function runTurn(input: TurnInput): Promise<TurnResult> {
-  const { event, snapshot, maxWaitMs = 30_000, signal, ...options } = input;
+  const { event, snapshot, resume = false, maxWaitMs = 30_000, signal, ...options } = input;
   let refusedSnapshot: TurnResult["refusedSnapshot"];
   let session: Session;
   try {
@@ -47,19 +56,32 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     refusedSnapshot = { code: err.code, message: err.message, remedy: err.remedy };
     session = createSession(options);
   }
+  // What this turn sends: on resume, what the stored rest needs, or (nothing to go on from) a fresh start.
+  let send = event;
+  if (resume) {
+    const resumeWith = session.rest?.resumeWith;
+    if (resumeWith === "KEY_READY") send = { type: "KEY_READY" };
+    else if (resumeWith === "time") send = undefined;
+    else if (event && session.rest?.final) {
+      await session.stop();
+      session = createSession(options);
+    }
+  }
   const notifications: Notification[] = [];
   const unsubscribe = session.subscribe((n) => notifications.push(n));
   const cancel = () => {
-    if (!FINAL_STATES.has(session.state))
-      session.send({ type: "CANCEL", reason: "the host cancelled the call" });
+    if (!session.rest?.final) session.send({ type: "CANCEL", reason: "the host cancelled the call" });
   };
   signal?.addEventListener("abort", cancel, { once: true });
   try {
-    if (event && !signal?.aborted) session.send(event);
+    if (send && !signal?.aborted) session.send(send);
     const state =
-      session.state === "idle" ? "idle" : await session.untilRest({ restOnBackoffLongerThanMs: maxWaitMs });
-    const result: TurnResult = { state, notifications, snapshot: session.snapshot() };
-    if (FINAL_STATES.has(state)) result.output = await session.done();
+      session.rest?.resumeWith === "SETUP"
+        ? session.state
+        : await session.untilRest({ restOnBackoffLongerThanMs: maxWaitMs });
+    const rest = session.rest as Rest;
+    const result: TurnResult = { state, rest, notifications, snapshot: session.snapshot() };
+    if (rest.final) result.output = await session.done();
     if (refusedSnapshot) result.refusedSnapshot = refusedSnapshot;
     return result;
   } finally {

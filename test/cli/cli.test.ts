@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { EXIT } from "../../src/cli/exit-codes.ts";
+import { EXIT } from "../../src/machine/face.ts";
 import { COMPLETION_TEMPLATE_FIELDS, CompletionRecordSchema } from "../../src/schema/record.ts";
 import { startSimulator } from "../../src/simulator/index.ts";
 import { runCliInterrupted } from "../helpers/interrupted-cli.ts";

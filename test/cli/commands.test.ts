@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { COMMAND_NAMES, COMMANDS } from "../../src/cli/args.ts";
-import { EXIT } from "../../src/cli/exit-codes.ts";
+import { EXIT } from "../../src/machine/face.ts";
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
 
 const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;

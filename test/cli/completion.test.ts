@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { COMMAND_NAMES, COMMANDS, KEY_ACTIONS, optionsOf, SHELLS } from "../../src/cli/args.ts";
-import { EXIT } from "../../src/cli/exit-codes.ts";
+import { EXIT } from "../../src/machine/face.ts";
 import { listScenarios } from "../../src/simulator/index.ts";
 import { cli, MAIN } from "../helpers/cli.ts";
 

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { describe, it } from "node:test";
 import { COMMAND_NAMES, COMMANDS, helpText, optionsOf, parseCommandLine } from "../../src/cli/args.ts";
-import { EXIT } from "../../src/cli/exit-codes.ts";
 import { closest, editDistance } from "../../src/cli/suggest.ts";
+import { EXIT } from "../../src/machine/face.ts";
 import { cli, MAIN } from "../helpers/cli.ts";
 import { shellWords } from "../helpers/shell-words.ts";
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { EXIT } from "../../src/cli/exit-codes.ts";
+import { EXIT } from "../../src/machine/face.ts";
 import { CompletionRecordSchema } from "../../src/schema/record.ts";
 import { startSimulator } from "../../src/simulator/index.ts";
 import { cli } from "../helpers/cli.ts";

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { EXIT } from "../../src/cli/exit-codes.ts";
+import { EXIT } from "../../src/machine/face.ts";
 import { MAIN } from "../helpers/cli.ts";
 import { oldNode } from "../helpers/old-node.ts";
 

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { EXIT } from "../../src/cli/exit-codes.ts";
+import { EXIT } from "../../src/machine/face.ts";
 import { startSimulator } from "../../src/simulator/index.ts";
 import { cli } from "../helpers/cli.ts";
 import { runCliInterrupted } from "../helpers/interrupted-cli.ts";

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { EXIT } from "../../src/cli/exit-codes.ts";
+import { EXIT } from "../../src/machine/face.ts";
 import { startSimulator } from "../../src/simulator/index.ts";
 import { lastAttemptPath } from "../../src/status/last-attempt.ts";
 import { cli } from "../helpers/cli.ts";

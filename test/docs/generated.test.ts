@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { renderReadme } from "../../scripts/readme.ts";
-import { EXIT } from "../../src/cli/exit-codes.ts";
 import { statechartEdges } from "../../src/machine/diagram.ts";
-import { STATE_NAMES } from "../../src/machine/setup-machine.ts";
+import { EXIT, REST_STATES, STATE_NAMES } from "../../src/machine/face.ts";
 import { buildPluginManifest } from "../../src/openclaw/manifest.ts";
 import { buildManifest, TRIGGERS } from "../../src/schema/manifest.ts";
 
@@ -16,7 +15,7 @@ describe("generated documents cannot drift", () => {
     const pkg = JSON.parse(read("package.json")) as { version: string };
     assert.deepEqual(
       JSON.parse(read("skill.manifest.json")),
-      JSON.parse(JSON.stringify(buildManifest(pkg.version))),
+      JSON.parse(JSON.stringify(buildManifest(pkg.version, { restStates: REST_STATES }))),
     );
   });
 

@@ -13,7 +13,7 @@ import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { EXIT } from "../../src/cli/exit-codes.ts";
+import { EXIT } from "../../src/machine/face.ts";
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
 import { oldNode } from "../helpers/old-node.ts";
 import { shellWords } from "../helpers/shell-words.ts";

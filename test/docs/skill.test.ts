@@ -7,7 +7,7 @@ import { basename, dirname } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { isAlias, isCollection, isMap, isNode, isScalar, parseDocument, visit } from "yaml";
-import { EXIT } from "../../src/cli/exit-codes.ts";
+import { EXIT } from "../../src/machine/face.ts";
 import { ENV_VAR } from "../../src/secrets/sources.ts";
 
 const SKILL_PATH = fileURLToPath(new URL("../../skills/tokenhub-setup/SKILL.md", import.meta.url));

@@ -20,7 +20,8 @@ import {
   transition,
 } from "xstate";
 import { statechartEdges } from "../../src/machine/diagram.ts";
-import { KEY_LOST, type Settings, setupMachine, stateName } from "../../src/machine/setup-machine.ts";
+import { stateName } from "../../src/machine/face.ts";
+import { KEY_LOST, type Settings, setupMachine } from "../../src/machine/setup-machine.ts";
 import { machineSettings, resolveConfig } from "../../src/session/session.ts";
 import type { Step as SimStep } from "../../src/simulator/index.ts";
 import type { Outcome } from "../../src/tokenhub/classify.ts";

@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setImmediate as tick } from "node:timers/promises";
 import { silentLogger } from "../../src/log.ts";
-import { stateName } from "../../src/machine/setup-machine.ts";
+import { stateName } from "../../src/machine/face.ts";
 import type { Notification } from "../../src/schema/host.ts";
 import { type Clock, createVirtualClock } from "../../src/session/clock.ts";
 import { createSession, type Session } from "../../src/session/session.ts";

@@ -1,8 +1,8 @@
+import { EXIT } from "../../session/index.ts";
 import { listScenarios } from "../../simulator/index.ts";
 import { SHELLS } from "../args.ts";
 import { completionScript, type Shell } from "../completion.ts";
 import type { CliContext } from "../context.ts";
-import { EXIT } from "../exit-codes.ts";
 import { closest } from "../suggest.ts";
 
 /** `completion bash|zsh|fish`: the script on stdout, generated from the option table and the scenario list. */

@@ -5,13 +5,13 @@ import { CONTRACT } from "../../schema/quickstart.ts";
 import { keyFilePath } from "../../secrets/key-file.ts";
 import { createKeychain } from "../../secrets/keychain.ts";
 import { resolveKey } from "../../secrets/sources.ts";
+import { EXIT } from "../../session/index.ts";
 import { resolveConfig } from "../../session/session.ts";
 import { defaultStatusPath } from "../../status/paths.ts";
 import { isTlsErrorCode } from "../../tokenhub/classify.ts";
 import { createDispatcher, proxyFromEnv } from "../../tokenhub/client.ts";
 import { endpointUrl, parseBaseUrl } from "../../tokenhub/url.ts";
 import { type CliContext, stringOption } from "../context.ts";
-import { EXIT } from "../exit-codes.ts";
 
 interface Check {
   name: string;

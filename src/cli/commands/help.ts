@@ -1,6 +1,6 @@
+import { EXIT } from "../../session/index.ts";
 import { COMMAND_NAMES, helpText, unknownWord } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { EXIT } from "../exit-codes.ts";
 
 /** `help [command]`: the same text as `<command> --help` (the default command's without one). */
 export async function helpCommand(ctx: CliContext): Promise<number> {

@@ -3,10 +3,10 @@ import { maskKey, parseKey } from "../../secrets/key.ts";
 import { keyFilePath, removeKeyFile, writeKeyFile } from "../../secrets/key-file.ts";
 import { createKeychain, type Keychain } from "../../secrets/keychain.ts";
 import { ENV_VAR, resolveKey } from "../../secrets/sources.ts";
+import { EXIT } from "../../session/index.ts";
 import { resolveConfig } from "../../session/session.ts";
 import { KEY_ACTIONS } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { EXIT } from "../exit-codes.ts";
 import { keyOrigin } from "../render.ts";
 import { closest } from "../suggest.ts";
 

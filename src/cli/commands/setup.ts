@@ -6,13 +6,13 @@ import { VIDEO_PROTOCOLS } from "../../schema/quickstart.ts";
 import { parseKey } from "../../secrets/key.ts";
 import { keyFilePath } from "../../secrets/key-file.ts";
 import { createKeychain, type Keychain } from "../../secrets/keychain.ts";
+import { EXIT } from "../../session/index.ts";
 import { createSession, resolveConfig, type Session } from "../../session/session.ts";
 import { type Simulator, startSimulator } from "../../simulator/index.ts";
 import { writeLastAttempt } from "../../status/last-attempt.ts";
 import { defaultStatusPath } from "../../status/paths.ts";
 import { createFileStatusStore, createMemoryStatusStore, type StatusStore } from "../../status/store.ts";
 import { type CliContext, stringOption } from "../context.ts";
-import { EXIT, exitCodeFor } from "../exit-codes.ts";
 import { createProgressLines } from "../progress-lines.ts";
 import { needKeyLines, type RenderFacts, renderNotification } from "../render.ts";
 import { freshSimulatedMediaDir, SIMULATED_MEDIA_FATE, simulatedMediaRoot } from "../simulated-media.ts";
@@ -147,10 +147,11 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
   });
   try {
     session.send({ type: "SETUP" });
-    let state = await session.untilRest();
-    if (state === "awaitingKey" && needKey) await showNeedKey(needKey);
+    await session.untilRest();
+    const waitsForKey = () => session.rest?.resumeWith === "KEY_READY";
+    if (waitsForKey() && needKey) await showNeedKey(needKey);
     // On a terminal, a missing or rejected key is asked for, and the flow goes on from where it rested.
-    while (state === "awaitingKey" && ui && needKey) {
+    while (waitsForKey() && ui && needKey) {
       const answer = await ui.askForKey(needKey);
       if (answer === "cancel") {
         session.send({ type: "CANCEL", reason: "cancelled at the key prompt" });
@@ -158,28 +159,29 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
         session.send({ type: "KEY_PROVIDED", key: answer.key, remember: answer.remember });
       }
       const asked = needKey;
-      state = await session.untilRest();
-      if (state === "awaitingKey" && needKey !== asked) await showNeedKey(needKey);
+      await session.untilRest();
+      if (waitsForKey() && needKey !== asked) await showNeedKey(needKey);
     }
-    const output = state === "awaitingKey" ? undefined : await session.done();
+    const rest = session.rest;
+    const output = rest?.final ? await session.done() : undefined;
     lines.flush();
     if (ctx.json)
-      ctx.io.stdout.write(`${JSON.stringify(jsonResult(state, output, needKey, needKeyFacts), null, 2)}\n`);
+      ctx.io.stdout.write(
+        `${JSON.stringify(jsonResult(rest?.state ?? session.state, output, needKey, needKeyFacts), null, 2)}\n`,
+      );
     const wroteRecord =
       output?.status === "complete" ||
       (output?.status === "escalated" && output.escalation.failure.code !== "status_write_failed") ||
       (output?.status === "cancelled" && output.record !== undefined) ||
-      (state === "awaitingKey" && needKey?.reason === "rejected");
+      rest?.needKey === "rejected";
     if (store.location !== "memory") {
       if (wroteRecord) ctx.info(`Record: ${store.location}`);
-      else
-        await noteUnverifiedRun(ctx, store.location, state === "awaitingKey" ? "key_missing" : "cancelled");
+      else await noteUnverifiedRun(ctx, store.location, rest?.needKey ? "key_missing" : "cancelled");
     }
-    const failureCode = output?.status === "escalated" ? output.escalation.failure.code : undefined;
     // Ctrl-C during the multimodal checks keeps the text integration's record (written whole), but the run
     // was still interrupted: say so in the exit code.
     if (interrupted && output?.status === "complete") return EXIT.cancelled;
-    return exitCodeFor(output?.status ?? state, needKey?.reason, failureCode);
+    return rest?.exitCode ?? EXIT.failure;
   } finally {
     removeInterrupt?.();
     ui?.close();

@@ -1,6 +1,6 @@
+import { EXIT } from "../../session/index.ts";
 import { listScenarios, loadScenario, startSimulator } from "../../simulator/index.ts";
 import { type CliContext, stringOption } from "../context.ts";
-import { EXIT } from "../exit-codes.ts";
 
 /** The simulator in the foreground until Ctrl-C (a normal stop: exit 0). */
 export async function simulateCommand(ctx: CliContext): Promise<number> {

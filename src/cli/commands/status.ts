@@ -5,6 +5,7 @@ import { maskKey, parseKey, type SecretKey } from "../../secrets/key.ts";
 import { keyFilePath, readKeyFile } from "../../secrets/key-file.ts";
 import { createKeychain } from "../../secrets/keychain.ts";
 import { ENV_VAR } from "../../secrets/sources.ts";
+import { EXIT } from "../../session/index.ts";
 import { resolveConfig } from "../../session/session.ts";
 import { isNewerThan, readLastAttempt } from "../../status/last-attempt.ts";
 import { defaultStatusPath } from "../../status/paths.ts";
@@ -12,7 +13,6 @@ import { createFileStatusStore } from "../../status/store.ts";
 import { classify } from "../../tokenhub/classify.ts";
 import { createTokenHubClient } from "../../tokenhub/client.ts";
 import { type CliContext, stringOption } from "../context.ts";
-import { EXIT } from "../exit-codes.ts";
 import { keyOrigin } from "../render.ts";
 import { terminalSafe } from "../terminal-text.ts";
 

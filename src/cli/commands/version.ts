@@ -1,5 +1,5 @@
+import { EXIT } from "../../session/index.ts";
 import type { CliContext } from "../context.ts";
-import { EXIT } from "../exit-codes.ts";
 
 /** `version`, and `--version`/`-v` on every command: the package version (with --json, also the Node.js one). */
 export async function versionCommand(ctx: CliContext): Promise<number> {
