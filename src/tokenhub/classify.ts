@@ -7,7 +7,7 @@ import {
 } from "../schema/chat.ts";
 import { CONTRACT } from "../schema/quickstart.ts";
 import { scrub, scrubbedLine } from "../secrets/scrubber.ts";
-import type { ProbeResponse, ResponseBody } from "./client.ts";
+import type { ProbeResponse, ResponseBody } from "./response.ts";
 import { parseRetryAfter } from "./retry-after.ts";
 import {
   type CompiledRule,

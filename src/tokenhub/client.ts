@@ -7,11 +7,15 @@ import type { SecretKey } from "../secrets/key.ts";
 import { scrubbedLine } from "../secrets/scrubber.ts";
 import { isTlsErrorCode } from "./classify.ts";
 import { inflated, inflaterFor, isDecodeError } from "./content-encoding.ts";
-import { type AssembledStream, createStreamAssembler } from "./sse.ts";
+import type { ProbeResponse, ResponseBody } from "./response.ts";
+import { createStreamAssembler } from "./sse.ts";
 import { endpointUrl, isLoopbackHost, parseBaseUrl } from "./url.ts";
 
 /** The quickstart's Step-3 message. */
 export const PROBE_PROMPT = PROBE.prompt;
+
+/** The client's result, as its callers know it; defined with what reads it, in response.ts. */
+export type { ProbeResponse, ResponseBody } from "./response.ts";
 
 /** Headers kept from a response: enough to classify and diagnose; nothing else is carried around. */
 export const KEPT_HEADERS = [
@@ -25,37 +29,6 @@ export const KEPT_HEADERS = [
   "location",
   "date",
 ] as const;
-
-export type ResponseBody =
-  | { kind: "json"; value: unknown }
-  | { kind: "text"; text: string }
-  | { kind: "malformed"; reason: string; text: string }
-  | { kind: "empty" }
-  | AssembledStream;
-
-/** One attempt's raw result, before Step-4 gives it a meaning (classify.ts). Holds no request header. */
-export type ProbeResponse =
-  | {
-      type: "response";
-      status: number;
-      headers: Record<string, string>;
-      body: ResponseBody;
-      latencyMs: number;
-    }
-  | {
-      type: "overflow";
-      status: number;
-      headers: Record<string, string>;
-      limitBytes: number;
-      latencyMs: number;
-    }
-  | {
-      type: "transport";
-      code: string;
-      message: string;
-      phase: "connect" | "headers" | "body";
-      latencyMs: number;
-    };
 
 export interface ProbeRequest {
   model: string;
