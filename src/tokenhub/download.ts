@@ -7,7 +7,6 @@ import type { Dispatcher } from "undici";
 import { TokenHubSetupError } from "../errors.ts";
 import { scrub, scrubbedLine } from "../secrets/scrubber.ts";
 import { sweepStaleTemps, syncDirectory } from "../status/temp-files.ts";
-import { proxyFromEnv } from "./client.ts";
 import { inflated, inflaterFor } from "./content-encoding.ts";
 import {
   contentTypeAllowed,
@@ -18,6 +17,7 @@ import {
   sniffMediaType,
 } from "./media-type.ts";
 import { isPrivateAddress, publicOnlyLookup } from "./private-address.ts";
+import { proxyFromEnv } from "./transport.ts";
 import { isLoopbackHost } from "./url.ts";
 
 /**

@@ -7,9 +7,8 @@ import { createKeychain } from "../../secrets/keychain.ts";
 import { resolveKey } from "../../secrets/sources.ts";
 import { resolveConfig } from "../../session/session.ts";
 import { defaultStatusPath } from "../../status/paths.ts";
-import { isTlsErrorCode } from "../../tokenhub/classify.ts";
-import { createDispatcher, proxyFromEnv } from "../../tokenhub/client.ts";
-import { endpointUrl, parseBaseUrl } from "../../tokenhub/url.ts";
+import { createDispatcher, isTlsErrorCode, proxyFromEnv } from "../../tokenhub/transport.ts";
+import { endpointUrl, isLoopbackHost, parseBaseUrl } from "../../tokenhub/url.ts";
 import { type CliContext, stringOption } from "../context.ts";
 import { EXIT } from "../exit-codes.ts";
 
@@ -116,13 +115,19 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
  */
 async function reachability(
   base: URL,
-  timeouts: Parameters<typeof createDispatcher>[0],
+  timeouts: { connectMs: number; headersMs: number; bodyMs: number },
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<Check[]> {
   const started = Date.now();
   // Loaded here, not at start-up: `doctor --help` and the other commands do not need undici.
   const { request } = await import("undici");
-  const dispatcher = await createDispatcher(timeouts, env, base);
+  const dispatcher = await createDispatcher({
+    reach: isLoopbackHost(base.hostname) ? "loopback" : "any",
+    connectMs: timeouts.connectMs,
+    headersMs: timeouts.headersMs,
+    bodyMs: timeouts.bodyMs,
+    env,
+  });
   try {
     const res = await request(endpointUrl(base, "models"), {
       method: "GET",
