@@ -7,7 +7,7 @@ import {
 } from "../schema/media.ts";
 import { scrubbedLine } from "../secrets/scrubber.ts";
 import { classify, type Outcome } from "./classify.ts";
-import type { ProbeResponse } from "./client.ts";
+import type { ProbeResponse } from "./response.ts";
 import type { CompiledRule } from "./routing-rules.ts";
 
 /**

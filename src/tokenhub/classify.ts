@@ -7,7 +7,7 @@ import {
 } from "../schema/chat.ts";
 import { CONTRACT } from "../schema/quickstart.ts";
 import { scrub, scrubbedLine } from "../secrets/scrubber.ts";
-import type { ProbeResponse, ResponseBody } from "./client.ts";
+import type { ProbeResponse, ResponseBody } from "./response.ts";
 import { parseRetryAfter } from "./retry-after.ts";
 import {
   type CompiledRule,
@@ -15,6 +15,7 @@ import {
   matchRoutingRule,
   type RoutingReason,
 } from "./routing-rules.ts";
+import { isTlsErrorCode } from "./transport.ts";
 
 /**
  * The one place that decides what an HTTP outcome means. Every outcome is plain data (it is kept in machine
@@ -95,17 +96,6 @@ export const LOCAL_FATAL_CODES = {
   redirect_refused: "wrong_base_url",
   not_tokenhub: "wrong_base_url",
 } as const;
-
-/**
- * TLS failures: Node's own codes (ERR_TLS_*, ERR_SSL_*, ERR_OSSL_*) and OpenSSL's verify codes, not all of which
- * say CERT (UNABLE_TO_VERIFY_LEAF_SIGNATURE, the usual "corporate proxy CA missing" failure, does not).
- */
-const TLS_CODE =
-  /CERT|TLS|SSL|OSSL|^UNABLE_TO_|^INVALID_CA$|^PATH_LENGTH_EXCEEDED$|^INVALID_PURPOSE$|^HOSTNAME_MISMATCH$|^CRL_/i;
-
-export function isTlsErrorCode(code: string): boolean {
-  return TLS_CODE.test(code);
-}
 
 /**
  * Billing refusals that do not come as 402: OpenAI answers 429 `insufficient_quota` when the balance is gone,

@@ -5,13 +5,17 @@ import type { Config } from "../schema/config.ts";
 import { PROBE } from "../schema/quickstart.ts";
 import type { SecretKey } from "../secrets/key.ts";
 import { scrubbedLine } from "../secrets/scrubber.ts";
-import { isTlsErrorCode } from "./classify.ts";
 import { inflated, inflaterFor, isDecodeError } from "./content-encoding.ts";
-import { type AssembledStream, createStreamAssembler } from "./sse.ts";
+import type { ProbeResponse, ResponseBody } from "./response.ts";
+import { createStreamAssembler } from "./sse.ts";
+import { createDispatcher, type Env, loadUndici, readTransportError } from "./transport.ts";
 import { endpointUrl, isLoopbackHost, parseBaseUrl } from "./url.ts";
 
 /** The quickstart's Step-3 message. */
 export const PROBE_PROMPT = PROBE.prompt;
+
+/** The client's result, as its callers know it; defined with what reads it, in response.ts. */
+export type { ProbeResponse, ResponseBody } from "./response.ts";
 
 /** Headers kept from a response: enough to classify and diagnose; nothing else is carried around. */
 export const KEPT_HEADERS = [
@@ -25,37 +29,6 @@ export const KEPT_HEADERS = [
   "location",
   "date",
 ] as const;
-
-export type ResponseBody =
-  | { kind: "json"; value: unknown }
-  | { kind: "text"; text: string }
-  | { kind: "malformed"; reason: string; text: string }
-  | { kind: "empty" }
-  | AssembledStream;
-
-/** One attempt's raw result, before Step-4 gives it a meaning (classify.ts). Holds no request header. */
-export type ProbeResponse =
-  | {
-      type: "response";
-      status: number;
-      headers: Record<string, string>;
-      body: ResponseBody;
-      latencyMs: number;
-    }
-  | {
-      type: "overflow";
-      status: number;
-      headers: Record<string, string>;
-      limitBytes: number;
-      latencyMs: number;
-    }
-  | {
-      type: "transport";
-      code: string;
-      message: string;
-      phase: "connect" | "headers" | "body";
-      latencyMs: number;
-    };
 
 export interface ProbeRequest {
   model: string;
@@ -102,64 +75,7 @@ export interface ClientOptions {
   dispatcher?: Dispatcher;
   userAgent?: string;
   /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read. @default process.env */
-  env?: Readonly<Record<string, string | undefined>>;
-}
-
-/** The proxy variables the client honours (upper or lower case), as undici's EnvHttpProxyAgent reads them. */
-export function proxyFromEnv(env: Readonly<Record<string, string | undefined>>): {
-  https?: string;
-  http?: string;
-  noProxy?: string;
-} {
-  const pick = (name: string) => env[name] ?? env[name.toLowerCase()];
-  const https = pick("HTTPS_PROXY");
-  const http = pick("HTTP_PROXY");
-  const noProxy = pick("NO_PROXY");
-  return { ...(https ? { https } : {}), ...(http ? { http } : {}), ...(noProxy ? { noProxy } : {}) };
-}
-
-/**
- * undici is loaded on the first request, not at import: its index pulls in fetch, HTTP/2, WebSocket, the mock
- * agent and more (60-130 ms of a host's start-up), none of which is needed until a request is sent.
- */
-let undici: Promise<typeof import("undici")> | undefined;
-function loadUndici(): Promise<typeof import("undici")> {
-  undici ??= import("undici");
-  return undici;
-}
-
-/**
- * One Agent with explicit timeouts; behind a corporate proxy (HTTPS_PROXY/HTTP_PROXY set) the same through
- * undici's EnvHttpProxyAgent, which also honours NO_PROXY. The key still goes only to the configured origin:
- * through a proxy it travels inside the CONNECT tunnel.
- */
-/**
- * The connection pool for the configured origin. The key never reaches a proxy in clear: a loopback base URL
- * (the simulator, a local gateway; the only plain-http one allowed) is always reached directly, since a proxy
- * would get the request, Authorization included, as a plain forward request (and could not reach our loopback
- * anyway); any other base is https, which undici's proxy agent tunnels through CONNECT, so the proxy sees
- * only the host name and port.
- */
-export async function createDispatcher(
-  timeouts: Config["timeouts"],
-  env: Readonly<Record<string, string | undefined>>,
-  base: URL,
-): Promise<Dispatcher> {
-  const { Agent, EnvHttpProxyAgent } = await loadUndici();
-  const common = {
-    connect: { timeout: timeouts.connectMs },
-    headersTimeout: timeouts.headersMs,
-    bodyTimeout: timeouts.bodyMs,
-    keepAliveTimeout: 4_000,
-  };
-  const proxy = proxyFromEnv(env);
-  if (isLoopbackHost(base.hostname) || (!proxy.https && !proxy.http)) return new Agent(common);
-  return new EnvHttpProxyAgent({
-    ...common,
-    ...(proxy.https ? { httpsProxy: proxy.https } : {}),
-    ...(proxy.http ? { httpProxy: proxy.http } : {}),
-    ...(proxy.noProxy ? { noProxy: proxy.noProxy } : {}),
-  });
+  env?: Env;
 }
 
 /**
@@ -178,7 +94,15 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
   const env = options.env ?? process.env;
   let dispatcher: Promise<Dispatcher> | undefined = options.dispatcher && Promise.resolve(options.dispatcher);
   const ensureDispatcher = () => {
-    dispatcher ??= createDispatcher(options.timeouts, env, base);
+    // The key never reaches a proxy in clear: a loopback base (the only plain-http one allowed) is always
+    // reached directly, any other is https, tunnelled through CONNECT (see Reach in transport.ts).
+    dispatcher ??= createDispatcher({
+      reach: isLoopbackHost(base.hostname) ? "loopback" : "any",
+      connectMs: options.timeouts.connectMs,
+      headersMs: options.timeouts.headersMs,
+      bodyMs: options.timeouts.bodyMs,
+      env,
+    });
     return dispatcher;
   };
   const userAgent = options.userAgent ?? "tokenhub-setup";
@@ -406,14 +330,12 @@ function transport(
       latencyMs,
     };
   }
-  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
-  const code = String(
-    (typeof e.code === "string" && e.code) ||
-      (typeof e.cause?.code === "string" && e.cause.code) ||
-      "unknown",
-  );
-  const message = scrubbedLine(String(e.message ?? e.cause?.message ?? err), 300);
-  const connectPhase =
-    /CONNECT|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/.test(code) || isTlsErrorCode(code);
-  return { type: "transport", code, message, phase: connectPhase ? "connect" : phase, latencyMs };
+  const failure = readTransportError(err);
+  return {
+    type: "transport",
+    code: failure.code,
+    message: scrubbedLine(failure.message, 300),
+    phase: failure.connect ? "connect" : phase,
+    latencyMs,
+  };
 }

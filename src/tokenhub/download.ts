@@ -7,7 +7,6 @@ import type { Dispatcher } from "undici";
 import { TokenHubSetupError } from "../errors.ts";
 import { scrub, scrubbedLine } from "../secrets/scrubber.ts";
 import { sweepStaleTemps, syncDirectory } from "../status/temp-files.ts";
-import { proxyFromEnv } from "./client.ts";
 import { inflated, inflaterFor } from "./content-encoding.ts";
 import {
   contentTypeAllowed,
@@ -17,7 +16,8 @@ import {
   type SniffedMedia,
   sniffMediaType,
 } from "./media-type.ts";
-import { isPrivateAddress, publicOnlyLookup } from "./private-address.ts";
+import { isPrivateAddress } from "./private-address.ts";
+import { createDispatcher, loadUndici, type Reach, readTransportError } from "./transport.ts";
 import { isLoopbackHost } from "./url.ts";
 
 /**
@@ -317,40 +317,18 @@ export function safeBaseName(raw: string, fallback: string): string {
 
 const USER_AGENT = "tokenhub-setup";
 
-/** Loaded on the first download, not at import (see client.ts's loadUndici for the cost). */
-let undici: Promise<typeof import("undici")> | undefined;
-function loadUndici(): Promise<typeof import("undici")> {
-  undici ??= import("undici");
-  return undici;
-}
-
 /**
  * undici sets the connect timeout per Agent, not per request, so there is one Agent per connect timeout
- * (in practice one) and reach. Behind a proxy, as in client.ts, the same through EnvHttpProxyAgent, except for
- * loopback links: a proxy would fetch them from its own loopback, not ours. A direct connection for a remote
- * API's link ("public") looks names up through publicOnlyLookup, so a name that resolves to a private
- * address is refused at connect time; through a proxy, the proxy resolves the name.
+ * (in practice one) and reach (see Reach in transport.ts: loopback links direct, a remote API's links checked
+ * for private addresses). The environment's proxy is read when an Agent is created.
  */
 const dispatchers = new Map<string, Promise<Dispatcher>>();
 
-function sharedDispatcher(connectMs: number, reach: "loopback" | "any" | "public"): Promise<Dispatcher> {
+function sharedDispatcher(connectMs: number, reach: Reach): Promise<Dispatcher> {
   const key = `${connectMs}:${reach}`;
   let dispatcher = dispatchers.get(key);
   if (!dispatcher) {
-    dispatcher = loadUndici().then(({ Agent, EnvHttpProxyAgent }) => {
-      const common = { connect: { timeout: connectMs }, keepAliveTimeout: 4_000 };
-      const proxy = proxyFromEnv(process.env);
-      const direct = reach === "loopback" || (!proxy.https && !proxy.http);
-      if (direct && reach === "public")
-        return new Agent({ ...common, connect: { ...common.connect, lookup: publicOnlyLookup() } });
-      if (direct) return new Agent(common);
-      return new EnvHttpProxyAgent({
-        ...common,
-        ...(proxy.https ? { httpsProxy: proxy.https } : {}),
-        ...(proxy.http ? { httpProxy: proxy.http } : {}),
-        ...(proxy.noProxy ? { noProxy: proxy.noProxy } : {}),
-      });
-    });
+    dispatcher = createDispatcher({ reach, connectMs, env: process.env });
     dispatchers.set(key, dispatcher);
   }
   return dispatcher;
@@ -576,16 +554,7 @@ function networkError(err: unknown, timedOut: boolean, req: DownloadRequest, url
       { remedy },
     );
   }
-  const e = err as {
-    code?: unknown;
-    message?: unknown;
-    cause?: { code?: unknown; message?: unknown };
-    errors?: { message?: unknown }[];
-  };
-  const code =
-    (typeof e.code === "string" && e.code) ||
-    (typeof e.cause?.code === "string" && e.cause.code) ||
-    "unknown";
+  const { code, message } = readTransportError(err);
   if (code === "ERR_MEDIA_PRIVATE_ADDRESS") {
     return new MediaError(
       "media_url_refused",
@@ -595,7 +564,7 @@ function networkError(err: unknown, timedOut: boolean, req: DownloadRequest, url
       },
     );
   }
-  let detail = String(e.message || e.cause?.message || e.errors?.[0]?.message || err);
+  let detail = message;
   for (const secret of [url.search, new URL(req.url).search]) {
     if (secret.length > 1) detail = detail.split(secret).join("?…");
   }

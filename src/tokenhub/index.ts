@@ -4,9 +4,9 @@ export {
   createTokenHubClient,
   PROBE_PROMPT,
   type ProbeRequest,
-  type ProbeResponse,
   type TokenHubClient,
 } from "./client.ts";
+export type { ProbeResponse } from "./response.ts";
 export { parseRetryAfter } from "./retry-after.ts";
 export {
   compileRoutingRules,

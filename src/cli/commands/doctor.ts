@@ -8,9 +8,9 @@ import { resolveKey } from "../../secrets/sources.ts";
 import { EXIT } from "../../session/index.ts";
 import { resolveConfig } from "../../session/session.ts";
 import { defaultStatusPath } from "../../status/paths.ts";
-import { isTlsErrorCode } from "../../tokenhub/classify.ts";
-import { createDispatcher, proxyFromEnv } from "../../tokenhub/client.ts";
-import { endpointUrl, parseBaseUrl } from "../../tokenhub/url.ts";
+import { probeReachability, type ReachabilityOptions } from "../../tokenhub/reachability.ts";
+import { proxyFromEnv } from "../../tokenhub/transport.ts";
+import { parseBaseUrl } from "../../tokenhub/url.ts";
 import { type CliContext, stringOption } from "../context.ts";
 
 interface Check {
@@ -116,58 +116,42 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
  */
 async function reachability(
   base: URL,
-  timeouts: Parameters<typeof createDispatcher>[0],
+  timeouts: ReachabilityOptions["timeouts"],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<Check[]> {
-  const started = Date.now();
-  // Loaded here, not at start-up: `doctor --help` and the other commands do not need undici.
-  const { request } = await import("undici");
-  const dispatcher = await createDispatcher(timeouts, env, base);
-  try {
-    const res = await request(endpointUrl(base, "models"), {
-      method: "GET",
-      dispatcher,
-      headersTimeout: 5_000,
-      bodyTimeout: 5_000,
-      signal: AbortSignal.timeout(8_000),
-    });
-    const body = await boundedText(res.body, 64 * 1024);
-    const ms = Date.now() - started;
-    const checks: Check[] = [
-      {
-        name: "Reachable",
-        status: "ok",
-        detail: `HTTP ${res.statusCode} in ${ms} ms${base.protocol === "https:" ? ", TLS ok" : ""}`,
-      },
-      apiCheck(base, res.statusCode, String(res.headers["content-type"] ?? ""), body),
-    ];
-    const date = Date.parse(String(res.headers.date ?? ""));
-    if (Number.isNaN(date))
-      checks.push({ name: "Clock", status: "warn", detail: "the server sent no Date header" });
-    else {
-      const skew = Math.round((Date.now() - ms / 2 - date) / 1000);
-      checks.push({
-        name: "Clock",
-        status: Math.abs(skew) * 1000 > SKEW_WARN_MS ? "warn" : "ok",
-        detail: `${skew >= 0 ? "+" : ""}${skew} s from the server's clock${Math.abs(skew) * 1000 > SKEW_WARN_MS ? "; fix the system clock (TLS and dates depend on it)" : ""}`,
-      });
-    }
-    return checks;
-  } catch (err) {
-    const e = err as { code?: string; cause?: { code?: string }; message?: string };
-    const code = e.code ?? e.cause?.code ?? "error";
-    const tls = isTlsErrorCode(code);
+  const answer = await probeReachability(base, { timeouts, env });
+  if (!answer.reached) {
+    const { code, message, tls } = answer.failure;
     return [
       {
         name: "Reachable",
         status: "fail",
         detail:
-          `${code}: ${e.message ?? ""} ${tls ? "(TLS: check the clock, proxy and NODE_EXTRA_CA_CERTS)" : "(check the network, DNS and proxy)"}`.trim(),
+          `${code}: ${message} ${tls ? "(TLS: check the clock, proxy and NODE_EXTRA_CA_CERTS)" : "(check the network, DNS and proxy)"}`.trim(),
       },
     ];
-  } finally {
-    await dispatcher.close();
   }
+  const ms = answer.latencyMs;
+  const checks: Check[] = [
+    {
+      name: "Reachable",
+      status: "ok",
+      detail: `HTTP ${answer.status} in ${ms} ms${base.protocol === "https:" ? ", TLS ok" : ""}`,
+    },
+    apiCheck(base, answer.status, answer.contentType, answer.body),
+  ];
+  const date = Date.parse(answer.date ?? "");
+  if (Number.isNaN(date))
+    checks.push({ name: "Clock", status: "warn", detail: "the server sent no Date header" });
+  else {
+    const skew = Math.round((Date.now() - ms / 2 - date) / 1000);
+    checks.push({
+      name: "Clock",
+      status: Math.abs(skew) * 1000 > SKEW_WARN_MS ? "warn" : "ok",
+      detail: `${skew >= 0 ? "+" : ""}${skew} s from the server's clock${Math.abs(skew) * 1000 > SKEW_WARN_MS ? "; fix the system clock (TLS and dates depend on it)" : ""}`,
+    });
+  }
+  return checks;
 }
 
 /**
@@ -202,16 +186,6 @@ function apiCheck(base: URL, status: number, contentType: string, body: string):
     status: "fail",
     detail: `HTTP ${status} (${what}) is not how TokenHub's API answers: check the base URL (TokenHub's is ${CONTRACT.baseUrl}${versioned ? "" : "; this one does not end in /v1"})`,
   };
-}
-
-async function boundedText(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    if (size < limit) chunks.push(chunk.subarray(0, limit - size));
-    size += chunk.length;
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 async function writable(path: string): Promise<Check> {
