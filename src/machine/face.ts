@@ -81,7 +81,7 @@ export function restOf(snapshot: SetupSnapshot): Rest | null {
   if (snapshot.can({ type: "SETUP", at: 0, seed: 0 })) {
     return { state, final: false, resumeWith: "SETUP", wait: null, needKey: null, exitCode: EXIT.failure };
   }
-  const needKey = context.needKeyReason;
+  const needKey = context.key.needReason;
   return {
     state,
     final: false,

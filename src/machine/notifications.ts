@@ -1,4 +1,4 @@
-import { type NeedKeyNotification, STEP_TITLES } from "../schema/host.ts";
+import { type KeyHint, type NeedKeyNotification, STEP_TITLES } from "../schema/host.ts";
 import { describeSource } from "../secrets/key.ts";
 import { ENV_VAR } from "../secrets/sources.ts";
 
@@ -9,8 +9,6 @@ const REASON_TEXT: Record<NeedKeyReason, string> = {
   rejected: "TokenHub rejected the key (401): it may be revoked, mistyped, or from another account.",
   lost: "The key supplied earlier is no longer available: it was held only in the memory of an earlier process.",
 };
-
-type KeyHint = NonNullable<NeedKeyNotification["rejectedKey"]>;
 
 /** Which key was rejected, and which other key a person could switch to (masked), in one or two sentences. */
 function rejectionText(rejected: KeyHint | null, others: KeyHint[]): string {
@@ -60,3 +58,22 @@ export function needKeyNotification(
 export function progressTitle(step: keyof typeof STEP_TITLES): string {
   return STEP_TITLES[step];
 }
+
+/** The progress lines' details, worded once (the CLI and hosts show them as they are). */
+export const PROGRESS = {
+  attempt: (model: string, attempt: number) => `${model} (attempt ${attempt})`,
+  backoff: (what: string, waitMs: number, attempt: number) =>
+    `${what}: waiting ${(Math.max(0, waitMs) / 1000).toFixed(1)} s before attempt ${attempt}`,
+  fallback: (model: string, what: string) =>
+    `${model} cannot be served (${what}): trying the next model format`,
+  recordingRejection: "recording that TokenHub rejected the key",
+  recordingCancel: "recording that the check was cancelled",
+  image: (model: string) => `image check: generating with ${model}`,
+  videoSubmit: (model: string) => `video check: creating a task with ${model}`,
+  videoWait: (taskId: string | undefined, status: string | undefined, waitMs: number) =>
+    `video check: task ${taskId} is ${status}; next poll in ${(Math.max(0, waitMs) / 1000).toFixed(1)} s`,
+  videoPoll: (taskId: string | undefined, poll: number) =>
+    `video check: polling task ${taskId} (poll ${poll})`,
+  videoDownload: (taskId: string | undefined) =>
+    `video check: task ${taskId} succeeded; downloading the file`,
+} as const;

@@ -16,7 +16,8 @@
  */
 import { assign, emit, fromPromise, setup } from "xstate";
 import type { Capability } from "../schema/config.ts";
-import type { Escalation, Notification, Output } from "../schema/host.ts";
+import type { FlowContext, FlowSettings, MediaSettings, VideoTask } from "../schema/flow.ts";
+import type { Escalation, KeyHint, Notification, Output } from "../schema/host.ts";
 import type {
   Attempt,
   CompletionRecord,
@@ -25,86 +26,38 @@ import type {
   MediaCheck,
   MultimodalSection,
 } from "../schema/record.ts";
-import { describeSource } from "../secrets/key.ts";
 import { scrubbedLine } from "../secrets/scrubber.ts";
 import type { Outcome } from "../tokenhub/classify.ts";
 import type { MediaFailure, TaskStatus } from "../tokenhub/classify-media.ts";
-import { type NeedKeyReason, needKeyNotification, progressTitle } from "./notifications.ts";
+import {
+  checkCancelled,
+  KEY_LOST,
+  keyRejected,
+  mediaCancelled,
+  mediaCrashed,
+  recordNotWritten,
+  rejectionNotRecorded,
+  requestCrashed,
+  videoTaskEnded,
+} from "./failures.ts";
+import { type NeedKeyReason, needKeyNotification, PROGRESS, progressTitle } from "./notifications.ts";
 import { type Decision, decide, decidePoll, type Policy, type PollDecision } from "./policy.ts";
 import { buildEscalation, buildRecord, type RunFacts, withMultimodal } from "./record.ts";
 
 /** Bump when states, context or events change shape: snapshots from another version are refused. */
-export const MACHINE_VERSION = "tokenhub-setup/4";
+export const MACHINE_VERSION = "tokenhub-setup/5";
 
-/** What the statechart needs of the multimodal config; the requests' details stay with the services. */
-export interface MediaSettings {
-  capabilities: Capability[];
-  imageModel: string;
-  videoModel: string;
-  pollIntervalMs: number;
-  deadlineMs: number;
-}
+export type Settings = FlowSettings;
+export type { MediaSettings, VideoTask };
 
-export interface Settings extends Policy {
-  stream: boolean;
-  /** The API base the flow's requests go to, for the record (`result.base_url`). */
-  baseUrl: string;
-  consoleUrl: string;
-  contactUrl: string;
-  multimodal: MediaSettings;
-}
-
-/** The video task being waited on: everything a restored snapshot needs to poll the same task again. */
-export interface VideoTask {
-  id: string;
-  createdAt: number;
-  /** When the next poll is due (absolute, like `retryAt`). */
-  pollAt: number;
-  polls: number;
-  /** Transient poll failures in a row. */
-  misses: number;
-  rawStatus: string;
-  /** The finished video's URL: only between the last poll and the download, then dropped. */
-  url: string | null;
-  reason: { code: string | null; message: string } | null;
-}
-
-export interface SetupContext {
-  settings: Settings;
-  startedAt: number;
-  seed: number;
-  /** The latest time the machine has heard of (from an event or an actor's output). */
-  now: number;
-  modelIndex: number;
-  /** Attempts on the current model format. */
-  attempt: number;
-  attempts: Attempt[];
-  fallbacksUsed: string[];
-  keySource: KeySource | null;
-  keyFingerprint: string | null;
-  /** The key in use, masked (`sk-…9f2c`): enough for a person to tell keys apart, nothing to use. */
-  keyHint: string | null;
-  /** The key TokenHub rejected last (where it came from, masked), for the messages that follow. */
-  rejectedKey: KeyHint | null;
-  /** Other keys the sources hold besides the rejected one, seen right after a 401 (masked). */
-  otherKeys: KeyHint[];
-  /** Fingerprints of keys TokenHub rejected in this flow, so re-reading the sources does not loop on them. */
-  rejected: string[];
-  remember: boolean;
-  needKeyReason: NeedKeyReason;
-  notices: string[];
+/**
+ * The chart's context: the persisted shape from `schema/flow.ts` (the one definition), plus what one attempt
+ * leaves for the decision that follows it, which never outlives a rest (a restore sets both to null).
+ */
+export type SetupContext = FlowContext & {
   outcome: Outcome | null;
   decision: Decision | null;
-  retryAt: number | null;
-  record: CompletionRecord | null;
-  failure: Failure | null;
-  cancelReason: string | null;
-  /** The multimodal checks that have ended, by capability. */
-  media: MultimodalSection;
-  /** When the current multimodal check started. */
-  mediaStartedAt: number;
-  videoTask: VideoTask | null;
-}
+};
 
 /** A timed rest: when it ends, and what it waits for (another attempt, or the video task's next poll). */
 export interface Wait {
@@ -112,12 +65,6 @@ export interface Wait {
   until: number;
   for: "retry" | "video";
   taskId?: string;
-}
-
-/** A key as people may see it: its source and a masked hint, never the key. */
-export interface KeyHint {
-  source: KeySource;
-  hint: string;
 }
 
 export type SetupEvent =
@@ -206,27 +153,30 @@ export interface DownloadVideoInput {
   url: string;
 }
 
-/** Thrown by the probe actor when the key the flow was using can no longer be read (fresh process). */
-export const KEY_LOST = "key_lost";
+export { KEY_LOST };
 
 const MAX_ATTEMPTS_KEPT = 20;
 
-const notProvided = (name: string) =>
-  fromPromise<never, unknown>(async () => {
+/** An effect the chart invokes; `machine.provide()` (session/services.ts) gives the real one. */
+function notProvided<Output, Input>(name: string) {
+  return fromPromise<Output, Input>(async () => {
     throw new Error(`the ${name} actor was not provided; use machine.provide()`);
   });
+}
+
+const currentModel = (context: SetupContext) => context.settings.modelChain[context.run.modelIndex] ?? "";
 
 function facts(context: SetupContext): RunFacts {
   return {
     modelChain: context.settings.modelChain,
-    modelIndex: context.modelIndex,
+    modelIndex: context.run.modelIndex,
     baseUrl: context.settings.baseUrl,
     outcome: context.outcome,
-    attempts: context.attempts,
-    fallbacksUsed: context.fallbacksUsed,
-    keySource: context.keySource,
+    attempts: context.run.attempts,
+    fallbacksUsed: context.run.fallbacksUsed,
+    keySource: context.key.source,
     notices: context.notices,
-    startedAt: context.startedAt,
+    startedAt: context.run.startedAt,
     at: context.now,
     contactUrl: context.settings.contactUrl,
   };
@@ -240,7 +190,7 @@ function outcomeSummary(outcome: Outcome | null): string {
 
 /** What the poll just answered means, with the task's miss count as it will be after this poll. */
 function pollDecisionOf(context: SetupContext, output: PollVideoOutput): PollDecision {
-  const task = context.videoTask;
+  const task = context.media.task;
   if (!task)
     return { next: "fail", code: "media_error", message: "No video task to poll.", remedy: "Run again." };
   const misses = output.status === "miss" ? task.misses + 1 : 0;
@@ -270,8 +220,8 @@ function mediaCheck(
   context: SetupContext,
   capability: Capability,
   end: { status: MediaCheck["status"]; at: number; saved?: SavedFileFacts; error?: MediaFailure },
+  task: VideoTask | null = capability === "video" ? context.media.task : null,
 ): MediaCheck {
-  const task = capability === "video" ? context.videoTask : null;
   return {
     status: end.status,
     model:
@@ -283,7 +233,7 @@ function mediaCheck(
     bytes: end.saved?.bytes ?? null,
     mime: end.saved?.mime ?? null,
     sha256: end.saved?.sha256 ?? null,
-    duration_ms: Math.max(0, end.at - context.mediaStartedAt),
+    duration_ms: Math.max(0, end.at - context.media.startedAt),
     finished_at: new Date(end.at).toISOString(),
     ...(task ? { polls: task.polls } : {}),
     ...(end.saved?.transfer ? { transfer: end.saved.transfer } : {}),
@@ -291,22 +241,17 @@ function mediaCheck(
   };
 }
 
-function crashFailure(capability: Capability, error: unknown): MediaFailure {
-  const e = error as { code?: unknown; message?: unknown; remedy?: unknown } | null;
-  if (e?.code === KEY_LOST) {
-    // Only after a restore in another process, with a key that lived in the first one's memory: the check
-    // cannot ask for it again (the text path already passed), so it says how to avoid this next time.
-    return {
-      code: "media_key_lost",
-      message: `The ${capability} check could not go on after the restore: the key was held only in an earlier process's memory.`,
-      remedy:
-        "Keep the key where the skill can read it again (TOKENHUB_API_KEY, the host's secret store or the OS keychain) and run the check again.",
-    };
-  }
+/** The media part with one check ended; the video's URL (possibly signed) is not kept past that. */
+function withCheck(
+  context: SetupContext,
+  capability: Capability,
+  check: MediaCheck,
+  task = context.media.task,
+) {
   return {
-    code: "media_error",
-    message: `The ${capability} check stopped: ${typeof e?.message === "string" ? e.message : "unknown error"}`,
-    remedy: typeof e?.remedy === "string" ? e.remedy : "Run the check again; report it if it persists.",
+    ...context.media,
+    checks: { ...context.media.checks, [capability]: check },
+    task: task ? { ...task, url: null } : null,
   };
 }
 
@@ -329,6 +274,33 @@ export function outputOf(context: SetupContext): Output {
   return { status: "complete", record: context.record as CompletionRecord };
 }
 
+/** A fresh flow's context, before SETUP. */
+export function initialContext(settings: Settings): SetupContext {
+  return {
+    settings,
+    now: 0,
+    seed: 0,
+    key: {
+      source: null,
+      fingerprint: null,
+      hint: null,
+      remember: false,
+      needReason: "missing",
+      rejected: [],
+      rejectedKey: null,
+      otherKeys: [],
+    },
+    run: { startedAt: 0, modelIndex: 0, attempt: 0, attempts: [], fallbacksUsed: [], retryAt: null },
+    notices: [],
+    record: null,
+    failure: null,
+    cancelReason: null,
+    media: { checks: {}, startedAt: 0, task: null },
+    outcome: null,
+    decision: null,
+  };
+}
+
 export const setupMachine = setup({
   types: {
     context: {} as SetupContext,
@@ -338,29 +310,15 @@ export const setupMachine = setup({
     emitted: {} as Notification,
   },
   actors: {
-    resolveKey: notProvided("resolveKey") as unknown as ReturnType<
-      typeof fromPromise<ResolveKeyOutput, ResolveKeyInput>
-    >,
-    probe: notProvided("probe") as unknown as ReturnType<typeof fromPromise<ProbeOutput, ProbeInput>>,
-    sleep: notProvided("sleep") as unknown as ReturnType<typeof fromPromise<void, { until: number }>>,
-    writeStatus: notProvided("writeStatus") as unknown as ReturnType<
-      typeof fromPromise<WriteStatusOutput, WriteStatusInput>
-    >,
-    recordRejection: notProvided("recordRejection") as unknown as ReturnType<
-      typeof fromPromise<RecordRejectionOutput, RecordRejectionInput>
-    >,
-    generateImage: notProvided("generateImage") as unknown as ReturnType<
-      typeof fromPromise<MediaStepOutput, MediaCallInput>
-    >,
-    submitVideo: notProvided("submitVideo") as unknown as ReturnType<
-      typeof fromPromise<SubmitVideoOutput, MediaCallInput>
-    >,
-    pollVideo: notProvided("pollVideo") as unknown as ReturnType<
-      typeof fromPromise<PollVideoOutput, PollVideoInput>
-    >,
-    downloadVideo: notProvided("downloadVideo") as unknown as ReturnType<
-      typeof fromPromise<MediaStepOutput, DownloadVideoInput>
-    >,
+    resolveKey: notProvided<ResolveKeyOutput, ResolveKeyInput>("resolveKey"),
+    probe: notProvided<ProbeOutput, ProbeInput>("probe"),
+    sleep: notProvided<void, { until: number }>("sleep"),
+    writeStatus: notProvided<WriteStatusOutput, WriteStatusInput>("writeStatus"),
+    recordRejection: notProvided<RecordRejectionOutput, RecordRejectionInput>("recordRejection"),
+    generateImage: notProvided<MediaStepOutput, MediaCallInput>("generateImage"),
+    submitVideo: notProvided<SubmitVideoOutput, MediaCallInput>("submitVideo"),
+    pollVideo: notProvided<PollVideoOutput, PollVideoInput>("pollVideo"),
+    downloadVideo: notProvided<MediaStepOutput, DownloadVideoInput>("downloadVideo"),
   },
   guards: {
     keyFound: (_, params: { found: boolean }) => params.found,
@@ -372,7 +330,7 @@ export const setupMachine = setup({
       context.decision?.next === "complete" && context.settings.multimodal.capabilities.length > 0,
     mediaPending: ({ context }, params: { capability: Capability }) =>
       context.settings.multimodal.capabilities.includes(params.capability) &&
-      context.media[params.capability] === undefined,
+      context.media.checks[params.capability] === undefined,
     succeeded: (_, params: { output: object }) => !("error" in params.output),
     // Reads the poll's output from the done event, so the diagram can show which decision each edge is.
     pollSays: ({ context, event }, params: { next: PollDecision["next"] }) =>
@@ -389,10 +347,13 @@ export const setupMachine = setup({
       if (event.type === "CANCEL") return {};
       const preferences = event.type === "SETUP" ? event.preferences : undefined;
       return {
-        startedAt: event.at,
         now: event.at,
         seed: event.seed,
-        remember: event.type === "KEY_PROVIDED" ? event.remember : context.remember,
+        run: { ...context.run, startedAt: event.at },
+        key: {
+          ...context.key,
+          remember: event.type === "KEY_PROVIDED" ? event.remember : context.key.remember,
+        },
         settings: {
           ...context.settings,
           modelChain: preferences?.modelChain ?? context.settings.modelChain,
@@ -404,42 +365,33 @@ export const setupMachine = setup({
         },
       };
     }),
-    keyHandedOver: assign(({ event }) =>
+    keyHandedOver: assign(({ context, event }) =>
       event.type === "KEY_PROVIDED"
-        ? { remember: event.remember, now: event.at }
+        ? { key: { ...context.key, remember: event.remember }, now: event.at }
         : event.type === "KEY_READY"
           ? { now: event.at }
           : {},
     ),
-    useKey: assign(
-      (
-        _,
-        params: { source: KeySource; fingerprint: string; hint: string; notices: string[]; at: number },
-      ) => ({
-        keySource: params.source,
-        keyFingerprint: params.fingerprint,
-        keyHint: params.hint,
-        notices: params.notices,
-        now: params.at,
-      }),
-    ),
-    needKey: assign((_, params: { reason: NeedKeyReason; notices: string[]; at?: number }) => ({
-      needKeyReason: params.reason,
+    useKey: assign(({ context }, params: Extract<ResolveKeyOutput, { found: true }>) => ({
+      key: { ...context.key, source: params.source, fingerprint: params.fingerprint, hint: params.hint },
       notices: params.notices,
-      keySource: null,
-      keyFingerprint: null,
-      keyHint: null,
+      now: params.at,
+    })),
+    needKey: assign(({ context }, params: { reason: NeedKeyReason; notices: string[]; at?: number }) => ({
+      key: { ...context.key, needReason: params.reason, source: null, fingerprint: null, hint: null },
+      notices: params.notices,
       ...(params.at === undefined ? {} : { now: params.at }),
     })),
     notifyNeedKey: emit(({ context }) =>
-      needKeyNotification(context.needKeyReason, context.settings.consoleUrl, context.notices, {
-        rejectedKey: context.needKeyReason === "rejected" ? context.rejectedKey : null,
-        otherKeys: context.needKeyReason === "rejected" ? context.otherKeys : [],
+      needKeyNotification(context.key.needReason, context.settings.consoleUrl, context.notices, {
+        rejectedKey: context.key.needReason === "rejected" ? context.key.rejectedKey : null,
+        otherKeys: context.key.needReason === "rejected" ? context.key.otherKeys : [],
       }),
     ),
-    recordAttempt: assign(({ context }, params: ProbeOutput) => {
+    // The attempt is logged, and policy decides what follows, in the one step (validating reads the decision).
+    attemptAnswered: assign(({ context }, params: ProbeOutput) => {
       const attempt: Attempt = {
-        model: context.settings.modelChain[context.modelIndex] ?? "",
+        model: currentModel(context),
         status: params.outcome.status,
         outcome:
           params.outcome.kind === "ok"
@@ -449,78 +401,76 @@ export const setupMachine = setup({
         latencyMs: params.outcome.latencyMs,
         at: new Date(params.at).toISOString(),
       };
-      return {
-        outcome: params.outcome,
+      const run = {
+        ...context.run,
+        attempt: context.run.attempt + 1,
+        attempts: [...context.run.attempts, attempt].slice(-MAX_ATTEMPTS_KEPT),
+      };
+      const decision = decide(context.settings, params.outcome, {
+        attempt: run.attempt,
+        modelIndex: run.modelIndex,
         now: params.at,
-        attempt: context.attempt + 1,
-        attempts: [...context.attempts, attempt].slice(-MAX_ATTEMPTS_KEPT),
-      };
+        startedAt: run.startedAt,
+        seed: context.seed,
+      });
+      return { outcome: params.outcome, now: params.at, run, decision };
     }),
-    decide: assign(({ context }) => ({
-      decision: context.outcome
-        ? decide(context.settings, context.outcome, {
-            attempt: context.attempt,
-            modelIndex: context.modelIndex,
-            now: context.now,
-            startedAt: context.startedAt,
-            seed: context.seed,
-          })
-        : null,
-    })),
     scheduleRetry: assign(({ context }) => ({
-      retryAt: context.decision?.next === "retry" ? context.decision.retryAt : context.now,
+      run: {
+        ...context.run,
+        retryAt: context.decision?.next === "retry" ? context.decision.retryAt : context.now,
+      },
     })),
-    fallBack: assign(({ context }) => {
-      const next =
-        context.decision?.next === "fallback" ? context.decision.modelIndex : context.modelIndex + 1;
-      return {
-        fallbacksUsed: [...context.fallbacksUsed, context.settings.modelChain[context.modelIndex] ?? ""],
-        modelIndex: next,
+    fallBack: assign(({ context }) => ({
+      run: {
+        ...context.run,
+        fallbacksUsed: [...context.run.fallbacksUsed, currentModel(context)],
+        modelIndex:
+          context.decision?.next === "fallback" ? context.decision.modelIndex : context.run.modelIndex + 1,
         attempt: 0,
+      },
+    })),
+    // The 401's record is built while the flow still knows which key it used; the key is then forgotten (its
+    // fingerprint joins the rejected ones, so re-reading the sources does not loop on it).
+    rejectKey: assign(({ context }) => {
+      const { source, hint, fingerprint } = context.key;
+      return {
+        record: buildRecord(facts(context), keyRejected(source, hint)),
+        key: {
+          ...context.key,
+          rejectedKey: source && hint ? { source, hint } : null,
+          rejected: fingerprint ? [...new Set([...context.key.rejected, fingerprint])] : context.key.rejected,
+          needReason: "rejected" as const,
+          source: null,
+          fingerprint: null,
+          hint: null,
+        },
+        notices: [],
+        run: { ...context.run, attempt: 0 },
       };
     }),
-    // The 401's record is built while the flow still knows which key it used (rejectKey forgets it).
-    prepareRejection: assign(({ context }) => ({
-      record: buildRecord(facts(context), {
-        code: "key_rejected",
-        message: `TokenHub rejected the key${context.keySource ? ` from ${describeSource(context.keySource)}` : ""}${context.keyHint ? ` (${context.keyHint})` : ""} (HTTP 401).`,
-        remedy:
-          "Create a new key in the TokenHub console and supply it where this runs; then run the setup again.",
-      }),
-      rejectedKey:
-        context.keySource && context.keyHint ? { source: context.keySource, hint: context.keyHint } : null,
-    })),
-    rejectKey: assign(({ context }) => ({
-      rejected: context.keyFingerprint
-        ? [...new Set([...context.rejected, context.keyFingerprint])]
-        : context.rejected,
-      needKeyReason: "rejected" as const,
-      notices: [],
-      keySource: null,
-      keyFingerprint: null,
-      keyHint: null,
-      attempt: 0,
-    })),
-    rejectionRecorded: assign((_, params: RecordRejectionOutput) => ({
-      otherKeys: params.otherKeys,
+    rejectionRecorded: assign(({ context }, params: RecordRejectionOutput) => ({
+      key: { ...context.key, otherKeys: params.otherKeys },
       notices: params.notice ? [params.notice] : [],
       now: params.at,
     })),
-    rejectionNotRecorded: assign((_, params: { error: unknown }) => ({
+    rejectionLost: assign(({ context }, params: { error: unknown }) => ({
       record: null,
-      otherKeys: [],
-      notices: [
-        `The failed check could not be recorded: ${(params.error as Error | null)?.message ?? "unknown error"}`,
-      ],
+      key: { ...context.key, otherKeys: [] },
+      notices: [rejectionNotRecorded(params.error)],
     })),
     // Stopped mid-check: the record says so (the last success kept inside it), instead of the old one standing.
-    prepareCancelled: assign(({ context, event }) => ({
-      record: buildRecord(facts(context), {
-        code: "cancelled",
-        message: `The check was cancelled${event.type === "CANCEL" && event.reason ? ` (${event.reason})` : ""} before TokenHub's answer was validated.`,
-        remedy: "Run the setup again to verify the integration.",
-      }),
-    })),
+    cancelCheck: assign(({ context, event }) => {
+      const reason = event.type === "CANCEL" ? event.reason : undefined;
+      return {
+        cancelReason: reason ?? "cancelled by the host",
+        ...(event.type === "CANCEL" ? { now: event.at } : {}),
+        record: buildRecord(
+          { ...facts(context), ...(event.type === "CANCEL" ? { at: event.at } : {}) },
+          checkCancelled(reason),
+        ),
+      };
+    }),
     cancelledRecordLost: assign({ record: null }),
     prepareSuccess: assign(({ context }) => ({ record: buildRecord(facts(context)), failure: null })),
     prepareFailure: assign(({ context }, params: { failure?: Failure }) => {
@@ -530,12 +480,7 @@ export const setupMachine = setup({
     }),
     statusWritten: assign((_, params: WriteStatusOutput) => ({ record: params.record, now: params.at })),
     statusWriteFailed: assign(({ context }, params: { error: unknown }) => {
-      const error = params.error as { message?: string; remedy?: string } | null;
-      const writeFailure: Failure = {
-        code: "status_write_failed",
-        message: `The integration record could not be written: ${error?.message ?? "unknown error"}`,
-        remedy: error?.remedy ?? "Check that the status file's folder is writable.",
-      };
+      const writeFailure = recordNotWritten(params.error);
       // An earlier failure stays the headline: it is what the user needs to hear first.
       const failure = context.failure ?? writeFailure;
       const notices = context.failure ? [...context.notices, writeFailure.message] : context.notices;
@@ -568,134 +513,87 @@ export const setupMachine = setup({
       capability: params.capability,
       detail: params.detail,
     })),
-    beginMedia: assign(({ context }) => ({ mediaStartedAt: context.now })),
-    mediaEnded: assign(
-      (
-        { context },
-        params: { capability: Capability; output: MediaStepOutput | { error: MediaFailure; at: number } },
-      ) => {
-        const out = params.output;
-        const check = mediaCheck(context, params.capability, {
-          status: "saved" in out ? "ok" : "failed",
-          at: out.at,
-          ...("saved" in out ? { saved: out.saved } : { error: out.error }),
-        });
-        return {
-          media: { ...context.media, [params.capability]: check },
-          now: out.at,
-          // The video's URL (possibly signed) is not kept past its download.
-          videoTask: context.videoTask ? { ...context.videoTask, url: null } : null,
-        };
-      },
-    ),
-    mediaCrashed: assign(({ context }, params: { capability: Capability; error: unknown }) => ({
-      media: {
-        ...context.media,
-        [params.capability]: mediaCheck(context, params.capability, {
-          status: "failed",
-          at: context.now,
-          error: crashFailure(params.capability, params.error),
-        }),
-      },
-      videoTask: context.videoTask ? { ...context.videoTask, url: null } : null,
-    })),
+    beginMedia: assign(({ context }) => ({ media: { ...context.media, startedAt: context.now } })),
+    mediaEnded: assign(({ context }, params: { capability: Capability; output: MediaStepOutput }) => {
+      const out = params.output;
+      const check = mediaCheck(context, params.capability, {
+        status: "saved" in out ? "ok" : "failed",
+        at: out.at,
+        ...("saved" in out ? { saved: out.saved } : { error: out.error }),
+      });
+      return { media: withCheck(context, params.capability, check), now: out.at };
+    }),
+    mediaCrashed: assign(({ context }, params: { capability: Capability; error: unknown }) => {
+      const check = mediaCheck(context, params.capability, {
+        status: "failed",
+        at: context.now,
+        error: mediaCrashed(params.capability, params.error),
+      });
+      return { media: withCheck(context, params.capability, check) };
+    }),
     taskCreated: assign(({ context }, params: { taskId: string; rawStatus: string; at: number }) => ({
       now: params.at,
-      videoTask: {
-        id: params.taskId,
-        createdAt: params.at,
-        pollAt:
-          params.at +
-          Math.min(context.settings.multimodal.pollIntervalMs, context.settings.multimodal.deadlineMs),
-        polls: 0,
-        misses: 0,
-        rawStatus: params.rawStatus,
-        url: null,
-        reason: null,
+      media: {
+        ...context.media,
+        task: {
+          id: params.taskId,
+          createdAt: params.at,
+          pollAt:
+            params.at +
+            Math.min(context.settings.multimodal.pollIntervalMs, context.settings.multimodal.deadlineMs),
+          polls: 0,
+          misses: 0,
+          rawStatus: params.rawStatus,
+          url: null,
+          reason: null,
+        },
       },
     })),
     taskPolled: assign(({ context }, params: PollVideoOutput) => {
-      const task = context.videoTask;
+      const task = context.media.task;
       if (!task) return {};
-      return { now: params.at, videoTask: polledTask(task, params, pollDecisionOf(context, params)) };
+      return {
+        now: params.at,
+        media: { ...context.media, task: polledTask(task, params, pollDecisionOf(context, params)) },
+      };
     }),
     // The poll that ended the task: counted like any other, then the failure recorded. The decision is taken
     // on the context before the poll is counted, as the transition's guard took it.
     taskEnded: assign(({ context }, params: PollVideoOutput) => {
       const decision = pollDecisionOf(context, params);
-      const task = context.videoTask
-        ? { ...polledTask(context.videoTask, params, decision), url: null }
-        : null;
-      const error: MediaFailure =
-        params.error && params.status !== "miss"
-          ? params.error
-          : decision.next === "fail"
-            ? {
-                code: task?.reason?.code ? `${decision.code}: ${task.reason.code}` : decision.code,
-                message: task?.reason?.message
-                  ? `${decision.message} ${task.reason.message}`
-                  : decision.message,
-                remedy: decision.remedy,
-              }
-            : { code: "media_error", message: "The video task ended unexpectedly.", remedy: "Run again." };
-      const polled = { ...context, now: params.at, videoTask: task };
-      return {
-        now: params.at,
-        videoTask: task,
-        media: {
-          ...context.media,
-          video: mediaCheck(polled, "video", { status: "failed", at: params.at, error }),
-        },
-      };
+      const task = context.media.task ? polledTask(context.media.task, params, decision) : null;
+      const error = videoTaskEnded(
+        params.status === "miss" ? null : params.error,
+        decision,
+        task?.reason ?? null,
+      );
+      const check = mediaCheck(context, "video", { status: "failed", at: params.at, error }, task);
+      return { now: params.at, media: withCheck(context, "video", check, task) };
     }),
+    // CANCEL during the checks ends them, not the integration: the unfinished ones are marked cancelled and the
+    // record of the validated text path is written with them.
     cancelMedia: assign(({ context, event }) => {
       const at = event.type === "CANCEL" ? event.at : context.now;
-      const media = { ...context.media };
-      const error = {
-        code: "media_cancelled",
-        message: event.type === "CANCEL" && event.reason ? event.reason : "cancelled by the host",
-        remedy: "Run the setup again with the check enabled when there is time for it.",
-      };
+      const checks = { ...context.media.checks };
+      const error = mediaCancelled(event.type === "CANCEL" ? event.reason : undefined);
       for (const capability of context.settings.multimodal.capabilities) {
-        media[capability] ??= mediaCheck(context, capability, { status: "cancelled", at, error });
+        checks[capability] ??= mediaCheck(context, capability, { status: "cancelled", at, error });
       }
-      return { media, now: at, videoTask: context.videoTask ? { ...context.videoTask, url: null } : null };
+      const task = context.media.task ? { ...context.media.task, url: null } : null;
+      return {
+        media: { ...context.media, checks, task },
+        now: at,
+        record: context.record ? withMultimodal(context.record, checks) : context.record,
+      };
     }),
     attachMultimodal: assign(({ context }) => ({
-      record: context.record ? withMultimodal(context.record, context.media) : context.record,
+      record: context.record ? withMultimodal(context.record, context.media.checks) : context.record,
     })),
   },
 }).createMachine({
   id: "tokenhubSetup",
   initial: "idle",
-  context: ({ input }) => ({
-    settings: input.settings,
-    startedAt: 0,
-    seed: 0,
-    now: 0,
-    modelIndex: 0,
-    attempt: 0,
-    attempts: [],
-    fallbacksUsed: [],
-    keySource: null,
-    keyFingerprint: null,
-    keyHint: null,
-    rejectedKey: null,
-    otherKeys: [],
-    rejected: [],
-    remember: false,
-    needKeyReason: "missing",
-    notices: [],
-    outcome: null,
-    decision: null,
-    retryAt: null,
-    record: null,
-    failure: null,
-    cancelReason: null,
-    media: {},
-    mediaStartedAt: 0,
-    videoTask: null,
-  }),
+  context: ({ input }) => initialContext(input.settings),
   output: ({ context }): Output => outputOf(context),
   on: {
     CANCEL: { target: ".cancelled", actions: "cancel" },
@@ -715,23 +613,14 @@ export const setupMachine = setup({
       entry: { type: "progress", params: { step: 1 } },
       invoke: {
         src: "resolveKey",
-        input: ({ context }) => ({ rejected: context.rejected }),
+        input: ({ context }) => ({ rejected: context.key.rejected }),
         onDone: [
           {
             guard: { type: "keyFound", params: ({ event }) => ({ found: event.output.found }) },
             target: "requesting",
             actions: {
               type: "useKey",
-              params: ({ event }) => {
-                const out = event.output as Extract<ResolveKeyOutput, { found: true }>;
-                return {
-                  source: out.source,
-                  fingerprint: out.fingerprint,
-                  hint: out.hint,
-                  notices: out.notices,
-                  at: out.at,
-                };
-              },
+              params: ({ event }) => event.output as Extract<ResolveKeyOutput, { found: true }>,
             },
           },
           {
@@ -742,7 +631,7 @@ export const setupMachine = setup({
                 reason:
                   !event.output.found && event.output.sawRejected
                     ? "rejected"
-                    : context.rejected.length > 0
+                    : context.key.rejected.length > 0
                       ? "rejected"
                       : "missing",
                 notices: event.output.notices,
@@ -776,26 +665,26 @@ export const setupMachine = setup({
 
     // Step-3: one attempt with the current model format. Leaving the state (CANCEL) aborts the request.
     requesting: {
-      on: { CANCEL: { target: "cancelling", actions: ["cancel", "prepareCancelled"] } },
+      on: { CANCEL: { target: "cancelling", actions: "cancelCheck" } },
       entry: {
         type: "progress",
         params: ({ context }) => ({
           step: 3 as const,
-          detail: `${context.settings.modelChain[context.modelIndex]} (attempt ${context.attempt + 1})`,
+          detail: PROGRESS.attempt(currentModel(context), context.run.attempt + 1),
         }),
       },
       invoke: {
         src: "probe",
         input: ({ context }) => ({
-          model: context.settings.modelChain[context.modelIndex] ?? "",
+          model: context.settings.modelChain[context.run.modelIndex] ?? "",
           stream: context.settings.stream,
-          keySource: context.keySource,
-          keyFingerprint: context.keyFingerprint,
-          deadline: context.startedAt + context.settings.totalMs,
+          keySource: context.key.source,
+          keyFingerprint: context.key.fingerprint,
+          deadline: context.run.startedAt + context.settings.totalMs,
         }),
         onDone: {
           target: "validating",
-          actions: { type: "recordAttempt", params: ({ event }) => event.output },
+          actions: { type: "attemptAnswered", params: ({ event }) => event.output },
         },
         onError: [
           {
@@ -807,13 +696,7 @@ export const setupMachine = setup({
             target: "writingStatus",
             actions: {
               type: "prepareFailure",
-              params: ({ event }) => ({
-                failure: {
-                  code: "fatal",
-                  message: `The request could not be made: ${(event.error as Error)?.message ?? "unknown error"}`,
-                  remedy: "This is a bug in tokenhub-setup or its environment; report it with the debug log.",
-                },
-              }),
+              params: ({ event }) => ({ failure: requestCrashed(event.error) }),
             },
           },
         ],
@@ -822,7 +705,7 @@ export const setupMachine = setup({
 
     // Step-4: the quickstart's check has been applied (tokenhub/classify); policy decides what follows.
     validating: {
-      entry: [{ type: "progress", params: { step: 4 } }, "decide"],
+      entry: { type: "progress", params: { step: 4 } },
       always: [
         {
           guard: "completeWithMedia",
@@ -834,11 +717,7 @@ export const setupMachine = setup({
           target: "writingStatus",
           actions: "prepareSuccess",
         },
-        {
-          guard: { type: "decided", params: { next: "unauthorized" } },
-          target: "unauthorized",
-          actions: "prepareRejection",
-        },
+        { guard: { type: "decided", params: { next: "unauthorized" } }, target: "unauthorized" },
         { guard: { type: "decided", params: { next: "fallback" } }, target: "fallingBack" },
         {
           guard: { type: "decided", params: { next: "retry" } },
@@ -853,20 +732,20 @@ export const setupMachine = setup({
     // failed record replaces the old one (keeping its success inside), and the other sources are surveyed so
     // the message can say which key would be used instead.
     unauthorized: {
-      entry: [
-        "rejectKey",
-        { type: "progress", params: { step: 5, detail: "recording that TokenHub rejected the key" } },
-      ],
+      entry: ["rejectKey", { type: "progress", params: { step: 5, detail: PROGRESS.recordingRejection } }],
       invoke: {
         src: "recordRejection",
-        input: ({ context }) => ({ record: context.record as CompletionRecord, rejected: context.rejected }),
+        input: ({ context }) => ({
+          record: context.record as CompletionRecord,
+          rejected: context.key.rejected,
+        }),
         onDone: {
           target: "awaitingKey",
           actions: { type: "rejectionRecorded", params: ({ event }) => event.output },
         },
         onError: {
           target: "awaitingKey",
-          actions: { type: "rejectionNotRecorded", params: ({ event }) => ({ error: event.error }) },
+          actions: { type: "rejectionLost", params: ({ event }) => ({ error: event.error }) },
         },
       },
     },
@@ -874,18 +753,22 @@ export const setupMachine = setup({
     // 429/5xx/network/timeouts: wait until retryAt (absolute, so a restored snapshot keeps the schedule).
     backingOff: {
       tags: "wait",
-      meta: { wait: (c: SetupContext): Wait => ({ until: c.retryAt ?? Number.NaN, for: "retry" }) },
-      on: { CANCEL: { target: "cancelling", actions: ["cancel", "prepareCancelled"] } },
+      meta: { wait: (c: SetupContext): Wait => ({ until: c.run.retryAt ?? Number.NaN, for: "retry" }) },
+      on: { CANCEL: { target: "cancelling", actions: "cancelCheck" } },
       entry: {
         type: "progress",
         params: ({ context }) => ({
           step: 3 as const,
-          detail: `${outcomeSummary(context.outcome)}: waiting ${(Math.max(0, (context.retryAt ?? 0) - context.now) / 1000).toFixed(1)} s before attempt ${context.attempt + 1}`,
+          detail: PROGRESS.backoff(
+            outcomeSummary(context.outcome),
+            (context.run.retryAt ?? 0) - context.now,
+            context.run.attempt + 1,
+          ),
         }),
       },
       invoke: {
         src: "sleep",
-        input: ({ context }) => ({ until: context.retryAt ?? 0 }),
+        input: ({ context }) => ({ until: context.run.retryAt ?? 0 }),
         onDone: { target: "requesting" },
       },
     },
@@ -897,7 +780,7 @@ export const setupMachine = setup({
           type: "progress",
           params: ({ context }) => ({
             step: 3 as const,
-            detail: `${context.settings.modelChain[context.modelIndex]} cannot be served (${outcomeSummary(context.outcome)}): trying the next model format`,
+            detail: PROGRESS.fallback(currentModel(context), outcomeSummary(context.outcome)),
           }),
         },
         "fallBack",
@@ -910,7 +793,7 @@ export const setupMachine = setup({
     // validated text path is still written, with the unfinished checks marked cancelled.
     multimodal: {
       initial: "choosing",
-      on: { CANCEL: { target: "writingStatus", actions: ["cancelMedia", "attachMultimodal"] } },
+      on: { CANCEL: { target: "writingStatus", actions: "cancelMedia" } },
       onDone: { target: "writingStatus", actions: "attachMultimodal" },
       states: {
         choosing: {
@@ -929,7 +812,7 @@ export const setupMachine = setup({
               type: "mediaProgress",
               params: ({ context }) => ({
                 capability: "image" as const,
-                detail: `image check: generating with ${context.settings.multimodal.imageModel}`,
+                detail: PROGRESS.image(context.settings.multimodal.imageModel),
               }),
             },
           ],
@@ -937,8 +820,8 @@ export const setupMachine = setup({
             src: "generateImage",
             input: ({ context }) => ({
               model: context.settings.multimodal.imageModel,
-              keySource: context.keySource,
-              keyFingerprint: context.keyFingerprint,
+              keySource: context.key.source,
+              keyFingerprint: context.key.fingerprint,
             }),
             onDone: {
               target: "choosing",
@@ -965,7 +848,7 @@ export const setupMachine = setup({
               type: "mediaProgress",
               params: ({ context }) => ({
                 capability: "video" as const,
-                detail: `video check: creating a task with ${context.settings.multimodal.videoModel}`,
+                detail: PROGRESS.videoSubmit(context.settings.multimodal.videoModel),
               }),
             },
           ],
@@ -973,8 +856,8 @@ export const setupMachine = setup({
             src: "submitVideo",
             input: ({ context }) => ({
               model: context.settings.multimodal.videoModel,
-              keySource: context.keySource,
-              keyFingerprint: context.keyFingerprint,
+              keySource: context.key.source,
+              keyFingerprint: context.key.fingerprint,
             }),
             onDone: [
               {
@@ -1011,21 +894,25 @@ export const setupMachine = setup({
           tags: "wait",
           meta: {
             wait: (c: SetupContext): Wait => ({
-              until: c.videoTask?.pollAt ?? Number.NaN,
+              until: c.media.task?.pollAt ?? Number.NaN,
               for: "video",
-              ...(c.videoTask ? { taskId: c.videoTask.id } : {}),
+              ...(c.media.task ? { taskId: c.media.task.id } : {}),
             }),
           },
           entry: {
             type: "mediaProgress",
             params: ({ context }) => ({
               capability: "video" as const,
-              detail: `video check: task ${context.videoTask?.id} is ${context.videoTask?.rawStatus}; next poll in ${(Math.max(0, (context.videoTask?.pollAt ?? 0) - context.now) / 1000).toFixed(1)} s`,
+              detail: PROGRESS.videoWait(
+                context.media.task?.id,
+                context.media.task?.rawStatus,
+                (context.media.task?.pollAt ?? 0) - context.now,
+              ),
             }),
           },
           invoke: {
             src: "sleep",
-            input: ({ context }) => ({ until: context.videoTask?.pollAt ?? 0 }),
+            input: ({ context }) => ({ until: context.media.task?.pollAt ?? 0 }),
             onDone: { target: "videoPolling" },
           },
         },
@@ -1035,17 +922,17 @@ export const setupMachine = setup({
             type: "mediaProgress",
             params: ({ context }) => ({
               capability: "video" as const,
-              detail: `video check: polling task ${context.videoTask?.id} (poll ${(context.videoTask?.polls ?? 0) + 1})`,
+              detail: PROGRESS.videoPoll(context.media.task?.id, (context.media.task?.polls ?? 0) + 1),
             }),
           },
           invoke: {
             src: "pollVideo",
             input: ({ context }) => ({
               model: context.settings.multimodal.videoModel,
-              taskId: context.videoTask?.id ?? "",
-              keySource: context.keySource,
-              keyFingerprint: context.keyFingerprint,
-              deadline: (context.videoTask?.createdAt ?? 0) + context.settings.multimodal.deadlineMs,
+              taskId: context.media.task?.id ?? "",
+              keySource: context.key.source,
+              keyFingerprint: context.key.fingerprint,
+              deadline: (context.media.task?.createdAt ?? 0) + context.settings.multimodal.deadlineMs,
             }),
             onDone: [
               {
@@ -1079,15 +966,15 @@ export const setupMachine = setup({
             type: "mediaProgress",
             params: ({ context }) => ({
               capability: "video" as const,
-              detail: `video check: task ${context.videoTask?.id} succeeded; downloading the file`,
+              detail: PROGRESS.videoDownload(context.media.task?.id),
             }),
           },
           invoke: {
             src: "downloadVideo",
             input: ({ context }) => ({
               model: context.settings.multimodal.videoModel,
-              taskId: context.videoTask?.id ?? "",
-              url: context.videoTask?.url ?? "",
+              taskId: context.media.task?.id ?? "",
+              url: context.media.task?.url ?? "",
             }),
             onDone: {
               target: "choosing",
@@ -1115,7 +1002,10 @@ export const setupMachine = setup({
       entry: { type: "progress", params: { step: 5 } },
       invoke: {
         src: "writeStatus",
-        input: ({ context }) => ({ record: context.record as CompletionRecord, remember: context.remember }),
+        input: ({ context }) => ({
+          record: context.record as CompletionRecord,
+          remember: context.key.remember,
+        }),
         onDone: [
           {
             guard: "recordComplete",
@@ -1134,7 +1024,7 @@ export const setupMachine = setup({
     // A cancel after requests were sent: the record says the check was cancelled (a second CANCEL, the root's,
     // does not wait for it).
     cancelling: {
-      entry: { type: "progress", params: { step: 5, detail: "recording that the check was cancelled" } },
+      entry: { type: "progress", params: { step: 5, detail: PROGRESS.recordingCancel } },
       invoke: {
         src: "writeStatus",
         input: ({ context }) => ({ record: context.record as CompletionRecord, remember: false }),

@@ -61,6 +61,8 @@ export const ProgressNotificationSchema = z.object({
 
 /** A key as a person may see it: where it came from and a masked hint (`sk-…9f2c`), never the key. */
 export const KeyHintSchema = z.object({ source: KeySourceSchema, hint: z.string().max(16) });
+/** A key as people may see it: its source and a masked hint, never the key. */
+export type KeyHint = z.infer<typeof KeyHintSchema>;
 
 export const NeedKeyNotificationSchema = z.object({
   type: z.literal("needKey"),

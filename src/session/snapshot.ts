@@ -1,17 +1,10 @@
-import { z } from "zod";
 import { SnapshotError } from "../errors.ts";
 import { type Rest, restOfStored, stateName } from "../machine/face.ts";
 import { MACHINE_VERSION, outputOf, type Settings, type SetupContext } from "../machine/setup-machine.ts";
 import { MAX_DURATION_MS } from "../schema/config.ts";
-import { KeyHintSchema, NeedKeyNotificationSchema, PreferencesSchema } from "../schema/host.ts";
-import { TASK_ID_PATTERN } from "../schema/media.ts";
-import {
-  AttemptSchema,
-  CompletionRecordSchema,
-  FailureSchema,
-  KeySourceSchema,
-  MultimodalSectionSchema,
-} from "../schema/record.ts";
+import { StoredFlowContextSchema } from "../schema/flow.ts";
+import { PreferencesSchema } from "../schema/host.ts";
+import { CompletionRecordSchema, FailureSchema } from "../schema/record.ts";
 import {
   SNAPSHOT_FORMAT,
   SNAPSHOT_FORMAT_VERSION,
@@ -19,56 +12,6 @@ import {
   SnapshotEnvelopeSchema,
 } from "../schema/snapshot.ts";
 import { scrubbedLine, scrubDeep } from "../secrets/scrubber.ts";
-
-// Every part of the context a restored flow reads, with its type: a snapshot that lacks one, or holds
-// something else there, is corrupt, not "mostly fine" (a null `notices` used to throw a TypeError mid-turn).
-// `outcome` and `decision` are not read after a rest state (the next attempt replaces them); they are dropped.
-// (The context's shape is also a TypeScript type in the machine: one of the two homes issue 12 merges.)
-const finite = z.number().finite();
-const PersistedContextSchema = z.looseObject({
-  settings: z.looseObject({
-    modelChain: z.array(z.string()).min(1),
-    stream: z.boolean(),
-    totalMs: z.number(),
-    baseUrl: z.string(),
-    retry: z.looseObject({ maxAttempts: z.number(), serverDelayCapMs: z.number() }),
-  }),
-  startedAt: finite,
-  seed: finite,
-  now: finite,
-  modelIndex: z.number().int().min(0),
-  attempt: z.number().int().min(0),
-  attempts: z.array(AttemptSchema).max(64),
-  fallbacksUsed: z.array(z.string()).max(16),
-  keySource: KeySourceSchema.nullable(),
-  keyFingerprint: z.string().max(64).nullable(),
-  keyHint: KeyHintSchema.shape.hint.nullable(),
-  rejectedKey: KeyHintSchema.nullable(),
-  otherKeys: z.array(KeyHintSchema).max(4),
-  rejected: z.array(z.string()).max(64),
-  remember: z.boolean(),
-  needKeyReason: NeedKeyNotificationSchema.shape.reason,
-  notices: z.array(z.string()).max(64),
-  retryAt: finite.nullable(),
-  record: CompletionRecordSchema.nullable(),
-  failure: FailureSchema.nullable(),
-  cancelReason: z.string().nullable(),
-  media: MultimodalSectionSchema,
-  mediaStartedAt: finite,
-  // Its id goes into the poll's URL path: a tampered one must not steer the request.
-  videoTask: z
-    .looseObject({
-      id: z.string().regex(TASK_ID_PATTERN),
-      createdAt: finite,
-      pollAt: finite,
-      polls: z.number().int().min(0),
-      misses: z.number().int().min(0),
-      rawStatus: z.string(),
-      url: z.string().nullable(),
-      reason: z.object({ code: z.string().nullable(), message: z.string() }).nullable(),
-    })
-    .nullable(),
-});
 
 export function makeEnvelope(state: string, persisted: unknown, savedAt: number): SnapshotEnvelope {
   return scrubDeep({
@@ -105,14 +48,16 @@ export function openEnvelope(raw: unknown): SnapshotEnvelope {
     );
   }
   const { snapshot, state } = envelope.data;
-  const context = PersistedContextSchema.safeParse(snapshot.context);
+  // Checked against the context's one definition (schema/flow.ts); what it does not know is dropped.
+  const context = StoredFlowContextSchema.safeParse(snapshot.context);
   if (!context.success)
     throw corrupt(`context.${context.error.issues[0]?.path.join(".")}: ${context.error.issues[0]?.message}`);
-  const rest = storedRest(snapshot.value, context.data as unknown as SetupContext);
+  snapshot.context = context.data;
+  const rest = storedRest(snapshot.value, { ...context.data, outcome: null, decision: null } as SetupContext);
   if (!rest || rest.state !== state) {
     throw corrupt(`the snapshot is not at a rest state (${stateName(snapshot.value).slice(0, 80)})`);
   }
-  if (rest.wait?.for === "video" && context.data.videoTask === null)
+  if (rest.wait?.for === "video" && context.data.media.task === null)
     throw corrupt("a video wait without its task");
   return envelope.data;
 }
@@ -188,8 +133,8 @@ export function restorableSnapshot(envelope: SnapshotEnvelope, settings: Setting
   // Times are epoch milliseconds a date can hold: what happened lies in the past (a minute of clock skew
   // allowed), what is awaited at most a day ahead. A task "created" in the year 33658 would be polled without
   // end; -1e16 would throw a RangeError the first time it is written as a date.
-  const past = [context.startedAt, context.now, context.mediaStartedAt, context.videoTask?.createdAt];
-  const ahead = [context.retryAt, context.videoTask?.pollAt];
+  const past = [context.run.startedAt, context.now, context.media.startedAt, context.media.task?.createdAt];
+  const ahead = [context.run.retryAt, context.media.task?.pollAt];
   if (past.some((t) => typeof t === "number" && (t < 0 || t > now + CLOCK_SKEW_MS)))
     throw corrupt("it holds a time that has not come yet");
   if (ahead.some((t) => typeof t === "number" && (t < 0 || t > now + MAX_DURATION_MS)))
@@ -207,7 +152,7 @@ export function restorableSnapshot(envelope: SnapshotEnvelope, settings: Setting
   });
   if (!own.success) throw corrupt("its stored preferences are not ones SETUP accepts");
   const chain = own.data.modelChain ?? settings.modelChain;
-  if (context.modelIndex >= chain.length) throw corrupt("its model index is past the chain");
+  if (context.run.modelIndex >= chain.length) throw corrupt("its model index is past the chain");
   const restored: SetupContext = {
     ...context,
     outcome: null,

@@ -175,7 +175,7 @@ describe("statechart coverage (xstate/graph)", () => {
             const needKey = run.notifications.filter((n) => n.type === "needKey").at(-1);
             assert.equal(
               needKey?.type === "needKey" && needKey.reason,
-              model?.context.needKeyReason,
+              model?.context.key.needReason,
               "reason",
             );
           }

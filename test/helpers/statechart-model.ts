@@ -344,7 +344,7 @@ function nextWorld({ machine, world }: ModelState, event: ModelEvent): World {
       break;
     case "probe:unauthorized":
       next.rejectedKey = true;
-      if (machine.context.keySource === "event") next.handedLive = false;
+      if (machine.context.key.source === "event") next.handedLive = false;
       break;
     case "sleep:done":
       next.entry = "sleep";
@@ -384,8 +384,8 @@ export const traversal = {
     const { value, context } = snapshot.context.machine;
     return JSON.stringify([
       stateName(value),
-      context.attempt,
-      context.modelIndex,
+      context.run.attempt,
+      context.run.modelIndex,
       snapshot.context.world.media,
     ]);
   },
@@ -401,11 +401,11 @@ export function serializeModel(snapshot: ModelSnapshot): string {
   const c = machine.context;
   return JSON.stringify([
     world.media,
-    Object.keys(c.media).sort(),
+    Object.keys(c.media.checks).sort(),
     state,
-    c.attempt,
-    c.modelIndex,
-    c.keySource,
+    c.run.attempt,
+    c.run.modelIndex,
+    c.key.source,
     state === "writingStatus" ? (c.record?.integration_status ?? null) : null,
     world.handedLive,
     world.rejectedKey,

@@ -138,7 +138,7 @@ function planOf(path: ModelPath): Plan {
     const after = path.snapshots[i + 1]?.machine;
     const state = stateName(after?.value);
     const modelAt = (snapshot: typeof after) =>
-      snapshot?.context.settings.modelChain[snapshot.context.modelIndex] ?? "";
+      snapshot?.context.settings.modelChain[snapshot.context.run.modelIndex] ?? "";
     if (label === "probe:failed") plan.chat.push({ throws: true });
     else if (label?.startsWith("probe:") && label !== "probe:keyLost") {
       const name = label.slice("probe:".length) as ProbeOutcomeName;

@@ -121,7 +121,7 @@ describe("setup machine (effects faked)", () => {
     );
     h.actor.send({ type: "SETUP", at: 0, seed: 1 });
     await waitFor(h.actor, (s) => s.matches("awaitingKey"));
-    assert.deepEqual(h.actor.getSnapshot().context.rejected, ["bad"]);
+    assert.deepEqual(h.actor.getSnapshot().context.key.rejected, ["bad"]);
     const needKey = h.emitted.find((n) => n.type === "needKey");
     assert.ok(needKey?.type === "needKey" && needKey.reason === "rejected");
     h.actor.send({ type: "KEY_READY", at: 10, seed: 2 });
@@ -132,7 +132,7 @@ describe("setup machine (effects faked)", () => {
     h.actor.send({ type: "KEY_PROVIDED", at: 20, seed: 3, remember: true });
     const output = await toPromise(h.actor);
     assert.equal(output.status, "complete");
-    assert.equal(h.actor.getSnapshot().context.remember, true);
+    assert.equal(h.actor.getSnapshot().context.key.remember, true);
     assert.deepEqual(
       h.probes.map((p) => p.keyFingerprint),
       ["bad", "good"],

@@ -207,7 +207,7 @@ describe("session lifecycle", () => {
     try {
       const first = await runTurn({ ...common, event: { type: "SETUP" }, maxWaitMs: 0 });
       assert.equal(first.state, "backingOff");
-      const retryAt = (first.snapshot.snapshot.context as { retryAt: number }).retryAt;
+      const retryAt = (first.snapshot.snapshot.context as { run: { retryAt: number } }).run.retryAt;
       assert.ok(retryAt > clock.now(), "the retry time is in the future");
       const text = JSON.stringify(first.snapshot);
       const second = await runTurn({ ...common, snapshot: text });
@@ -268,7 +268,16 @@ describe("session lifecycle", () => {
         "snapshot_corrupt",
       ],
       [
-        { ...good, snapshot: { ...good.snapshot, context: { ...good.snapshot.context, modelIndex: "x" } } },
+        {
+          ...good,
+          snapshot: {
+            ...good.snapshot,
+            context: {
+              ...good.snapshot.context,
+              run: { ...(good.snapshot.context.run as object), modelIndex: "x" },
+            },
+          },
+        },
         "snapshot_corrupt",
       ],
       [null, "snapshot_foreign"],

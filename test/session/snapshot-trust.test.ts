@@ -157,11 +157,11 @@ describe("stored snapshots are untrusted", () => {
 
   it("times out of range are refused: a task created in the far future (polled without end), -1e16 (RangeError)", async () => {
     const future = clone(videoWaiting);
-    (ctx(future).videoTask as Record<string, Json>).createdAt = 1e15;
+    ((ctx(future).media as Record<string, Json>).task as Record<string, Json>).createdAt = 1e15;
     const negative = clone(backingOff);
-    ctx(negative).retryAt = -1e16;
+    (ctx(negative).run as Record<string, Json>).retryAt = -1e16;
     const farPoll = clone(videoWaiting);
-    (ctx(farPoll).videoTask as Record<string, Json>).pollAt = -1e300;
+    ((ctx(farPoll).media as Record<string, Json>).task as Record<string, Json>).pollAt = -1e300;
     for (const [snapshot, opts] of [
       [future, options(sim.baseUrl, true)],
       [negative, options()],
