@@ -7,7 +7,8 @@
 import { performance } from "node:perf_hooks";
 import { type AnyActor, createActor, fromPromise } from "xstate";
 import { silentLogger } from "../src/log.ts";
-import { type ResolveKeyInput, type ResolveKeyOutput, setupMachine } from "../src/machine/setup-machine.ts";
+import { setupMachine } from "../src/machine/chart.ts";
+import type { ResolveKeyInput, ResolveKeyOutput } from "../src/machine/effects.ts";
 import { createSession, machineSettings, resolveConfig, type Session } from "../src/session/session.ts";
 import { createMemoryStatusStore } from "../src/status/store.ts";
 import { createTokenHubClient } from "../src/tokenhub/client.ts";

@@ -12,7 +12,7 @@ export {
   TokenHubSetupError,
 } from "./errors.ts";
 export { createLogger, type Logger, type LoggerOptions, silentLogger } from "./log.ts";
-export { MACHINE_VERSION, setupMachine } from "./machine/setup-machine.ts";
+export { MACHINE_VERSION, setupMachine } from "./machine/chart.ts";
 export * from "./schema/index.ts";
 export { type KeySources, REDACTED, registerSecret, scrub } from "./secrets/index.ts";
 export {

@@ -1,8 +1,16 @@
 import type { AnyStateNode } from "xstate";
-import { setupMachine } from "./setup-machine.ts";
+import { setupMachine } from "./chart.ts";
+import { invokedMachine } from "./face.ts";
+
+/** A state's inner states: its own children, or the states of the machine it invokes (the checks). */
+function innerOf(node: AnyStateNode): AnyStateNode | undefined {
+  const machine = invokedMachine(node.invoke[0]?.src);
+  if (machine) return machine.root;
+  return Object.keys(node.states).length > 0 ? node : undefined;
+}
 
 interface Edge {
-  /** The compound state both ends sit in (`multimodal`), or undefined at the top level. */
+  /** The state both ends sit in (`multimodal`, whose machine they are), or undefined at the top level. */
   parent: string | undefined;
   from: string;
   to: string;
@@ -33,7 +41,8 @@ export function statechartEdges(): Edge[] {
         const label = withGuard("", t.guard, always.length > 1) || "always";
         for (const target of t.target ?? []) edges.push({ parent, from: name, to: target.key, label });
       }
-      if (Object.keys(node.states).length > 0) visit(node.states, name);
+      const inner = innerOf(node);
+      if (inner) visit(inner.states, name);
     }
   };
   visit(setupMachine.root.states, undefined);
@@ -53,7 +62,7 @@ function withGuard(label: string, guard: unknown, hasSiblings: boolean): string 
 }
 
 /**
- * A Mermaid stateDiagram of the machine, compound states drawn as boxes. Deterministic, so the README can be
+ * A Mermaid stateDiagram of the chart, with the machine `multimodal` invokes drawn inside its box. Deterministic, so the README can be
  * checked against it.
  */
 export function statechartMermaid(): string {
@@ -63,11 +72,12 @@ export function statechartMermaid(): string {
   for (const e of edges.filter((edge) => edge.parent === undefined)) lines.push(line(e, "  "));
   for (const [name, node] of Object.entries(setupMachine.root.states)) {
     if (node.type === "final") lines.push(`  ${name} --> [*]`);
-    if (Object.keys(node.states).length === 0) continue;
-    lines.push(`  state ${name} {`, `    [*] --> ${String(node.config.initial)}`);
+    const inner = innerOf(node);
+    if (!inner) continue;
+    lines.push(`  state ${name} {`, `    [*] --> ${String(inner.config.initial)}`);
     for (const e of edges.filter((edge) => edge.parent === name)) lines.push(line(e, "    "));
-    for (const [child, inner] of Object.entries(node.states))
-      if (inner.type === "final") lines.push(`    ${child} --> [*]`);
+    for (const [child, state] of Object.entries(inner.states))
+      if (state.type === "final") lines.push(`    ${child} --> [*]`);
     lines.push("  }");
   }
   lines.push(

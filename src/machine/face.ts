@@ -6,8 +6,10 @@
  */
 import type { AnyStateNode, SnapshotFrom } from "xstate";
 import { type FailureCode, LOCAL_FAILURE_CODES } from "../schema/record.ts";
+import { setupMachine } from "./chart.ts";
+import type { SetupContext, Wait } from "./context.ts";
+import { mediaChecksMachine } from "./media-checks.ts";
 import type { NeedKeyReason } from "./notifications.ts";
-import { type SetupContext, setupMachine, type Wait } from "./setup-machine.ts";
 
 export type SetupSnapshot = SnapshotFrom<typeof setupMachine>;
 
@@ -41,7 +43,14 @@ export interface Rest {
   exitCode: number;
 }
 
-type WaitMeta = { wait?: (context: SetupContext) => Wait };
+type WaitMeta = { wait?: (context: never) => Wait };
+type AnyMachineSnapshot = {
+  value: unknown;
+  context: unknown;
+  status: string;
+  hasTag(tag: string): boolean;
+  getMeta(): Record<string, unknown>;
+};
 
 /** A state value as one name: `requesting`, or `multimodal.videoWaiting` inside the multimodal checks. */
 export function stateName(value: unknown): string {
@@ -53,12 +62,36 @@ export function stateName(value: unknown): string {
   return String(value);
 }
 
+/** The machine the current state has invoked (the multimodal checks), if it runs one. */
+function childMachineOf(snapshot: SetupSnapshot): AnyMachineSnapshot | undefined {
+  for (const child of Object.values(
+    snapshot.children as Record<string, { getSnapshot(): unknown } | undefined>,
+  )) {
+    const inner = child?.getSnapshot() as Partial<AnyMachineSnapshot> | undefined;
+    if (inner && typeof inner.hasTag === "function" && inner.status === "active")
+      return inner as AnyMachineSnapshot;
+  }
+  return undefined;
+}
+
+/** Where the flow is, as one name: the chart's state, and inside an invoked machine, that machine's state too. */
+export function whereIs(snapshot: SetupSnapshot): string {
+  const child = childMachineOf(snapshot);
+  const name = stateName(snapshot.value);
+  return child ? `${name}.${stateName(child.value)}` : name;
+}
+
 /**
  * Where the flow stands, or null while it is between rests (a request in flight, a record being written): no
  * snapshot may be taken there, and no host decision is due.
  */
 export function restOf(snapshot: SetupSnapshot): Rest | null {
-  const state = stateName(snapshot.value);
+  return restFrom(snapshot, childMachineOf(snapshot));
+}
+
+function restFrom(snapshot: SetupSnapshot, child: AnyMachineSnapshot | undefined): Rest | null {
+  const name = stateName(snapshot.value);
+  const state = child ? `${name}.${stateName(child.value)}` : name;
   const context = snapshot.context;
   if (snapshot.status === "done") {
     return {
@@ -70,11 +103,13 @@ export function restOf(snapshot: SetupSnapshot): Rest | null {
       exitCode: finalExitCode(context),
     };
   }
-  if (snapshot.hasTag("wait")) {
-    const meta = Object.values(snapshot.getMeta() as Record<string, WaitMeta | undefined>).find(
+  // A timed wait, in the chart or in the machine it runs; its own state says until when, and for what.
+  const waiting = snapshot.hasTag("wait") ? snapshot : child?.hasTag("wait") ? child : undefined;
+  if (waiting) {
+    const meta = Object.values(waiting.getMeta() as Record<string, WaitMeta | undefined>).find(
       (m) => m?.wait,
     );
-    const wait = meta?.wait?.(context) ?? { until: Number.NaN, for: "retry" as const };
+    const wait = meta?.wait?.(waiting.context as never) ?? { until: Number.NaN, for: "retry" as const };
     return { state, final: false, resumeWith: "time", wait, needKey: null, exitCode: EXIT.failure };
   }
   if (!snapshot.hasTag("rest")) return null;
@@ -101,19 +136,48 @@ function finalExitCode(context: SetupContext): number {
   return LOCAL_FAILURE_CODES.has(code as FailureCode) ? EXIT.localFault : EXIT.escalated;
 }
 
-/** The rest a stored snapshot's value and context stand for (resolved against the chart, tags and all). */
-export function restOfStored(value: unknown, context: SetupContext): Rest | null {
-  const resolved = setupMachine.resolveState({ value: value as never, context });
-  return restOf(resolved);
+/** A stored child, as xstate persists it: the logic it was invoked from, by name, and its snapshot. */
+export interface StoredChild {
+  src: unknown;
+  snapshot: { value?: unknown; context?: unknown; status?: unknown } | undefined;
 }
 
-/** Every state of the chart by `stateName` (compound states by their children), in the chart's order. */
+/**
+ * The rest a stored snapshot stands for, resolved against the chart (tags and all), and against the machine
+ * a stored child was invoked from.
+ */
+export function restOfStored(
+  value: unknown,
+  context: SetupContext,
+  children: Record<string, StoredChild | undefined> = {},
+): Rest | null {
+  const resolved = setupMachine.resolveState({ value: value as never, context });
+  let child: AnyMachineSnapshot | undefined;
+  for (const stored of Object.values(children)) {
+    const logic = invokedMachine(stored?.src);
+    if (!logic || !stored?.snapshot || stored.snapshot.status !== "active") continue;
+    child = logic.resolveState({
+      value: stored.snapshot.value as never,
+      context: stored.snapshot.context as never,
+    }) as unknown as AnyMachineSnapshot;
+  }
+  return restFrom(resolved, child);
+}
+
+/** The machine the chart invokes by this name (only machines: promise actors have no states to rest in). */
+export function invokedMachine(src: unknown) {
+  if (typeof src !== "string") return undefined;
+  const logic = (setupMachine.implementations.actors as Record<string, unknown>)[src];
+  return logic === mediaChecksMachine ? mediaChecksMachine : undefined;
+}
+
+/** Every state of the chart by `whereIs` name (an invoking state by its machine's states), in the chart's order. */
 export const STATE_NAMES: readonly string[] = leaves(setupMachine.root).map(([name]) => name);
 
 /** The states a snapshot may be taken in: tagged `rest` or `wait`, and the final states. */
 export const REST_STATES: ReadonlySet<string> = new Set(
   leaves(setupMachine.root)
-    // A final child (multimodal.done) only ends its parent state: the flow passes through it at once.
+    // A final child (the checks' `done`) only ends what contains it: the flow passes through it at once.
     .filter(([, node]) =>
       node.type === "final"
         ? node.parent === setupMachine.root
@@ -123,9 +187,11 @@ export const REST_STATES: ReadonlySet<string> = new Set(
 );
 
 function leaves(root: AnyStateNode): Array<[string, AnyStateNode]> {
-  return Object.entries(root.states).flatMap(([name, node]) =>
-    Object.keys(node.states).length > 0
-      ? leaves(node).map(([child, inner]): [string, AnyStateNode] => [`${name}.${child}`, inner])
-      : [[name, node] as [string, AnyStateNode]],
-  );
+  return Object.entries(root.states).flatMap(([name, node]) => {
+    const inner =
+      invokedMachine(node.invoke[0]?.src)?.root ?? (Object.keys(node.states).length > 0 ? node : undefined);
+    return inner
+      ? leaves(inner).map(([child, n]): [string, AnyStateNode] => [`${name}.${child}`, n])
+      : [[name, node] as [string, AnyStateNode]];
+  });
 }

@@ -49,6 +49,11 @@ export function recordNotWritten(error: unknown): Failure {
   };
 }
 
+/** Why Step-1 found no key when reading the sources failed outright. */
+export function sourcesUnread(error: unknown): string {
+  return text(messageOf(error), "The key sources could not be read.");
+}
+
 export function rejectionNotRecorded(error: unknown): string {
   return `The failed check could not be recorded: ${text(messageOf(error), "unknown error")}`;
 }

@@ -1,6 +1,13 @@
-import { type KeyHint, type NeedKeyNotification, STEP_TITLES } from "../schema/host.ts";
+import {
+  type KeyHint,
+  type NeedKeyNotification,
+  type Notification,
+  type Output,
+  STEP_TITLES,
+} from "../schema/host.ts";
 import { describeSource } from "../secrets/key.ts";
 import { ENV_VAR } from "../secrets/sources.ts";
+import type { Outcome } from "../tokenhub/classify.ts";
 
 export type NeedKeyReason = NeedKeyNotification["reason"];
 
@@ -77,3 +84,30 @@ export const PROGRESS = {
   videoDownload: (taskId: string | undefined) =>
     `video check: task ${taskId} succeeded; downloading the file`,
 } as const;
+
+/** An attempt's outcome in a few words, for the progress lines (`HTTP 503 server_error`). */
+export function outcomeSummary(outcome: Outcome | null): string {
+  if (!outcome) return "no response";
+  const reason = "reason" in outcome ? outcome.reason : outcome.kind;
+  return outcome.status === null ? `${reason}` : `HTTP ${outcome.status} ${reason}`;
+}
+
+/** The notification a final state sends: the flow's output, as the host hears it. */
+export function endNotification(output: Output): Notification {
+  switch (output.status) {
+    case "complete":
+      return { type: "completed", record: output.record };
+    case "escalated":
+      return {
+        type: "escalated",
+        escalation: output.escalation,
+        ...(output.record ? { record: output.record } : {}),
+      };
+    case "cancelled":
+      return {
+        type: "cancelled",
+        reason: output.reason,
+        ...(output.record ? { record: output.record } : {}),
+      };
+  }
+}

@@ -1,4 +1,4 @@
-import type { Escalation } from "../schema/host.ts";
+import type { Escalation, Output } from "../schema/host.ts";
 import { TEMPLATE } from "../schema/quickstart.ts";
 import {
   type Attempt,
@@ -9,8 +9,9 @@ import {
   LOCAL_FAILURE_CODES,
   type MultimodalSection,
 } from "../schema/record.ts";
-import { scrub } from "../secrets/scrubber.ts";
+import { scrub, scrubbedLine } from "../secrets/scrubber.ts";
 import type { Outcome } from "../tokenhub/classify.ts";
+import type { SetupContext } from "./context.ts";
 import { providerModeOf } from "./policy.ts";
 
 /** What the flow knows when it reaches Step-5; everything in it is already free of key material. */
@@ -123,4 +124,55 @@ export function withLastSuccess(
     return { ...record, last_success: success as NonNullable<CompletionRecord["last_success"]> };
   }
   return previous.last_success ? { ...record, last_success: previous.last_success } : record;
+}
+
+/** What the flow knows for the record, read from the chart's context. */
+export function facts(context: SetupContext): RunFacts {
+  return {
+    modelChain: context.settings.modelChain,
+    modelIndex: context.run.modelIndex,
+    baseUrl: context.settings.baseUrl,
+    outcome: context.outcome,
+    attempts: context.run.attempts,
+    fallbacksUsed: context.run.fallbacksUsed,
+    keySource: context.key.source,
+    notices: context.notices,
+    startedAt: context.run.startedAt,
+    at: context.now,
+    contactUrl: context.settings.contactUrl,
+  };
+}
+
+export function escalationOf(context: SetupContext): Escalation | null {
+  return context.failure ? buildEscalation(facts(context), context.failure) : null;
+}
+
+/** What a final state hands the host; also what a restored final snapshot's output is rebuilt from. */
+export function outputOf(context: SetupContext): Output {
+  if (context.cancelReason !== null)
+    return {
+      status: "cancelled",
+      reason: context.cancelReason,
+      // The record this run left, when it wrote one (a cancelled check, or the 401 before the cancel).
+      ...(context.record ? { record: context.record } : {}),
+    };
+  const escalation = escalationOf(context);
+  if (escalation)
+    return { status: "escalated", escalation, ...(context.record ? { record: context.record } : {}) };
+  return { status: "complete", record: context.record as CompletionRecord };
+}
+
+const MAX_ATTEMPTS_KEPT = 20;
+
+/** The attempt log with one more attempt (scrubbed, the newest 20 kept): what the record's diagnostic lists. */
+export function withAttempt(attempts: Attempt[], model: string, outcome: Outcome, at: number): Attempt[] {
+  const attempt: Attempt = {
+    model,
+    status: outcome.status,
+    outcome: outcome.kind === "ok" ? "ok" : scrubbedLine(`${outcome.kind}: ${outcome.message}`, 200),
+    requestId: outcome.requestId,
+    latencyMs: outcome.latencyMs,
+    at: new Date(at).toISOString(),
+  };
+  return [...attempts, attempt].slice(-MAX_ATTEMPTS_KEPT);
 }

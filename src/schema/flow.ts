@@ -14,7 +14,7 @@ import {
  * The statechart's context: the one definition of its shape. The machine's TypeScript type is inferred from it,
  * and a stored snapshot is checked against it before a restore (a snapshot is untrusted input).
  *
- * Grouped in a few named parts: what the chart reads is easier to find, and xstate copies the context on every
+ * Grouped in a few named parts (the multimodal checks are a machine of their own, with their own context): what the chart reads is easier to find, and xstate copies the context on every
  * `assign`, which V8 does quickly for objects of up to 16 properties (past that it falls back to a slow
  * dictionary copy, 8-10 us instead of well under one).
  */
@@ -89,12 +89,24 @@ export const VideoTaskSchema = z.object({
 });
 export type VideoTask = z.infer<typeof VideoTaskSchema>;
 
-/** Section 5 of the quickstart: the checks that have ended, the one running, the video task. */
-export const MediaPartSchema = z.object({
+/**
+ * Section 5 of the quickstart, the multimodal checks' own machine: its settings (from the chart's), the key it
+ * uses (never its value), the checks that have ended, the one running, the video task.
+ */
+export const MediaChecksContextSchema = z.object({
+  settings: FlowSettingsSchema.shape.multimodal,
+  key: KeyPartSchema.pick({ source: true, fingerprint: true }),
+  now: finite,
   checks: MultimodalSectionSchema,
   /** When the current check started. */
   startedAt: finite,
   task: VideoTaskSchema.nullable(),
+});
+export type MediaChecksContext = z.infer<typeof MediaChecksContextSchema>;
+
+/** A stored checks' context: settings and key are the chart's (checked there), so only their shape is kept. */
+export const StoredMediaChecksContextSchema = MediaChecksContextSchema.extend({
+  settings: z.looseObject({}),
 });
 
 export const FlowContextSchema = z.object({
@@ -109,7 +121,6 @@ export const FlowContextSchema = z.object({
   record: CompletionRecordSchema.nullable(),
   failure: FailureSchema.nullable(),
   cancelReason: z.string().nullable(),
-  media: MediaPartSchema,
 });
 export type FlowContext = z.infer<typeof FlowContextSchema>;
 

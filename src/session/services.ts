@@ -1,26 +1,29 @@
 import { type AnyActorRef, fromPromise } from "xstate";
 import { TokenHubSetupError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { withLastSuccess } from "../machine/record.ts";
+import { setupMachine } from "../machine/chart.ts";
 import {
-  type DownloadVideoInput,
   KEY_LOST,
-  type MediaCallInput,
-  type MediaStepOutput,
-  type PollVideoInput,
-  type PollVideoOutput,
   type ProbeInput,
   type ProbeOutput,
   type RecordRejectionInput,
   type RecordRejectionOutput,
   type ResolveKeyInput,
   type ResolveKeyOutput,
-  type SavedFileFacts,
-  type SubmitVideoOutput,
-  setupMachine,
   type WriteStatusInput,
   type WriteStatusOutput,
-} from "../machine/setup-machine.ts";
+} from "../machine/effects.ts";
+import {
+  type DownloadVideoInput,
+  type MediaCallInput,
+  type MediaStepOutput,
+  mediaChecksMachine,
+  type PollVideoInput,
+  type PollVideoOutput,
+  type SavedFileFacts,
+  type SubmitVideoOutput,
+} from "../machine/media-checks.ts";
+import { withLastSuccess } from "../machine/record.ts";
 import type { Config, MultimodalConfig } from "../schema/config.ts";
 import { type Notification, STEP_TITLES } from "../schema/host.ts";
 import type { CompletionRecord } from "../schema/record.ts";
@@ -85,104 +88,16 @@ function servicesOf(system: unknown): ServiceDeps {
   return deps;
 }
 
-/** The machine with its effects bound: the only place the statechart meets I/O. */
-export const boundMachine = setupMachine.provide({
-  actors: {
-    resolveKey: fromPromise<ResolveKeyOutput, ResolveKeyInput>(async ({ input, system }) => {
-      const { sources, vault, clock, logger } = servicesOf(system);
-      const found = await resolveKey(sources, { explicit: vault.handedOver, rejected: input.rejected });
-      for (const notice of found.notices) logger.warn({ notice }, "key source skipped");
-      if (!found.key)
-        return { found: false, sawRejected: found.sawRejected, notices: found.notices, at: clock.now() };
-      vault.use(found.key);
-      logger.info({ keySource: found.key.source }, "key found");
-      return {
-        found: true,
-        source: found.key.source,
-        fingerprint: found.key.fingerprint,
-        hint: maskKey(found.key.reveal()),
-        notices: found.notices,
-        at: clock.now(),
-      };
-    }),
+/** Waits until an absolute time (a backoff, the next video poll): the clock decides, so tests need no real time. */
+const sleep = fromPromise<void, { until: number }>(async ({ input, signal, system }) => {
+  const { clock, logger } = servicesOf(system);
+  logger.info({ retryAt: new Date(input.until).toISOString() }, "backing off");
+  await clock.sleepUntil(input.until, signal);
+});
 
-    probe: fromPromise<ProbeOutput, ProbeInput>(async ({ input, signal, system }) => {
-      const deps = servicesOf(system);
-      const { client, rules, clock, logger } = deps;
-      const key = await keyFor(input, deps);
-      const left = input.deadline - clock.now();
-      // Past the deadline nothing is sent: the attempt counts as timed out, and the policy escalates.
-      const response: ProbeResponse =
-        left <= 0
-          ? {
-              type: "transport",
-              code: "request_timeout",
-              message: "the flow's deadline has passed",
-              phase: "headers",
-              latencyMs: 0,
-            }
-          : await client.chat({
-              model: input.model,
-              stream: input.stream,
-              key,
-              signal,
-              timeoutMs: Math.min(deps.requestMs, left),
-            });
-      const outcome = classify(response, rules, { stream: input.stream });
-      logger.info(
-        {
-          model: input.model,
-          status: outcome.status,
-          outcome: outcome.kind,
-          requestId: outcome.requestId,
-          latencyMs: outcome.latencyMs,
-        },
-        "attempt finished",
-      );
-      return { outcome, at: clock.now() };
-    }),
-
-    sleep: fromPromise<void, { until: number }>(async ({ input, signal, system }) => {
-      const { clock, logger } = servicesOf(system);
-      logger.info({ retryAt: new Date(input.until).toISOString() }, "backing off");
-      await clock.sleepUntil(input.until, signal);
-    }),
-
-    writeStatus: fromPromise<WriteStatusOutput, WriteStatusInput>(async ({ input, system }) => {
-      const deps = servicesOf(system);
-      const { vault, store, clock, logger } = deps;
-      let record = input.record;
-      const key = vault.current;
-      // Only a key the user handed over and TokenHub accepted is worth remembering.
-      if (input.remember && record.integration_status === "success" && key?.source === "event") {
-        const note = deps.keychain
-          ? await deps.keychain.set(key.reveal()).then(
-              () => "The key was stored in the OS keychain.",
-              (err: unknown) =>
-                `The key was not stored: ${err instanceof TokenHubSetupError ? err.toLine() : "keychain error"}`,
-            )
-          : "The key was not stored: the OS keychain is switched off.";
-        record = { ...record, notes: `${record.notes} ${note}` };
-      }
-      record = await keepingLastSuccess(store, record);
-      await store.write(record);
-      logger.info({ status: record.integration_status, location: store.location }, "record written");
-      return { record, at: clock.now() };
-    }),
-
-    recordRejection: fromPromise<RecordRejectionOutput, RecordRejectionInput>(async ({ input, system }) => {
-      const { store, sources, clock, logger } = servicesOf(system);
-      let notice: string | null = null;
-      try {
-        await store.write(await keepingLastSuccess(store, input.record));
-        logger.info({ status: "failed", location: store.location }, "401 recorded");
-      } catch (err) {
-        notice = `The failed check could not be recorded: ${err instanceof TokenHubSetupError ? err.toLine() : "write error"}`;
-      }
-      const otherKeys = await surveyKeys(sources, input.rejected);
-      return { otherKeys, notice, at: clock.now() };
-    }),
-
+/** The multimodal checks' effects (their machine is invoked by the chart, in the same actor system). */
+function mediaActors() {
+  return {
     generateImage: fromPromise<MediaStepOutput, MediaCallInput>(async ({ input, signal, system }) => {
       const deps = servicesOf(system);
       const { rules, clock, logger, media } = deps;
@@ -301,6 +216,103 @@ export const boundMachine = setupMachine.provide({
         () => downloadMedia(downloadRequest(deps, "video", input.url, baseName, signal)),
       );
     }),
+  };
+}
+
+/** The machine with its effects bound: the only place the statechart meets I/O. */
+export const boundMachine = setupMachine.provide({
+  actors: {
+    resolveKey: fromPromise<ResolveKeyOutput, ResolveKeyInput>(async ({ input, system }) => {
+      const { sources, vault, clock, logger } = servicesOf(system);
+      const found = await resolveKey(sources, { explicit: vault.handedOver, rejected: input.rejected });
+      for (const notice of found.notices) logger.warn({ notice }, "key source skipped");
+      if (!found.key)
+        return { found: false, sawRejected: found.sawRejected, notices: found.notices, at: clock.now() };
+      vault.use(found.key);
+      logger.info({ keySource: found.key.source }, "key found");
+      return {
+        found: true,
+        source: found.key.source,
+        fingerprint: found.key.fingerprint,
+        hint: maskKey(found.key.reveal()),
+        notices: found.notices,
+        at: clock.now(),
+      };
+    }),
+
+    probe: fromPromise<ProbeOutput, ProbeInput>(async ({ input, signal, system }) => {
+      const deps = servicesOf(system);
+      const { client, rules, clock, logger } = deps;
+      const key = await keyFor(input, deps);
+      const left = input.deadline - clock.now();
+      // Past the deadline nothing is sent: the attempt counts as timed out, and the policy escalates.
+      const response: ProbeResponse =
+        left <= 0
+          ? {
+              type: "transport",
+              code: "request_timeout",
+              message: "the flow's deadline has passed",
+              phase: "headers",
+              latencyMs: 0,
+            }
+          : await client.chat({
+              model: input.model,
+              stream: input.stream,
+              key,
+              signal,
+              timeoutMs: Math.min(deps.requestMs, left),
+            });
+      const outcome = classify(response, rules, { stream: input.stream });
+      logger.info(
+        {
+          model: input.model,
+          status: outcome.status,
+          outcome: outcome.kind,
+          requestId: outcome.requestId,
+          latencyMs: outcome.latencyMs,
+        },
+        "attempt finished",
+      );
+      return { outcome, at: clock.now() };
+    }),
+
+    sleep,
+    writeStatus: fromPromise<WriteStatusOutput, WriteStatusInput>(async ({ input, system }) => {
+      const deps = servicesOf(system);
+      const { vault, store, clock, logger } = deps;
+      let record = input.record;
+      const key = vault.current;
+      // Only a key the user handed over and TokenHub accepted is worth remembering.
+      if (input.remember && record.integration_status === "success" && key?.source === "event") {
+        const note = deps.keychain
+          ? await deps.keychain.set(key.reveal()).then(
+              () => "The key was stored in the OS keychain.",
+              (err: unknown) =>
+                `The key was not stored: ${err instanceof TokenHubSetupError ? err.toLine() : "keychain error"}`,
+            )
+          : "The key was not stored: the OS keychain is switched off.";
+        record = { ...record, notes: `${record.notes} ${note}` };
+      }
+      record = await keepingLastSuccess(store, record);
+      await store.write(record);
+      logger.info({ status: record.integration_status, location: store.location }, "record written");
+      return { record, at: clock.now() };
+    }),
+
+    recordRejection: fromPromise<RecordRejectionOutput, RecordRejectionInput>(async ({ input, system }) => {
+      const { store, sources, clock, logger } = servicesOf(system);
+      let notice: string | null = null;
+      try {
+        await store.write(await keepingLastSuccess(store, input.record));
+        logger.info({ status: "failed", location: store.location }, "401 recorded");
+      } catch (err) {
+        notice = `The failed check could not be recorded: ${err instanceof TokenHubSetupError ? err.toLine() : "write error"}`;
+      }
+      const otherKeys = await surveyKeys(sources, input.rejected);
+      return { otherKeys, notice, at: clock.now() };
+    }),
+
+    mediaChecks: mediaChecksMachine.provide({ actors: { sleep, ...mediaActors() } }),
   },
 });
 

@@ -1,11 +1,12 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { inspect } from "node:util";
-import { type Actor, createActor, type Subscription, toPromise } from "xstate";
+import { type Actor, type AnyActorRef, createActor, type Subscription, toPromise } from "xstate";
 import { ConfigError, EventError, TokenHubSetupError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
-import { type Rest, restOf, stateName } from "../machine/face.ts";
+import type { SetupMachine } from "../machine/chart.ts";
+import type { Settings, SetupEvent } from "../machine/context.ts";
+import { invokedMachine, type Rest, restOf, whereIs } from "../machine/face.ts";
 import { needKeyNotification } from "../machine/notifications.ts";
-import type { Settings, SetupEvent, SetupMachine } from "../machine/setup-machine.ts";
 import { type Config, type ConfigInput, ConfigSchema } from "../schema/config.ts";
 import { type HostEvent, HostEventSchema, type Notification, type Output } from "../schema/host.ts";
 import type { SnapshotEnvelope } from "../schema/snapshot.ts";
@@ -141,16 +142,31 @@ export function createSession(options: SessionOptions = {}): Session {
   const settings = machineSettings(config, client.baseUrl);
   // Checked and rebuilt against the current settings before xstate sees it: a stored snapshot is untrusted.
   const restored = envelope ? restorableSnapshot(envelope, settings, clock.now()) : undefined;
-  const actor: Actor<SetupMachine> = createActor(boundMachine, {
-    input: { settings },
-    ...(restored ? { snapshot: restored as never } : {}),
-  });
   const listeners = new Set<NotificationListener>();
   const publish = (notification: Notification) => {
     if (listeners.size === 0) return; // nobody listening: no need to scrub a copy
     const clean = scrubDeep(notification);
     for (const listener of listeners) listener(clean);
   };
+  // Every actor of the flow (the chart, and the checks' machine it invokes) reports here: the chart's own
+  // subscribers hear nothing while only the checks move, and the checks emit their progress themselves.
+  const changed = new Set<() => void>();
+  let lastState = "";
+  let ready = false; // inspection starts before createActor returns; nothing is listening yet then
+  const actor: Actor<SetupMachine> = createActor(boundMachine, {
+    input: { settings },
+    ...(restored ? { snapshot: restored as never } : {}),
+    inspect: (event) => {
+      const ref = event.actorRef as AnyActorRef;
+      if (event.type === "@xstate.actor" && invokedMachine(ref.src))
+        ref.on("*", (emitted: unknown) => publish(emitted as Notification));
+      if (!ready || event.type !== "@xstate.snapshot") return;
+      const state = whereIs(actor.getSnapshot());
+      if (state !== lastState) logger.debug({ from: lastState || "(start)", to: state }, "transition");
+      lastState = state;
+      for (const listener of changed) listener();
+    },
+  });
   const { transferCommand } = config.multimodal;
   const hook =
     options.transferHook ??
@@ -176,18 +192,11 @@ export function createSession(options: SessionOptions = {}): Session {
     notify: publish,
   });
   actor.on("*", (emitted) => publish(emitted as Notification));
-  let lastState = "";
-  actor.subscribe({
-    next: (snapshot) => {
-      const state = stateName(snapshot.value);
-      if (state !== lastState) logger.debug({ from: lastState || "(start)", to: state }, "transition");
-      lastState = state;
-    },
-    error: (err) => logger.error({ err }, "the setup flow crashed"),
-  });
+  actor.subscribe({ error: (err) => logger.error({ err }, "the setup flow crashed") });
+  ready = true;
   actor.start();
 
-  const stateOf = () => stateName(actor.getSnapshot().value);
+  const stateOf = () => whereIs(actor.getSnapshot());
 
   const session: Session = {
     id,
@@ -232,17 +241,20 @@ export function createSession(options: SessionOptions = {}): Session {
       return new Promise((resolve, reject) => {
         const now = resting();
         if (now) return resolve(now);
-        let sub: Subscription | undefined;
-        sub = actor.subscribe({
-          next: () => {
-            const state = resting();
-            if (state) {
-              sub?.unsubscribe();
-              resolve(state);
-            }
+        const check = () => {
+          const state = resting();
+          if (!state) return;
+          changed.delete(check);
+          sub.unsubscribe();
+          resolve(state);
+        };
+        const sub: Subscription = actor.subscribe({
+          error: (err) => {
+            changed.delete(check);
+            reject(err);
           },
-          error: (err) => reject(err),
         });
+        changed.add(check);
       });
     },
     async done() {

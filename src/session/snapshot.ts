@@ -1,8 +1,12 @@
+import type { z } from "zod";
 import { SnapshotError } from "../errors.ts";
-import { type Rest, restOfStored, stateName } from "../machine/face.ts";
-import { MACHINE_VERSION, outputOf, type Settings, type SetupContext } from "../machine/setup-machine.ts";
+import { MACHINE_VERSION, MEDIA_CHECKS_ID, setupMachine } from "../machine/chart.ts";
+import { type Settings, type SetupContext, withPreferences } from "../machine/context.ts";
+import { type Rest, restOfStored, type StoredChild, stateName } from "../machine/face.ts";
+import { mediaChecksMachine } from "../machine/media-checks.ts";
+import { outputOf } from "../machine/record.ts";
 import { MAX_DURATION_MS } from "../schema/config.ts";
-import { StoredFlowContextSchema } from "../schema/flow.ts";
+import { StoredFlowContextSchema, StoredMediaChecksContextSchema } from "../schema/flow.ts";
 import { PreferencesSchema } from "../schema/host.ts";
 import { CompletionRecordSchema, FailureSchema } from "../schema/record.ts";
 import {
@@ -53,25 +57,56 @@ export function openEnvelope(raw: unknown): SnapshotEnvelope {
   if (!context.success)
     throw corrupt(`context.${context.error.issues[0]?.path.join(".")}: ${context.error.issues[0]?.message}`);
   snapshot.context = context.data;
-  const rest = storedRest(snapshot.value, { ...context.data, outcome: null, decision: null } as SetupContext);
+  // The checks' machine, when the flow rests inside it: its context checked the same way; every other stored
+  // child is dropped (the restore rebuilds the one a waiting state runs).
+  const checks = storedChecks((snapshot as { children?: unknown }).children);
+  (snapshot as { children?: unknown }).children = checks ? { [MEDIA_CHECKS_ID]: checks } : {};
+  const rest = storedRest(envelope.data);
   if (!rest || rest.state !== state) {
     throw corrupt(`the snapshot is not at a rest state (${stateName(snapshot.value).slice(0, 80)})`);
   }
-  if (rest.wait?.for === "video" && context.data.media.task === null)
+  if (rest.wait?.for === "video" && checks?.snapshot.context.task === null)
     throw corrupt("a video wait without its task");
   return envelope.data;
 }
 
+interface StoredChecks {
+  src: string;
+  snapshot: { status: "active"; value: unknown; context: z.infer<typeof StoredMediaChecksContextSchema> };
+}
+
+function storedChecks(children: unknown): StoredChecks | undefined {
+  const child = (children as Record<string, unknown> | undefined)?.[MEDIA_CHECKS_ID] as
+    | { src?: unknown; snapshot?: { status?: unknown; value?: unknown; context?: unknown } }
+    | undefined;
+  if (!child) return undefined;
+  if (child.src !== "mediaChecks" || child.snapshot?.status !== "active")
+    throw corrupt("the multimodal checks are stored as something else");
+  const context = StoredMediaChecksContextSchema.safeParse(child.snapshot.context);
+  if (!context.success)
+    throw corrupt(
+      `the checks' context.${context.error.issues[0]?.path.join(".")}: ${context.error.issues[0]?.message}`,
+    );
+  return {
+    src: child.src,
+    snapshot: { status: "active", value: child.snapshot.value, context: context.data },
+  };
+}
+
 /** Where an opened envelope's flow stands (what resumes it, its wait), without restoring it. */
 export function restOfEnvelope(envelope: SnapshotEnvelope): Rest {
-  const stored = envelope.snapshot as unknown as { value: unknown; context: SetupContext };
-  return storedRest(stored.value, stored.context) as Rest;
+  return storedRest(envelope) as Rest;
 }
 
 /** The stored value resolved against the chart; a value the chart does not have is no rest at all. */
-function storedRest(value: unknown, context: SetupContext): Rest | null {
+function storedRest(envelope: SnapshotEnvelope): Rest | null {
+  const stored = envelope.snapshot as unknown as {
+    value: unknown;
+    context: SetupContext;
+    children?: Record<string, StoredChild>;
+  };
   try {
-    return restOfStored(value, context);
+    return restOfStored(stored.value, { ...stored.context, outcome: null, decision: null }, stored.children);
   } catch {
     return null;
   }
@@ -127,14 +162,24 @@ function boundedJson(raw: unknown): unknown {
  * final state without what it ends with (the record, the failure) is corrupt.
  */
 export function restorableSnapshot(envelope: SnapshotEnvelope, settings: Settings, now: number): unknown {
-  const stored = envelope.snapshot as unknown as { value: unknown; context: SetupContext };
+  const stored = envelope.snapshot as unknown as {
+    value: unknown;
+    context: SetupContext;
+    children: Record<string, StoredChecks | undefined>;
+  };
   const context = stored.context;
+  const checks = stored.children[MEDIA_CHECKS_ID]?.snapshot;
   const state = envelope.state;
   // Times are epoch milliseconds a date can hold: what happened lies in the past (a minute of clock skew
   // allowed), what is awaited at most a day ahead. A task "created" in the year 33658 would be polled without
   // end; -1e16 would throw a RangeError the first time it is written as a date.
-  const past = [context.run.startedAt, context.now, context.media.startedAt, context.media.task?.createdAt];
-  const ahead = [context.run.retryAt, context.media.task?.pollAt];
+  const past = [
+    context.run.startedAt,
+    context.now,
+    checks?.context.startedAt,
+    checks?.context.task?.createdAt,
+  ];
+  const ahead = [context.run.retryAt, checks?.context.task?.pollAt];
   if (past.some((t) => typeof t === "number" && (t < 0 || t > now + CLOCK_SKEW_MS)))
     throw corrupt("it holds a time that has not come yet");
   if (ahead.some((t) => typeof t === "number" && (t < 0 || t > now + MAX_DURATION_MS)))
@@ -151,34 +196,46 @@ export function restorableSnapshot(envelope: SnapshotEnvelope, settings: Setting
     multimodal: context.settings.multimodal?.capabilities,
   });
   if (!own.success) throw corrupt("its stored preferences are not ones SETUP accepts");
-  const chain = own.data.modelChain ?? settings.modelChain;
-  if (context.run.modelIndex >= chain.length) throw corrupt("its model index is past the chain");
-  const restored: SetupContext = {
-    ...context,
-    outcome: null,
-    decision: null,
-    settings: {
-      ...settings,
-      modelChain: chain,
-      stream: own.data.stream ?? settings.stream,
-      multimodal: {
-        ...settings.multimodal,
-        capabilities: own.data.multimodal ?? settings.multimodal.capabilities,
-      },
-    },
-  };
+  const restoredSettings = withPreferences(settings, own.data);
+  if (context.run.modelIndex >= restoredSettings.modelChain.length)
+    throw corrupt("its model index is past the chain");
+  const restored: SetupContext = { ...context, outcome: null, decision: null, settings: restoredSettings };
 
   const rest = restOfEnvelope(envelope);
-  const children: Record<string, unknown> = {};
+  let wakeUp: Record<string, unknown> = {};
   if (rest.wait) {
-    const wakeUp = rest.wait.until;
-    if (!Number.isFinite(wakeUp)) throw corrupt(`a ${state} wait without its time`);
-    children[`0.tokenhubSetup.${state}`] = {
-      snapshot: { status: "active", input: { until: wakeUp } },
-      src: "sleep",
-      syncSnapshot: false,
+    if (!Number.isFinite(rest.wait.until)) throw corrupt(`a ${state} wait without its time`);
+    // The one child a wait runs, keyed as xstate names an invocation: index, machine id, state.
+    const [, inner] = checks ? state.split(".") : [undefined, state];
+    wakeUp = {
+      [`0.${checks ? mediaChecksMachine.id : setupMachine.id}.${inner}`]: {
+        snapshot: { status: "active", input: { until: rest.wait.until } },
+        src: "sleep",
+        syncSnapshot: false,
+      },
     };
   }
+  const children: Record<string, unknown> = checks
+    ? {
+        [MEDIA_CHECKS_ID]: {
+          src: "mediaChecks",
+          syncSnapshot: false,
+          snapshot: {
+            status: "active",
+            value: checks.value,
+            historyValue: {},
+            // Settings and key are the chart's, as restored: the stored ones are not trusted.
+            context: {
+              ...checks.context,
+              settings: restored.settings.multimodal,
+              key: { source: restored.key.source, fingerprint: restored.key.fingerprint },
+              decision: null,
+            },
+            children: wakeUp,
+          },
+        },
+      }
+    : wakeUp;
 
   if (rest.wait?.for === "video" && context.record?.integration_status !== "success")
     throw corrupt("a video wait without the verified record it follows");

@@ -5,9 +5,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { TestModel } from "xstate/graph";
+import { MEDIA_CHECKS_ID, setupMachine } from "../../src/machine/chart.ts";
 import { statechartEdges } from "../../src/machine/diagram.ts";
 import { STATE_NAMES } from "../../src/machine/face.ts";
-import { setupMachine } from "../../src/machine/setup-machine.ts";
+import { mediaChecksMachine } from "../../src/machine/media-checks.ts";
 import type { Output } from "../../src/schema/host.ts";
 import { resolveConfig } from "../../src/session/session.ts";
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
@@ -86,10 +87,16 @@ describe("statechart coverage (xstate/graph)", () => {
     const cancel = setupMachine.root.transitions.get("CANCEL");
     assert.equal(cancel?.length, 1);
     assert.equal(cancel?.[0]?.target?.[0]?.key, "cancelled");
-    // Inside the multimodal checks CANCEL ends the checks and still writes the record.
+    // Inside the multimodal checks CANCEL ends the checks and still writes the record: the chart hands it to
+    // the checks' machine (no transition of its own), which ends, and the chart goes on to write the record.
     const inMedia = setupMachine.root.states.multimodal?.transitions.get("CANCEL");
     assert.equal(inMedia?.length, 1);
-    assert.equal(inMedia?.[0]?.target?.[0]?.key, "writingStatus");
+    assert.equal(inMedia?.[0]?.target, undefined);
+    assert.equal(mediaChecksMachine.root.transitions.get("CANCEL")?.[0]?.target?.[0]?.key, "done");
+    const checksEnd = setupMachine.root.states.multimodal?.transitions.get(
+      `xstate.done.actor.${MEDIA_CHECKS_ID}`,
+    );
+    assert.equal(checksEnd?.[0]?.target?.[0]?.key, "writingStatus");
     // Mid-check (a request sent or a backoff running) CANCEL records the cancelled check first.
     for (const state of ["requesting", "backingOff"] as const) {
       const own = setupMachine.root.states[state]?.transitions.get("CANCEL");

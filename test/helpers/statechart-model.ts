@@ -13,20 +13,25 @@
  */
 import {
   fromTransition,
+  getInitialMicrosteps,
   getMicrosteps,
   initialTransition,
   type SnapshotFrom,
   type TransitionSnapshot,
   transition,
 } from "xstate";
+import { MEDIA_CHECKS_ID, setupMachine } from "../../src/machine/chart.ts";
+import type { Settings } from "../../src/machine/context.ts";
 import { statechartEdges } from "../../src/machine/diagram.ts";
-import { stateName } from "../../src/machine/face.ts";
-import { KEY_LOST, type Settings, setupMachine } from "../../src/machine/setup-machine.ts";
+import { KEY_LOST } from "../../src/machine/effects.ts";
+import { invokedMachine, stateName } from "../../src/machine/face.ts";
+import { mediaChecksMachine } from "../../src/machine/media-checks.ts";
 import { machineSettings, resolveConfig } from "../../src/session/session.ts";
 import type { Step as SimStep } from "../../src/simulator/index.ts";
 import type { Outcome } from "../../src/tokenhub/classify.ts";
 
 export type MachineSnapshot = SnapshotFrom<typeof setupMachine>;
+export type ChecksSnapshot = SnapshotFrom<typeof mediaChecksMachine>;
 
 /** What the model knows about the world outside the machine. */
 export interface World {
@@ -44,9 +49,18 @@ export interface World {
   media: boolean;
 }
 
+/** The chart's snapshot, and while it runs them, the multimodal checks' own (a machine the chart invokes). */
 export interface ModelState {
   machine: MachineSnapshot;
+  checks: ChecksSnapshot | null;
   world: World;
+}
+
+/** A model state's name as the session reports it: `requesting`, `multimodal.videoWaiting`. */
+export function modelStateName(state: Pick<ModelState, "machine" | "checks"> | undefined): string {
+  if (!state) return "undefined";
+  const name = stateName(state.machine.value);
+  return state.checks ? `${name}.${stateName(state.checks.value)}` : name;
 }
 export type ModelSnapshot = TransitionSnapshot<ModelState>;
 
@@ -168,11 +182,12 @@ export function modelSettings(): Settings {
   return machineSettings(resolveConfig({}), "http://127.0.0.1/v1/chat/completions");
 }
 
-/** A state node by its `stateName` (`multimodal.videoWaiting` is a child of `multimodal`). */
+/** A state node by its name (`multimodal.videoWaiting` is a state of the machine `multimodal` invokes). */
 export function nodeOf(name: string) {
   const [top, child] = name.split(".");
   const node = setupMachine.root.states[top as string];
-  return child === undefined ? node : node?.states[child];
+  if (child === undefined) return node;
+  return (invokedMachine(node?.invoke[0]?.src)?.root ?? node)?.states[child];
 }
 
 function invokeId(state: string): string {
@@ -182,10 +197,10 @@ function invokeId(state: string): string {
 }
 
 /** The events the model offers in a state: host events, and actor outcomes the real services can produce. */
-export function eventsFor({ machine, world }: ModelState): ModelEvent[] {
+export function eventsFor({ machine, checks, world }: ModelState): ModelEvent[] {
   if (machine.status !== "active") return [];
-  const state = stateName(machine.value);
-  const at = machine.context.now;
+  const state = modelStateName({ machine, checks });
+  const at = checks?.context.now ?? machine.context.now;
   const cancel: ModelEvent = { type: "CANCEL", at, label: "CANCEL" };
   const done = (label: StepLabel, output: unknown): ModelEvent => ({
     type: `xstate.done.actor.${invokeId(state)}`,
@@ -360,14 +375,47 @@ function nextWorld({ machine, world }: ModelState, event: ModelEvent): World {
 export function initialModelState(): ModelState {
   return {
     machine: initialTransition(setupMachine, { settings: modelSettings() })[0],
+    checks: null,
     world: { handedLive: false, rejectedKey: false, entry: "other", media: false },
   };
 }
 
-/** One macrostep of the machine (xstate's pure `transition`), and what it means for the world. */
+/** The event the chart gets when the checks' machine ends, as xstate delivers it. */
+function checksDone(checks: ChecksSnapshot): ModelEvent {
+  return {
+    type: `xstate.done.actor.${MEDIA_CHECKS_ID}`,
+    actorId: MEDIA_CHECKS_ID,
+    output: checks.output,
+    // Not an event the model offers (the chart gets it when the checks end): a label only to fit the type.
+    label: "checks:done" as StepLabel,
+  };
+}
+
+/** The checks' snapshot as the chart starts them on entering `multimodal` (xstate's own, with its input). */
+function checksStarted(machine: MachineSnapshot): ChecksSnapshot | null {
+  const child = machine.children[MEDIA_CHECKS_ID as keyof typeof machine.children] as
+    | { getSnapshot(): ChecksSnapshot }
+    | undefined;
+  return child ? child.getSnapshot() : null;
+}
+
+/**
+ * One macrostep (xstate's pure `transition`), and what it means for the world. While the checks run, events
+ * go to their machine; when it ends, the chart gets its done event, as the live actors do.
+ */
 export function stepModel(state: ModelState, event: ModelEvent): ModelState {
-  const [machine] = transition(setupMachine, state.machine, event as never);
-  return { machine, world: nextWorld(state, event) };
+  let { machine, checks } = state;
+  if (checks) {
+    [checks] = transition(mediaChecksMachine, checks, event as never);
+  } else {
+    [machine] = transition(setupMachine, machine, event as never);
+    checks = checksStarted(machine);
+  }
+  if (checks?.status === "done") {
+    [machine] = transition(setupMachine, machine, checksDone(checks) as never);
+    checks = null;
+  }
+  return { machine, checks, world: nextWorld(state, event) };
 }
 
 /** The machine composed with the world, as actor logic xstate/graph can traverse. */
@@ -378,12 +426,12 @@ export const traversal = {
   events: (snapshot: ModelSnapshot) => eventsFor(snapshot.context),
   /** Everything that decides what can happen next, plus the transition that led here (transition coverage). */
   exact: (snapshot: ModelSnapshot, event: ModelEvent | undefined, previous: ModelSnapshot | undefined) =>
-    `${serializeModel(snapshot)} via ${event?.label ?? "start"} from ${previous ? stateName(previous.context.machine.value) : "-"}`,
+    `${serializeModel(snapshot)} via ${event?.label ?? "start"} from ${previous ? modelStateName(previous.context) : "-"}`,
   /** The chart's own loops only: a path is simple when no (state, attempt, model) repeats. */
   coarse: (snapshot: ModelSnapshot) => {
-    const { value, context } = snapshot.context.machine;
+    const { context } = snapshot.context.machine;
     return JSON.stringify([
-      stateName(value),
+      modelStateName(snapshot.context),
       context.run.attempt,
       context.run.modelIndex,
       snapshot.context.world.media,
@@ -396,12 +444,12 @@ export const traversal = {
  * would make every path its own state).
  */
 export function serializeModel(snapshot: ModelSnapshot): string {
-  const { machine, world } = snapshot.context;
-  const state = stateName(machine.value);
+  const { machine, checks, world } = snapshot.context;
+  const state = modelStateName(snapshot.context);
   const c = machine.context;
   return JSON.stringify([
     world.media,
-    Object.keys(c.media.checks).sort(),
+    Object.keys(checks?.context.checks ?? c.record?.multimodal ?? {}).sort(),
     state,
     c.run.attempt,
     c.run.modelIndex,
@@ -423,17 +471,27 @@ export interface Edge {
 }
 
 type TransitionDefinition = ReturnType<typeof setupMachine.getTransitionData>[number];
+type AnyNode = NonNullable<ReturnType<typeof nodeOf>>;
 
 const byDefinition = new Map<TransitionDefinition, Edge>();
-/** The CANCEL transitions (the root's, and the multimodal state's own), by the state that declares them. */
+/** The CANCEL transitions (the chart's root one, its own in requesting/backingOff, the checks' root one). */
 const cancelDefinitions = new Map<TransitionDefinition, string>();
 
-/** Every state by `stateName`, children after their parent, as statechartEdges() walks them. */
-function allStates(): Array<[string, NonNullable<ReturnType<typeof nodeOf>>]> {
-  const out: Array<[string, NonNullable<ReturnType<typeof nodeOf>>]> = [];
+/** A state's inner states: its own children, or the states of the machine it invokes (the checks). */
+function innerOf(node: AnyNode): AnyNode | undefined {
+  const machine = invokedMachine(node.invoke[0]?.src);
+  if (machine) return machine.root as unknown as AnyNode;
+  return Object.keys(node.states).length > 0 ? node : undefined;
+}
+
+/** Every state by name, inner states after their parent, as statechartEdges() walks them. */
+function allStates(): Array<[string, AnyNode, { inner: boolean }]> {
+  const out: Array<[string, AnyNode, { inner: boolean }]> = [];
   for (const [name, node] of Object.entries(setupMachine.root.states)) {
-    out.push([name, node]);
-    for (const [child, inner] of Object.entries(node.states)) out.push([`${name}.${child}`, inner]);
+    const inner = innerOf(node);
+    out.push([name, node, { inner: inner !== undefined }]);
+    for (const [child, state] of Object.entries(inner?.states ?? {}))
+      out.push([`${name}.${child}`, state as AnyNode, { inner: false }]);
   }
   return out;
 }
@@ -441,18 +499,20 @@ function allStates(): Array<[string, NonNullable<ReturnType<typeof nodeOf>>]> {
 /** States that can hold a snapshot: atomic, not final, and not left at once by an unguarded `always`. */
 export function stableStates(): string[] {
   return allStates()
-    .filter(([, node]) => Object.keys(node.states).length === 0)
+    .filter(([, , { inner }]) => !inner)
     .filter(([, node]) => node.type !== "final" && !(node.always ?? []).some((t) => !t.guard))
     .map(([name]) => name);
 }
 
-/** The CANCEL that applies in a state: its own, else the nearest ancestor's (the multimodal state's, the root's). */
+/** The CANCEL that applies in a state: its own, else the checks' (inside them), else the chart's root one. */
 function cancelFor(state: string): { owner: string; to: string } {
   const mine = nodeOf(state)?.transitions.get("CANCEL")?.[0];
-  if (mine) return { owner: state, to: mine.target?.[0]?.key ?? state };
-  const parent = state.includes(".") ? state.split(".")[0] : undefined;
-  const own = parent ? nodeOf(parent)?.transitions.get("CANCEL")?.[0] : undefined;
-  if (own && parent) return { owner: parent, to: own.target?.[0]?.key ?? "" };
+  if (mine?.target?.[0]) return { owner: state, to: mine.target[0].key };
+  if (state.includes(".")) {
+    const parent = state.split(".")[0] as string;
+    const own = mediaChecksMachine.root.transitions.get("CANCEL")?.[0];
+    if (own?.target?.[0]) return { owner: parent, to: `${parent}.${own.target[0].key}` };
+  }
   return { owner: "(root)", to: "cancelled" };
 }
 
@@ -460,22 +520,23 @@ const fullName = (parent: string | undefined, name: string) => (parent ? `${pare
 
 /**
  * Every transition of the machine: the edges of `statechartEdges()` (what the README draws) but CANCEL, plus
- * CANCEL from each stable state (the root's, or inside `multimodal` its own). A transient state (validating,
- * unauthorized, fallingBack, multimodal.choosing) is left within the same macrostep it was entered in, so no
- * event, CANCEL included, can ever be delivered to it.
+ * CANCEL from each stable state (the chart's root one, its own in requesting/backingOff, or inside the checks
+ * theirs). A transient state (validating, unauthorized, fallingBack, multimodal.choosing, multimodal.videoPolled)
+ * is left within the same macrostep it was entered in, so no event, CANCEL included, can ever be delivered to it.
  */
 export function machineEdges(): Edge[] {
   const drawn = statechartEdges();
-  const definitions: Array<{ from: string; t: TransitionDefinition }> = [];
-  const visit = (states: typeof setupMachine.root.states, parent: string | undefined) => {
+  const definitions: Array<{ from: string; to: string; t: TransitionDefinition }> = [];
+  const visit = (states: Record<string, AnyNode>, parent: string | undefined) => {
     for (const [name, node] of Object.entries(states)) {
-      for (const [, transitions] of node.transitions) {
-        for (const t of transitions)
-          for (const _ of t.target ?? []) definitions.push({ from: fullName(parent, name), t });
-      }
-      for (const t of node.always ?? [])
-        for (const _ of t.target ?? []) definitions.push({ from: fullName(parent, name), t });
-      if (Object.keys(node.states).length > 0) visit(node.states, name);
+      const add = (t: TransitionDefinition) => {
+        for (const target of t.target ?? [])
+          definitions.push({ from: fullName(parent, name), to: fullName(parent, target.key), t });
+      };
+      for (const [, transitions] of node.transitions) for (const t of transitions) add(t);
+      for (const t of node.always ?? []) add(t as TransitionDefinition);
+      const inner = innerOf(node);
+      if (inner) visit(inner.states as Record<string, AnyNode>, name);
     }
   };
   visit(setupMachine.root.states, undefined);
@@ -486,25 +547,24 @@ export function machineEdges(): Edge[] {
   for (const [i, e] of drawn.entries()) {
     const def = definitions[i];
     const from = fullName(e.parent, e.from);
-    const targetNode = def?.t.target?.[0];
-    const to = targetNode ? targetNode.path.join(".") : "";
-    if (
-      !def ||
-      def.from !== from ||
-      to !== fullName(e.parent && targetNode?.path.length === 2 ? e.parent : undefined, e.to)
-    ) {
-      throw new Error(`edge ${i} differs: diagram ${from} -> ${e.to}, machine ${def?.from} -> ${to}`);
+    const to = fullName(e.parent, e.to);
+    if (!def || def.from !== from || def.to !== to) {
+      throw new Error(`edge ${i} differs: diagram ${from} -> ${to}, machine ${def?.from} -> ${def?.to}`);
     }
     if (e.label === "CANCEL") {
-      cancelDefinitions.set(def.t as TransitionDefinition, from);
+      cancelDefinitions.set(def.t, from);
       continue;
     }
     const edge = { id: `${from} -> ${to}${e.label ? `: ${e.label}` : ""}`, from, to, label: e.label };
-    byDefinition.set(def.t as TransitionDefinition, edge);
+    byDefinition.set(def.t, edge);
     edges.push(edge);
   }
   const root = setupMachine.root.transitions.get("CANCEL")?.[0] as TransitionDefinition | undefined;
   if (root) cancelDefinitions.set(root, "(root)");
+  const checks = mediaChecksMachine.root.transitions.get("CANCEL")?.[0] as unknown as
+    | TransitionDefinition
+    | undefined;
+  if (checks) cancelDefinitions.set(checks, "(checks)");
   for (const from of stableStates()) {
     const { to } = cancelFor(from);
     edges.push({ id: `${from} -> ${to}: CANCEL`, from, to, label: "CANCEL" });
@@ -513,10 +573,15 @@ export function machineEdges(): Edge[] {
 }
 
 /** Evaluates a named guard the way xstate does (`{ type, params }`, params possibly a function). */
-function guardPasses(guard: unknown, snapshot: MachineSnapshot, event: ModelEvent): boolean {
+function guardPasses(
+  machine: { implementations: { guards: unknown } },
+  guard: unknown,
+  snapshot: { context: unknown },
+  event: ModelEvent,
+): boolean {
   if (guard === undefined) return true;
   const g = typeof guard === "string" ? { type: guard } : (guard as { type: string; params?: unknown });
-  const impl = (setupMachine.implementations.guards as Record<string, unknown>)[g.type];
+  const impl = (machine.implementations.guards as Record<string, unknown>)[g.type];
   if (typeof impl !== "function") throw new Error(`guard ${g.type} is not a named guard`);
   const args = { context: snapshot.context, event };
   const params = typeof g.params === "function" ? g.params(args) : g.params;
@@ -529,32 +594,38 @@ export interface TakenStep {
   edges: Edge[];
 }
 
-/** `to` as entered: a compound target is entered at its initial child. */
+/** `to` as entered: a state with inner states is entered at its initial one. */
 const enters = (target: string, actual: string) => actual === target || actual.startsWith(`${target}.`);
 
-/** The microsteps of one macrostep, each named by the machine transition it took. */
-export function takenBy(before: MachineSnapshot, event: ModelEvent): TakenStep {
-  if (byDefinition.size === 0) machineEdges();
-  const micro = getMicrosteps(setupMachine, before, event as never);
-  const taken: TakenStep = { states: [], edges: [] };
+type AnyMachine = typeof setupMachine | typeof mediaChecksMachine;
+type Micro = Array<[{ value: unknown; context: unknown }, unknown]>;
+
+/** Names each microstep of one machine by the transition it took (`first`: the event's, or none at the start). */
+function named(
+  machine: AnyMachine,
+  before: { value: unknown; context: unknown },
+  micro: Micro,
+  event: ModelEvent,
+  name: (value: unknown) => string,
+  first: "event" | "start",
+  taken: TakenStep,
+): void {
   let current = before;
   for (const [i, [after]] of micro.entries()) {
-    const from = stateName(current.value);
-    const to = stateName(after.value);
+    const from = name(current.value);
+    const to = name(after.value);
+    if (i === 0 && first === "start") {
+      current = after; // entering the initial state: the chart's edge into `multimodal` already says so
+      continue;
+    }
     let definition: TransitionDefinition | undefined;
     if (i === 0) {
-      definition = setupMachine.getTransitionData(current, event as never)[0];
+      definition = (machine as typeof setupMachine).getTransitionData(current as never, event as never)[0];
     } else {
       const node = nodeOf(from);
-      definition = (node?.always ?? []).find((t) => guardPasses(t.guard, current, event)) as
+      definition = (node?.always ?? []).find((t) => guardPasses(machine, t.guard, current, event)) as
         | TransitionDefinition
         | undefined;
-      // Entering a final child raises the compound state's done event: its onDone transition.
-      if (!definition && node?.type === "final" && from.includes(".")) {
-        const parent = nodeOf(from.split(".")[0] as string);
-        const done = [...(parent?.transitions ?? [])].find(([type]) => type.startsWith("xstate.done.state"));
-        definition = done?.[1][0] as TransitionDefinition | undefined;
-      }
     }
     const cancelOwner = definition ? cancelDefinitions.get(definition) : undefined;
     const edge =
@@ -568,6 +639,66 @@ export function takenBy(before: MachineSnapshot, event: ModelEvent): TakenStep {
     taken.states.push(to);
     taken.edges.push(edge);
     current = after;
+  }
+}
+
+/** The microsteps of one macrostep, in the chart and in the checks it runs, each named by its transition. */
+export function takenBy(before: ModelState, event: ModelEvent): TakenStep {
+  if (byDefinition.size === 0) machineEdges();
+  const taken: TakenStep = { states: [], edges: [] };
+  const inChart = (value: unknown) => stateName(value);
+  const inChecks = (value: unknown) => `${stateName(before.machine.value)}.${stateName(value)}`;
+  let machine = before.machine;
+  let checks = before.checks;
+  if (checks) {
+    named(
+      mediaChecksMachine,
+      checks,
+      getMicrosteps(mediaChecksMachine, checks, event as never) as Micro,
+      event,
+      inChecks,
+      "event",
+      taken,
+    );
+    [checks] = transition(mediaChecksMachine, checks, event as never);
+  } else {
+    const micro = getMicrosteps(setupMachine, machine, event as never) as Micro;
+    [machine] = transition(setupMachine, machine, event as never);
+    checks = checksStarted(machine);
+    // Entering the state that runs the checks enters their initial state.
+    const name = checks
+      ? (value: unknown) =>
+          stateName(value) === stateName(machine.value)
+            ? `${stateName(value)}.${String(mediaChecksMachine.config.initial)}`
+            : stateName(value)
+      : inChart;
+    named(setupMachine, before.machine, micro, event, name, "event", taken);
+    if (checks) {
+      const input = { context: checks.context };
+      const initial = getInitialMicrosteps(mediaChecksMachine, {
+        settings: input.context.settings,
+        key: input.context.key,
+        now: input.context.now,
+      }) as Micro;
+      const atMultimodal = (value: unknown) => `${stateName(machine.value)}.${stateName(value)}`;
+      named(mediaChecksMachine, initial[0]?.[0] ?? checks, initial, event, atMultimodal, "start", taken);
+    }
+  }
+  if (checks?.status === "done") {
+    const done = checksDone(checks);
+    const name = (value: unknown) =>
+      stateName(value) === stateName(machine.value)
+        ? `${stateName(value)}.${stateName(checks?.value)}`
+        : stateName(value);
+    named(
+      setupMachine,
+      machine,
+      getMicrosteps(setupMachine, machine, done as never) as Micro,
+      done,
+      name,
+      "event",
+      taken,
+    );
   }
   return taken;
 }
@@ -596,12 +727,12 @@ export function replay(labels: readonly StepLabel[]): ModelPath | undefined {
   let current = initialModelState();
   const snapshots = [current];
   const events: ModelEvent[] = [];
-  const states = [stateName(current.machine.value)];
+  const states = [modelStateName(current)];
   const edges: Edge[] = [];
   for (const label of labels) {
     const event = eventsFor(current).find((e) => e.label === label);
     if (!event) return undefined;
-    const taken = takenBy(current.machine, event);
+    const taken = takenBy(current, event);
     states.push(...taken.states);
     edges.push(...taken.edges);
     current = stepModel(current, event);

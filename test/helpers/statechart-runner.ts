@@ -24,14 +24,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setImmediate as tick } from "node:timers/promises";
 import { silentLogger } from "../../src/log.ts";
-import { stateName } from "../../src/machine/face.ts";
 import type { Notification } from "../../src/schema/host.ts";
 import { type Clock, createVirtualClock } from "../../src/session/clock.ts";
 import { createSession, type Session } from "../../src/session/session.ts";
 import type { Step as SimStep, Simulator } from "../../src/simulator/index.ts";
 import { createFileStatusStore, createMemoryStatusStore, type StatusStore } from "../../src/status/store.ts";
 import type { TokenHubClient } from "../../src/tokenhub/client.ts";
-import { type ModelPath, PROBE_OUTCOMES, type ProbeOutcomeName } from "./statechart-model.ts";
+import { type ModelPath, modelStateName, PROBE_OUTCOMES, type ProbeOutcomeName } from "./statechart-model.ts";
 
 /** Where the paths' media files go: one folder for the whole run (the OS cleans tmp). */
 const MEDIA_DIR = mkdtempSync(join(tmpdir(), "tokenhub-model-media-"));
@@ -136,7 +135,7 @@ function planOf(path: ModelPath): Plan {
     const label = path.events[i]?.label;
     const next = path.events[i + 1]?.label;
     const after = path.snapshots[i + 1]?.machine;
-    const state = stateName(after?.value);
+    const state = modelStateName(path.snapshots[i + 1]);
     const modelAt = (snapshot: typeof after) =>
       snapshot?.context.settings.modelChain[snapshot.context.run.modelIndex] ?? "";
     if (label === "probe:failed") plan.chat.push({ throws: true });
@@ -148,7 +147,7 @@ function planOf(path: ModelPath): Plan {
     if (label === "writeStatus:failed" || label === "recordRejection:failed") plan.writes.push("fail");
     const held = next === undefined || next === "CANCEL";
     // Multimodal: each state entered counts, so a fault or a hold applies to that visit only.
-    const entered = path.snapshots[i] && stateName(path.snapshots[i]?.machine.value) !== state ? 1 : 0;
+    const entered = path.snapshots[i] && modelStateName(path.snapshots[i]) !== state ? 1 : 0;
     if (state.startsWith("multimodal.")) entries.set(state, (entries.get(state) ?? 0) + entered);
     const visit = `${state}#${entries.get(state) ?? 0}`;
     if (next && MEDIA_STEPS[next]) {
@@ -286,23 +285,25 @@ export function statesFromNotifications(
   const states: string[] = [];
   for (const [index, n] of notifications.entries()) {
     let state: string | undefined;
+    // Every poll is decided in multimodal.videoPolled (transient, silent), unless a CANCEL ended the checks.
+    const polled = () => {
+      if (states.at(-1) === "multimodal.videoPolling" && !cancelledAt.has(index))
+        states.push("multimodal.videoPolled");
+    };
     if (n.type === "progress" && n.capability) {
       state = mediaStateOf(n.detail ?? "");
       if (state === undefined) continue; // download progress
+      polled();
       // multimodal.choosing (transient, silent) comes before each check starts.
       if (state === "multimodal.image" || state === "multimodal.videoSubmitting")
         states.push("multimodal.choosing");
       states.push(state);
       continue;
     }
-    // Leaving the checks: through choosing and done, unless a CANCEL ended them.
-    if (
-      n.type === "progress" &&
-      n.step === 5 &&
-      states.at(-1)?.startsWith("multimodal.") &&
-      !cancelledAt.has(index)
-    ) {
-      states.push("multimodal.choosing", "multimodal.done");
+    // Leaving the checks: their machine ends in done, through choosing unless a CANCEL ended them.
+    if (n.type === "progress" && n.step === 5 && states.at(-1)?.startsWith("multimodal.")) {
+      polled();
+      states.push(...(cancelledAt.has(index) ? [] : ["multimodal.choosing"]), "multimodal.done");
     }
     if (n.type === "progress") {
       const detail = n.detail ?? "";
@@ -404,7 +405,7 @@ export async function runPath(path: ModelPath, sim: Simulator, real: TokenHubCli
 
   /** Brings the session to the stable state the model is in after event i (undefined when already there). */
   const reach = (i: number): Promise<void> | undefined => {
-    const want = i < 0 ? "idle" : stateName(path.snapshots[i + 1]?.machine.value);
+    const want = i < 0 ? "idle" : modelStateName(path.snapshots[i + 1]);
     const hold = plan.holds.get(i);
     const check = () => {
       if (session.state !== want) throw new Error(`expected ${want}, the session is in ${session.state}`);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ConfigError, EventError, SnapshotError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/log.ts";
-import { MACHINE_VERSION } from "../../src/machine/setup-machine.ts";
+import { MACHINE_VERSION } from "../../src/machine/chart.ts";
 import type { Notification } from "../../src/schema/host.ts";
 import { createVirtualClock } from "../../src/session/clock.ts";
 import { createSession } from "../../src/session/session.ts";

@@ -62,6 +62,12 @@ describe("stored snapshots are untrusted", () => {
       settings: Record<string, Json>;
     };
 
+  /** The multimodal checks' own context, stored under the chart's snapshot while the checks run. */
+  const checks = (envelope: Record<string, Json>) => {
+    type Stored = { children: { media: { snapshot: { context: Record<string, Json> } } } };
+    return (envelope.snapshot as unknown as Stored).children.media.snapshot.context;
+  };
+
   let backingOff: SnapshotEnvelope;
   let complete: SnapshotEnvelope;
   let awaiting: SnapshotEnvelope;
@@ -157,11 +163,11 @@ describe("stored snapshots are untrusted", () => {
 
   it("times out of range are refused: a task created in the far future (polled without end), -1e16 (RangeError)", async () => {
     const future = clone(videoWaiting);
-    ((ctx(future).media as Record<string, Json>).task as Record<string, Json>).createdAt = 1e15;
+    (checks(future).task as Record<string, Json>).createdAt = 1e15;
     const negative = clone(backingOff);
     (ctx(negative).run as Record<string, Json>).retryAt = -1e16;
     const farPoll = clone(videoWaiting);
-    ((ctx(farPoll).media as Record<string, Json>).task as Record<string, Json>).pollAt = -1e300;
+    (checks(farPoll).task as Record<string, Json>).pollAt = -1e300;
     for (const [snapshot, opts] of [
       [future, options(sim.baseUrl, true)],
       [negative, options()],

@@ -2,16 +2,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createActor, fromPromise, toPromise, waitFor } from "xstate";
-import {
-  type ProbeInput,
-  type ProbeOutput,
-  type RecordRejectionInput,
-  type RecordRejectionOutput,
-  type ResolveKeyOutput,
-  type Settings,
-  setupMachine,
-  type WriteStatusInput,
-} from "../../src/machine/setup-machine.ts";
+import { setupMachine } from "../../src/machine/chart.ts";
+import type { Settings } from "../../src/machine/context.ts";
+import type {
+  ProbeInput,
+  ProbeOutput,
+  RecordRejectionInput,
+  RecordRejectionOutput,
+  ResolveKeyOutput,
+  WriteStatusInput,
+} from "../../src/machine/effects.ts";
 import type { Notification } from "../../src/schema/host.ts";
 import type { Outcome } from "../../src/tokenhub/classify.ts";
 
