@@ -256,7 +256,7 @@ describe("--json wherever there is output", () => {
       assert.equal(bad.code, EXIT.failure);
       const refused = JSON.parse(bad.stdout) as { stored: boolean; error: { code: string; remedy: string } };
       assert.equal(refused.stored, false);
-      assert.equal(typeof refused.error.code, "string");
+      assert.equal(refused.error.code, "key_whitespace");
       assert.ok(!bad.stdout.includes("sk with spaces"));
     } finally {
       await rm(home, { recursive: true, force: true });

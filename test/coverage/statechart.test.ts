@@ -71,7 +71,9 @@ describe("statechart coverage (xstate/graph)", () => {
       [],
       "transitions that share an id",
     );
-    assert.ok(generated.paths.length >= 100, "both generators contributed");
+    // Both generators contributed: shortest paths, and simple paths that add to them.
+    assert.ok(generated.shortest > 0, "shortest paths were generated");
+    assert.ok(generated.paths.length > generated.shortest, "the simple paths added distinct paths");
   });
 
   it("counts CANCEL from every state an event can reach, and from no transient one", () => {
