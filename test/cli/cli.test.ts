@@ -7,29 +7,10 @@ import { after, before, describe, it } from "node:test";
 import { EXIT } from "../../src/machine/face.ts";
 import { COMPLETION_TEMPLATE_FIELDS, CompletionRecordSchema } from "../../src/schema/record.ts";
 import { startSimulator } from "../../src/simulator/index.ts";
+import { cli, isolatedEnv, type CliRun as Run } from "../helpers/cli.ts";
 import { runCliInterrupted } from "../helpers/interrupted-cli.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [MAIN, ...args],
-      { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe("tokenhub-setup CLI (non-interactive)", () => {
   let dir: string;
@@ -57,15 +38,17 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
   // The command as a person types it: npm's own resolution of the package's bin, the built dist, the bin's mode
   // and shebang (a fresh clone once answered "Permission denied" here while the src tests above passed).
   it("`npx tokenhub-setup --simulate --json` (the built bin) prints the completion template's fields", async () => {
+    // npx runs the bin without our --import, so keytar is not faked here: --simulate never builds a keychain.
+    const isolated = isolatedEnv({ XDG_STATE_HOME: dir });
     const r = await new Promise<Run>((resolve) => {
       execFile(
         "npx",
         ["--no-install", "tokenhub-setup", "--simulate", "--json"],
-        { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, XDG_STATE_HOME: dir } },
+        { cwd: ROOT, env: isolated.env },
         (error, stdout, stderr) =>
           resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
       );
-    });
+    }).finally(isolated.cleanup);
     assert.equal(r.code, EXIT.complete, `${r.stderr}\n(is dist built? npm run build)`);
     // The keys as printed (parsing would reorder them and drop strangers): the template's, then the summary.
     const printed = JSON.parse(r.stdout);
@@ -385,7 +368,7 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     const file = join(dir, "media-cancel.json");
     const { code, stderr } = await runCliInterrupted(
       ["--simulate", "--scenario", "video-never-finishes", "--multimodal", "video", "--status-file", file],
-      { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: join(dir, "cache") },
+      { XDG_CACHE_HOME: join(dir, "cache") },
       "polling task",
     );
     assert.equal(code, EXIT.cancelled, stderr);
@@ -399,7 +382,7 @@ describe("tokenhub-setup CLI (non-interactive)", () => {
     const file = join(dir, "cancel.json");
     const { code, stderr } = await runCliInterrupted(
       ["--simulate", "--scenario", "slow-headers", "--status-file", file],
-      { PATH: process.env.PATH, HOME: process.env.HOME },
+      {},
       "[3/5]",
     );
     assert.equal(code, EXIT.cancelled, stderr);

@@ -1,29 +1,15 @@
 // status, key, doctor, simulate and the conventions every command shares, as a script would run them.
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { COMMAND_NAMES, COMMANDS } from "../../src/cli/args.ts";
 import { EXIT } from "../../src/machine/face.ts";
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
+import { cli, readFakeKeychain, spawnCli } from "../helpers/cli.ts";
 
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const KEY = "sk-cli-commands-0f9e8d7c6b5a";
-
-function cli(args: string[], env: Record<string, string | undefined> = {}, input?: string) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [MAIN, ...args],
-      { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
 
 describe("CLI commands", () => {
   let dir: string;
@@ -115,23 +101,50 @@ describe("CLI commands", () => {
     const noTty = await cli(["key", "set"]);
     assert.equal(noTty.code, EXIT.usage);
     assert.match(noTty.stderr, /--stdin/);
-    // The child gets no D-Bus session (only PATH and HOME), so the keychain cannot be reached, and it says so
-    // before reading the key; a developer's real keychain entry is never touched (HOME is a temp folder too).
-    const r = await cli(
-      ["key", "set", "--stdin"],
-      { DBUS_SESSION_BUS_ADDRESS: undefined, HOME: dir },
-      `${KEY}\n`,
-    );
-    assert.equal(r.code, EXIT.failure);
+    // No keychain answers (test/helpers/cli.ts fakes keytar as where no Secret Service runs): it says so before
+    // reading the key, and stores it nowhere, not even in the key file.
+    const r = await cli(["key", "set", "--stdin"], { HOME: dir }, { input: `${KEY}\n` });
+    assert.equal(r.code, EXIT.failure, r.stderr);
     assert.match(r.stderr, /OS keychain unavailable.*Nothing was asked for or stored/);
+    assert.doesNotMatch(r.stderr, /Stored/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
     assert.ok(!r.stderr.includes(KEY));
+    await assert.rejects(stat(join(dir, ".config", "tokenhub-setup", "api-key")), { code: "ENOENT" });
     // A malformed key is named as such (test/cli/keys.test.ts: where no keychain works, once it says so).
-    const bad = await cli(["key", "set", "--stdin", "--insecure-storage"], { HOME: dir }, "sk with spaces\n");
+    const bad = await cli(
+      ["key", "set", "--stdin", "--insecure-storage"],
+      { HOME: dir },
+      { input: "sk with spaces\n" },
+    );
     assert.equal(bad.code, EXIT.failure);
     assert.match(bad.stderr, /whitespace inside/);
     const what = await cli(["key", "frobnicate"]);
     assert.equal(what.code, EXIT.usage);
+  });
+
+  it("key set --stdin: where a keychain answers, the key goes there and nowhere else; where finds it, clear removes it", async () => {
+    const home = await mkdtemp(join(dir, "keychain-home-"));
+    const keychain = join(home, "keychain.json");
+    const env = { HOME: home, TOKENHUB_TEST_KEYCHAIN: keychain };
+    const set = await cli(["key", "set", "--stdin"], env, { input: `${KEY}\n` });
+    assert.equal(set.code, EXIT.complete, set.stderr);
+    assert.match(
+      set.stderr,
+      /^Stored in the OS keychain \(service tokenhub-setup, account TOKENHUB_API_KEY\)\.$/m,
+    );
+    assert.ok(!set.stderr.includes(KEY) && !set.stdout.includes(KEY));
+    assert.deepEqual(readFakeKeychain(keychain), { "tokenhub-setup": { TOKENHUB_API_KEY: KEY } });
+    await assert.rejects(stat(join(home, ".config", "tokenhub-setup", "api-key")), { code: "ENOENT" });
+    const where = await cli(["key", "where", "--json", "--show-masked"], env);
+    assert.deepEqual(JSON.parse(where.stdout), {
+      source: "keychain",
+      masked: `sk-…${KEY.slice(-4)}`,
+      notices: [],
+    });
+    const clear = await cli(["key", "clear"], env);
+    assert.equal(clear.code, EXIT.complete, clear.stderr);
+    assert.match(clear.stdout, /Removed the TokenHub key from the OS keychain\./);
+    assert.deepEqual(readFakeKeychain(keychain), { "tokenhub-setup": {} });
   });
 
   it("doctor: explains each check; a reachable loopback base URL passes, an http: one fails", async () => {
@@ -162,9 +175,7 @@ describe("CLI commands", () => {
     assert.match(list.stdout, /^happy\s/m);
     const port = await cli(["simulate", "--port", "http"]);
     assert.equal(port.code, EXIT.usage);
-    const child = spawn(process.execPath, [MAIN, "simulate", "--scenario", "unauthorized"], {
-      env: { PATH: process.env.PATH },
-    });
+    const child = spawnCli(["simulate", "--scenario", "unauthorized"]);
     const url = await new Promise<string>((resolve) =>
       child.stdout.once("data", (d) => resolve(String(d).trim())),
     );

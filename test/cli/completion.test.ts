@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { COMMAND_NAMES, COMMANDS, KEY_ACTIONS, optionsOf, SHELLS } from "../../src/cli/args.ts";
 import { EXIT } from "../../src/machine/face.ts";
 import { listScenarios } from "../../src/simulator/index.ts";
-import { cli, MAIN } from "../helpers/cli.ts";
+import { cli, cliArgv, isolatedEnv } from "../helpers/cli.ts";
 
 const ZSH_COMPLETE = new URL("../helpers/zsh-complete.zsh", import.meta.url).pathname;
 const has = (shell: string) => spawnSync(shell, ["-c", "exit 0"]).status === 0;
@@ -20,14 +20,13 @@ function run(
   args: string[],
   timeout = 20_000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  // A home of its own: fish keeps its history and config there.
+  const isolated = isolatedEnv();
   return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { timeout, env: { PATH: process.env.PATH, HOME: tmpdir() } },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
+    execFile(file, args, { timeout, env: isolated.env }, (error, stdout, stderr) => {
+      isolated.cleanup();
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+    });
   });
 }
 
@@ -89,7 +88,9 @@ describe("shell completion", () => {
   it("bash: `source <(tokenhub-setup completion bash)` registers the function", async () => {
     const r = await run("bash", [
       "-c",
-      `source <("${process.execPath}" "${MAIN}" completion bash); complete -p tokenhub-setup`,
+      `source <("${process.execPath}" ${cliArgv(["completion", "bash"])
+        .map((a) => `"${a}"`)
+        .join(" ")}); complete -p tokenhub-setup`,
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), "complete -F _tokenhub_setup tokenhub-setup");

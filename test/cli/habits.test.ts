@@ -1,6 +1,6 @@
 // The habits a command line is expected to have: help as a command, a version everywhere, "did you mean".
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -11,7 +11,7 @@ import { describe, it } from "node:test";
 import { COMMAND_NAMES, COMMANDS, helpText, optionsOf, parseCommandLine } from "../../src/cli/args.ts";
 import { closest, editDistance } from "../../src/cli/suggest.ts";
 import { EXIT } from "../../src/machine/face.ts";
-import { cli, MAIN } from "../helpers/cli.ts";
+import { cli, readFakeKeychain, spawnCli } from "../helpers/cli.ts";
 import { shellWords } from "../helpers/shell-words.ts";
 
 const pkg = (await import("../../package.json", { with: { type: "json" } })).default;
@@ -197,9 +197,7 @@ describe("--json wherever there is output", () => {
   });
 
   it("simulate --json: serving, the first line on stdout is {baseUrl, scenario}", async () => {
-    const child = spawn(process.execPath, [MAIN, "simulate", "--json", "--scenario", "unauthorized"], {
-      env: { PATH: process.env.PATH },
-    });
+    const child = spawnCli(["simulate", "--json", "--scenario", "unauthorized"]);
     const line = await new Promise<string>((resolve) => child.stdout.once("data", (d) => resolve(String(d))));
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
     child.kill("SIGINT");
@@ -210,29 +208,59 @@ describe("--json wherever there is output", () => {
   });
 
   it("key set / key clear --json: one JSON answer on stdout, a failure with its error code", async () => {
-    // No Secret Service here (or one, under `npm run test:keychain`): either way the answer is JSON. A temp HOME:
-    // `key clear` must never remove a developer's own key file.
+    // Both ways, each asserted as such: no keychain answers (keytar faked as where no Secret Service runs), then
+    // one that does (the fake, kept in a file the test reads). A temp HOME: `key clear` must never remove a
+    // developer's own key file.
     const home = await mkdtemp(join(tmpdir(), "tokenhub-habits-key-"));
-    const env = { DBUS_SESSION_BUS_ADDRESS: undefined, HOME: home };
-    const set = await cli(["key", "set", "--stdin", "--json"], env, { input: "sk-json-answer-1234\n" });
-    const stored = JSON.parse(set.stdout) as { stored: boolean; error?: { code: string } };
-    assert.equal(stored.stored, set.code === EXIT.complete);
-    if (!stored.stored) assert.match(stored.error?.code ?? "", /^keychain_/);
-    const clear = await cli(["key", "clear", "--json"], env);
-    const removed = JSON.parse(clear.stdout) as { removed: boolean; fileRemoved: boolean; error?: unknown };
-    assert.equal(typeof removed.removed, "boolean");
-    assert.equal(typeof removed.fileRemoved, "boolean");
-    assert.equal(clear.code === EXIT.complete, removed.error === undefined);
-    // A malformed key needs somewhere it could go first: the key file, where no keychain answers.
-    const bad = await cli(["key", "set", "--stdin", "--json", "--insecure-storage"], env, {
-      input: "sk with spaces\n",
-    });
-    assert.equal(bad.code, EXIT.failure);
-    const refused = JSON.parse(bad.stdout) as { stored: boolean; error: { code: string; remedy: string } };
-    assert.equal(refused.stored, false);
-    assert.equal(typeof refused.error.code, "string");
-    assert.ok(!bad.stdout.includes("sk with spaces"));
-    await rm(home, { recursive: true, force: true });
+    try {
+      const KEY = "sk-json-answer-1234";
+      const unavailable = await cli(
+        ["key", "set", "--stdin", "--json"],
+        { HOME: home },
+        { input: `${KEY}\n` },
+      );
+      assert.equal(unavailable.code, EXIT.failure, unavailable.stderr);
+      const refusal = JSON.parse(unavailable.stdout) as { stored: boolean; error?: { code: string } };
+      assert.equal(refusal.stored, false);
+      assert.equal(refusal.error?.code, "keychain_no_service");
+      const nothing = await cli(["key", "clear", "--json"], { HOME: home });
+      assert.equal(nothing.code, EXIT.complete, nothing.stderr);
+      assert.deepEqual(JSON.parse(nothing.stdout), {
+        removed: false,
+        fileRemoved: false,
+        keychain: {
+          code: "keychain_no_service",
+          message: "OS keychain unavailable: no Secret Service on the D-Bus session.",
+        },
+      });
+
+      const keychain = join(home, "keychain.json");
+      const env = { HOME: home, TOKENHUB_TEST_KEYCHAIN: keychain };
+      const set = await cli(["key", "set", "--stdin", "--json"], env, { input: `${KEY}\n` });
+      assert.equal(set.code, EXIT.complete, set.stderr);
+      assert.deepEqual(JSON.parse(set.stdout), { stored: "keychain" });
+      assert.equal(readFakeKeychain(keychain)["tokenhub-setup"]?.TOKENHUB_API_KEY, KEY);
+      const clear = await cli(["key", "clear", "--json"], env);
+      assert.equal(clear.code, EXIT.complete, clear.stderr);
+      assert.deepEqual(JSON.parse(clear.stdout), { removed: true, fileRemoved: false });
+      assert.deepEqual(readFakeKeychain(keychain), { "tokenhub-setup": {} });
+
+      // A malformed key needs somewhere it could go first: the key file, where no keychain answers.
+      const bad = await cli(
+        ["key", "set", "--stdin", "--json", "--insecure-storage"],
+        { HOME: home },
+        {
+          input: "sk with spaces\n",
+        },
+      );
+      assert.equal(bad.code, EXIT.failure);
+      const refused = JSON.parse(bad.stdout) as { stored: boolean; error: { code: string; remedy: string } };
+      assert.equal(refused.stored, false);
+      assert.equal(refused.error.code, "key_whitespace");
+      assert.ok(!bad.stdout.includes("sk with spaces"));
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });
 

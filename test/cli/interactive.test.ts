@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
+import { cliArgv, readFakeKeychain } from "../helpers/cli.ts";
 
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const GOOD = "sk-typed-good-5d0c2e81a7";
 const BAD = "sk-typed-bad-99ab17f3c0";
 
@@ -47,17 +47,19 @@ describe("interactive setup in a pseudo-terminal", {
     args: string[] = ["--base-url", sim.baseUrl],
     env: Record<string, string> = {},
   ) => {
-    // env -i: no TOKENHUB_API_KEY (unless given), no D-Bus session (so no keychain), a fresh HOME and state.
+    // env -i: no TOKENHUB_API_KEY (unless given), no D-Bus session, a fresh HOME and state, and keytar faked
+    // (test/helpers/fake-keytar.ts: no keychain answers unless env names TOKENHUB_TEST_KEYCHAIN).
     const command = [
       "env -i",
       ...Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`),
       `PATH=${JSON.stringify(process.env.PATH ?? "")}`,
       `HOME=${home}`,
+      `XDG_CONFIG_HOME=${join(home, "config")}`,
       `XDG_STATE_HOME=${join(home, "state")}`,
+      `XDG_CACHE_HOME=${join(home, "cache")}`,
       "TERM=xterm-256color",
       JSON.stringify(process.execPath),
-      JSON.stringify(MAIN),
-      ...args.map((arg) => JSON.stringify(arg)),
+      ...cliArgv(args).map((arg) => JSON.stringify(arg)),
       "; echo EXIT=$?; sleep 60",
     ].join(" ");
     tmux("new-session", "-d", "-s", name, "-x", "160", "-y", "50", command);
@@ -88,8 +90,9 @@ describe("interactive setup in a pseudo-terminal", {
     assert.ok(!typed.includes(GOOD), "the typed key is not echoed");
     press("a", "Enter");
     const done = await waitFor("a", /EXIT=\d+/);
-    // Either the offer or a plain sentence about why there is none (no Secret Service under env -i).
-    assert.match(done, /Remember this key in the OS keychain|OS keychain unavailable/);
+    // No keychain answers: a plain sentence about why, and no offer to remember the key.
+    assert.match(done, /OS keychain unavailable: no Secret Service/);
+    assert.doesNotMatch(done, /Remember this key/);
     assert.match(done, /Integration complete/);
     assert.match(done, /EXIT=0/);
     assert.ok(!done.includes(GOOD), "the key is nowhere on the screen");
@@ -97,6 +100,23 @@ describe("interactive setup in a pseudo-terminal", {
     assert.match(record, /"integration_status": "success"/);
     assert.ok(!record.includes(GOOD));
     assert.equal(sim.requests.at(-1)?.authorization, "present");
+  });
+
+  it("where a keychain answers, offers to remember the key and stores it once TokenHub accepts it", async () => {
+    const home = join(dir, "remember");
+    const keychain = join(dir, "remember-keychain.json");
+    start("remember", home, ["--base-url", sim.baseUrl], { TOKENHUB_TEST_KEYCHAIN: keychain });
+    await waitFor("remember", /Paste your TokenHub API key/);
+    type("remember", GOOD);
+    await waitFor("remember", /▪{10,}/);
+    press("remember", "Enter");
+    await waitFor("remember", /Remember this key in the OS keychain/);
+    press("remember", "Enter");
+    const done = await waitFor("remember", /EXIT=\d+/);
+    assert.match(done, /EXIT=0/);
+    assert.doesNotMatch(done, /OS keychain unavailable/);
+    assert.ok(!done.includes(GOOD), "the key is nowhere on the screen");
+    assert.deepEqual(readFakeKeychain(keychain), { "tokenhub-setup": { TOKENHUB_API_KEY: GOOD } });
   });
 
   it("asks again after TokenHub rejects the key, then completes", async () => {

@@ -4,16 +4,19 @@ import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { EXIT } from "../../src/machine/face.ts";
-import { MAIN } from "../helpers/cli.ts";
+import { isolatedEnv, MAIN } from "../helpers/cli.ts";
 import { oldNode } from "../helpers/old-node.ts";
 
 const DIST_MAIN = new URL("../../dist/cli/main.js", import.meta.url).pathname;
 
 function run(node: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  // The machine's PATH, not this suite's (where node is Node 24); a home of its own, should the refusal fail.
+  const isolated = isolatedEnv({ PATH: "/usr/bin:/bin" });
   return new Promise((resolve) => {
-    execFile(node, args, { env: { PATH: "/usr/bin:/bin" } }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
+    execFile(node, args, { env: isolated.env }, (error, stdout, stderr) => {
+      isolated.cleanup();
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+    });
   });
 }
 

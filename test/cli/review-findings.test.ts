@@ -109,7 +109,7 @@ describe("outside review findings", () => {
     try {
       const { code, stderr } = await runCliInterrupted(
         ["status", "--check", "--base-url", slow.baseUrl],
-        { PATH: process.env.PATH, HOME: home, TOKENHUB_API_KEY: KEY },
+        { HOME: home, TOKENHUB_API_KEY: KEY },
         "Asking TokenHub",
       );
       assert.equal(code, EXIT.cancelled, stderr);

@@ -2,7 +2,6 @@
 // or bidirectional overrides into its text must not reach a person's terminal as such, in live output or in
 // `status`; `--json` keeps the exact text.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,8 +9,8 @@ import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { REPLACEMENT, terminalSafe } from "../../src/cli/terminal-text.ts";
 import { type Scenario, type Simulator, startSimulator } from "../../src/simulator/index.ts";
+import { cli } from "../helpers/cli.ts";
 
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const KEY = "sk-terminal-0123456789abcdef";
 
 /** What a terminal acts on: C0 but TAB and LF, DEL, C1, and the bidi / separator format controls. */
@@ -21,21 +20,6 @@ const ACTS_ON =
 
 const HOSTILE =
   "clear\u001b[2J title\u001b]0;pwned\u0007 bell\u0007 back\rFAKE ✔ Integration complete c1\u009b31m rlo\u202egnp.exe";
-
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [MAIN, ...args],
-      { env: { PATH: process.env.PATH, ...env } },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe("terminalSafe", () => {
   it("replaces each ESC sequence, control and bidi override with one mark, keeping newlines and tabs", () => {

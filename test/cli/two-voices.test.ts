@@ -3,8 +3,11 @@
 // host's words (hand the key to the agent, say it is ready, call the tool) and the tool's text must not speak
 // the command line's (flags, `npx tokenhub-setup`, run it again). Both from the same flow and notifications.
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { COMMANDS } from "../../src/cli/args.ts";
 import { runCli } from "../../src/cli/run.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -13,6 +16,8 @@ import { createVirtualClock } from "../../src/session/clock.ts";
 import { runTurn } from "../../src/session/turn.ts";
 import { listScenarios, startSimulator } from "../../src/simulator/index.ts";
 import { createMemoryStatusStore } from "../../src/status/store.ts";
+// The CLI runs in this process: keytar is the stand-in here too, never the machine's OS keychain.
+import "../helpers/fake-keytar.ts";
 
 const KEY = "sk-two-voices-6f1e2d3c4b5a";
 
@@ -68,13 +73,21 @@ async function toolText(scenario: string, keyed: boolean): Promise<string> {
 }
 
 describe("two voices from one set of facts", () => {
+  // The CLI's home: the simulated media go to its cache folder.
+  let home: string;
+  before(async () => {
+    home = await mkdtemp(join(tmpdir(), "tokenhub-two-voices-"));
+  });
+  after(async () => {
+    await rm(home, { recursive: true, force: true });
+  });
   const scenarios = listScenarios().map((s) => s.name);
 
   it(`${scenarios.length} scenarios through the CLI speak to a person, never in the host's words`, async () => {
     const offenders: string[] = [];
     for (const name of scenarios) {
       const text = await cliText(["--simulate", "--scenario", name, "--multimodal", "image,video"], {
-        HOME: "/nonexistent-home-for-two-voices",
+        HOME: home,
       });
       const hit = HOST_WORDING.exec(text);
       if (hit)
@@ -90,7 +103,7 @@ describe("two voices from one set of facts", () => {
     const sim = await startSimulator({ scenario: "happy", acceptKeys: [KEY] });
     try {
       const missing = await cliText(["--base-url", sim.baseUrl, "--status-file", "/dev/null/none.json"], {
-        HOME: "/nonexistent-home-for-two-voices",
+        HOME: home,
       });
       assert.doesNotMatch(missing, HOST_WORDING);
       assert.match(missing, /No TokenHub API key found[\s\S]*Run tokenhub-setup again/);

@@ -15,6 +15,7 @@ import { delimiter, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { EXIT } from "../../src/machine/face.ts";
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
+import { FAKE_KEYTAR, readFakeKeychain } from "../helpers/fake-keytar.ts";
 import { oldNode } from "../helpers/old-node.ts";
 import { shellWords } from "../helpers/shell-words.ts";
 
@@ -104,21 +105,18 @@ type Disposition =
 
 const exits = (code: number) => (r: Run) => assert.equal(r.code, code, `exit ${r.code}\n${r.stderr}`);
 
-// A keychain answer depends on the machine: stored (a Secret Service runs) or one line saying it is unavailable.
-const keychainAnswer = (done: RegExp) => (r: Run) => {
-  if (r.code === EXIT.complete) assert.match(r.stderr, done);
-  else {
-    assert.equal(r.code, EXIT.failure, r.stderr);
-    assert.match(r.stderr, /OS keychain/);
-    assert.doesNotMatch(r.stderr, /\n\s+at /);
-  }
-};
-
 let sim: Simulator;
 /** A port nothing listens on, found before the suite runs (see the simulate example). */
 let freePort = 0;
 /** Where the --insecure-storage example's key file goes (removed after the suite). */
 const KEY_FILE_HOME = join(tmpdir(), `tokenhub-readme-keyfile-${process.pid}`);
+/**
+ * The keychains of the `key set` and `key clear` examples: keytar is test/helpers/fake-keytar.ts here, never the
+ * OS keychain of the machine, and these are the files it keeps them in (removed after the suite). Elsewhere no
+ * keychain answers, as on a machine without a Secret Service.
+ */
+const KEYCHAINS = join(tmpdir(), `tokenhub-readme-keychains-${process.pid}`);
+const README_KEY = "sk-readme-example-0123456789";
 let work: string;
 
 const DISPOSITIONS: Record<string, Disposition> = {
@@ -206,8 +204,15 @@ const DISPOSITIONS: Record<string, Disposition> = {
     },
   },
   "pass show tokenhub | npx tokenhub-setup key set --stdin": {
-    why: "`pass` is a stand-in that prints a test key",
-    check: keychainAnswer(/Stored in the OS keychain/),
+    why: "`pass` is a stand-in that prints a test key; the keychain is a stand-in too, kept in a file",
+    env: { TOKENHUB_TEST_KEYCHAIN: join(KEYCHAINS, "set.json") },
+    check: (r) => {
+      exits(EXIT.complete)(r);
+      assert.match(r.stderr, /Stored in the OS keychain/);
+      assert.deepEqual(readFakeKeychain(join(KEYCHAINS, "set.json")), {
+        "tokenhub-setup": { TOKENHUB_API_KEY: README_KEY },
+      });
+    },
   },
   "npx tokenhub-setup key where --show-masked": {
     env: { TOKENHUB_API_KEY: "sk-readme-example-9f2c" },
@@ -218,10 +223,13 @@ const DISPOSITIONS: Record<string, Disposition> = {
     },
   },
   "npx tokenhub-setup key clear": {
-    // With or without a keychain, clear succeeds: it says what it removed, or why the keychain had nothing.
+    prepare: "pass show tokenhub | npx tokenhub-setup key set --stdin",
+    why: "a key stored first (in a stand-in keychain kept in a file) for it to remove",
+    env: { TOKENHUB_TEST_KEYCHAIN: join(KEYCHAINS, "clear.json") },
     check: (r) => {
       exits(EXIT.complete)(r);
-      assert.match(r.stdout, /(Removed|No) TokenHub key|OS keychain unavailable/);
+      assert.match(r.stdout, /Removed the TokenHub key from the OS keychain\./);
+      assert.deepEqual(readFakeKeychain(join(KEYCHAINS, "clear.json")), { "tokenhub-setup": {} });
     },
   },
   "npx tokenhub-setup doctor": {
@@ -328,7 +336,7 @@ const machinePath = (stubs: string) =>
 const NPX_AS_BIN = `npx() {
   local args=("$@")
   [ "\${args[0]}" = --no-install ] && args=("\${args[@]:1}")
-  if [ "\${args[0]}" = tokenhub-setup ]; then "${process.execPath}" "${join(ROOT, "dist", "cli", "main.js")}" "\${args[@]:1}"; else command npx "$@"; fi
+  if [ "\${args[0]}" = tokenhub-setup ]; then "${process.execPath}" --import "${FAKE_KEYTAR}" "${join(ROOT, "dist", "cli", "main.js")}" "\${args[@]:1}"; else command npx "$@"; fi
 }
 `;
 
@@ -383,7 +391,7 @@ describe("README examples run as written in a clone", { concurrency: 4 }, () => 
     work = await mkdtemp(join(ROOT, ".tmp", "readme-"));
     const stubs = join(work, "stubs");
     await mkdir(stubs);
-    await writeFile(join(stubs, "pass"), "#!/bin/sh\necho sk-readme-example-0123456789\n");
+    await writeFile(join(stubs, "pass"), `#!/bin/sh\necho ${README_KEY}\n`);
     await writeFile(
       join(stubs, "aws"),
       `#!/bin/sh\necho "$*" >> "${join(work, "aws-calls")}"\n[ "$1 $2" = "s3 cp" ] || exit 2\n`,
@@ -406,6 +414,7 @@ describe("README examples run as written in a clone", { concurrency: 4 }, () => 
       npm_config_ignore_scripts: "true",
     };
     await mkdir(env.HOME as string);
+    await mkdir(KEYCHAINS, { recursive: true });
     // Once, before the examples: two first runs at once would both link the project into the cache.
     firstNpx = await sh("npx tokenhub-setup --version", env);
     againNpx = await sh("npx tokenhub-setup --version", env);
@@ -415,6 +424,7 @@ describe("README examples run as written in a clone", { concurrency: 4 }, () => 
     await sim?.close();
     if (work) await rm(work, { recursive: true, force: true });
     await rm(KEY_FILE_HOME, { recursive: true, force: true });
+    await rm(KEYCHAINS, { recursive: true, force: true });
   });
 
   it("npx, run by the machine's node and npm, finds the clone's command; only its first run warns, and only about the project", (t) => {

@@ -28,6 +28,8 @@ import { createSession } from "../../src/session/session.ts";
 import { runTurn, type TurnResult } from "../../src/session/turn.ts";
 import { listScenarios, startSimulator } from "../../src/simulator/index.ts";
 import { type Channel, errorChannels, findLeaks, inspected, thrownBy } from "../helpers/leak-scan.ts";
+// The CLI runs in this process (runCli): keytar is the stand-in here too, never the machine's OS keychain.
+import "../helpers/fake-keytar.ts";
 
 const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 135);
 const SEED = process.env.FUZZ_SEED === undefined ? {} : { seed: Number(process.env.FUZZ_SEED) };

@@ -1,18 +1,17 @@
 // The CLI interrupted the way a person does it: Ctrl-C (SIGINT) once its progress shows a given text.
-import { spawn } from "node:child_process";
-
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+import { spawnCli } from "./cli.ts";
 
 /**
- * Runs `tokenhub-setup args` in its own process with exactly `env`, sends SIGINT once stderr contains `when`,
- * and resolves on "close" (not "exit"), when all of stdout and stderr has been read.
+ * Runs `tokenhub-setup args` in its own process, isolated as test/helpers/cli.ts isolates every run, plus
+ * `env`; sends SIGINT once stderr contains `when`, and resolves on "close" (not "exit"), when all of stdout and
+ * stderr has been read.
  */
 export function runCliInterrupted(
   args: string[],
-  env: NodeJS.ProcessEnv,
+  env: Record<string, string | undefined>,
   when: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env });
+  const child = spawnCli(args, env);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => {

@@ -4,11 +4,13 @@ import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { isolatedEnv } from "./cli.ts";
 
 const ENTRY = new URL("../../src/session/turn.ts", import.meta.url).pathname;
 
 export interface TurnProcess {
-  /** Runs one turn in a new Node process; `env` is all the environment it gets (PATH and HOME are added). */
+  /** Runs one turn in a new Node process; `env` is all the environment it gets besides PATH, HOME (`dir`) and
+   * the XDG folders in it (test/helpers/cli.ts). */
   turn(event: object, env?: Record<string, string>): Promise<{ stdout: string; stderr: string }>;
   readonly snapshotPath: string;
 }
@@ -40,7 +42,7 @@ process.stdout.write(JSON.stringify(result));
     snapshotPath,
     turn: (event, env = {}) =>
       promisify(execFile)(process.execPath, [script, snapshotPath, JSON.stringify(event)], {
-        env: { PATH: process.env.PATH, HOME: options.dir, ...env },
+        env: isolatedEnv({ HOME: options.dir, ...env }).env,
       }),
   };
 }

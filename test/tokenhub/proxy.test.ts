@@ -3,16 +3,15 @@
 // Authorization included), a remote https: base goes through it only as a CONNECT tunnel, and --simulate works
 // with proxy variables set.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { parseKey } from "../../src/secrets/key.ts";
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
 import { createTokenHubClient } from "../../src/tokenhub/client.ts";
+import { cli } from "../helpers/cli.ts";
 import { type ProxyProcess, startProxyProcess } from "../helpers/proxy-process.ts";
 
 const KEY = "sk-proxy-test-5f1e0c9a2b";
 const TIMEOUTS = { connectMs: 2_000, headersMs: 5_000, bodyMs: 5_000, requestMs: 5_000, totalMs: 10_000 };
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 
 /** One chat request through a client whose environment holds `env`; the client is closed after. */
 async function chatWith(baseUrl: string, env: Readonly<Record<string, string | undefined>>) {
@@ -69,21 +68,9 @@ describe("proxies never see the key", () => {
   });
 
   it("`tokenhub-setup --simulate` works with proxy variables set (a dead proxy, even)", async () => {
-    const run = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [MAIN, "--simulate", "--json"],
-        {
-          env: {
-            PATH: process.env.PATH,
-            HOME: process.env.HOME,
-            HTTP_PROXY: "http://127.0.0.1:9",
-            HTTPS_PROXY: "http://127.0.0.1:9",
-          },
-        },
-        (error, _stdout, stderr) =>
-          resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stderr }),
-      );
+    const run = await cli(["--simulate", "--json"], {
+      HTTP_PROXY: "http://127.0.0.1:9",
+      HTTPS_PROXY: "http://127.0.0.1:9",
     });
     assert.equal(run.code, 0, run.stderr);
   });
