@@ -18,10 +18,10 @@ import {
   type DownloadRequest,
   describeUrl,
   downloadMedia,
-  MediaError,
   safeBaseName,
   saveMediaBytes,
 } from "../../src/tokenhub/download.ts";
+import { MediaError } from "../../src/tokenhub/media-file.ts";
 import { isPrivateAddress, publicOnlyLookup } from "../../src/tokenhub/private-address.ts";
 
 // ---- fixtures -----------------------------------------------------------------------------------------------
