@@ -6,6 +6,8 @@
  * - driving the flow: `createSession` (live), `runTurn` (one call per turn), `createTurnRunner` (the turns of a
  *   long-lived host, sharing one client), `createConversationStore` (a stored snapshot per conversation);
  * - where the flow stands: `Rest` and `EXIT` from the machine's one face, `restOfSnapshot` for a stored one;
+ * - effects with plain facts back, the words being the adapter's: the key's places (`openKeys`), the record
+ *   (`readRecord`, `recordFile`, `noteUnverifiedRun`), checks outside a flow (`openKeyCheck`, `probeReach`);
  * - re-exported: the contract's types and constants, the error hierarchy, the scrubber, the logger.
  */
 
@@ -33,10 +35,42 @@ export type { CompletionRecord, KeySource } from "../schema/record.ts";
 export type { SnapshotEnvelope } from "../schema/snapshot.ts";
 /** Replaces every key this process has seen with `[redacted]`: for text of unknown origin (a foreign error). */
 export { scrub } from "../secrets/scrubber.ts";
+/** Checks outside a flow: one probe with a key (`status --check`), whether a base URL answers (`doctor`). */
+export {
+  type KeyCheck,
+  type KeyCheckAnswer,
+  openKeyCheck,
+  probeReach,
+  proxySettings,
+  type Reachability,
+  readBaseUrl,
+  type TransportFailure,
+} from "./checks.ts";
 /** Time for the flow; a virtual clock makes waits take no real time. */
 export { type Clock, createVirtualClock, systemClock } from "./clock.ts";
 /** One stored snapshot per conversation, and an atomic JSON write, in a host's state folder. */
 export { type ConversationStore, createConversationStore, writeJsonFile } from "./conversations.ts";
+/** The key's places (TOKENHUB_API_KEY, the OS keychain, the key file): find, store, clear, probe the keychain. */
+export {
+  ENV_VAR,
+  type KeyFindings,
+  type KeyPlace,
+  type KeyProblem,
+  type Keys,
+  keyFormatProblem,
+  openKeys,
+  type PlaceReport,
+} from "./keys.ts";
+/** The Step-5 record: where it is kept, reading it (with a later unverified run's note), noting such a run. */
+export {
+  defaultStatusPath,
+  type LastAttempt,
+  noteUnverifiedRun,
+  readRecord,
+  recordFile,
+  recordInMemory,
+  type StatusStore,
+} from "./records.ts";
 /** A live flow for long-running hosts; `resolveConfig` checks a config once (the session takes it as it is). */
 export {
   createSession,
