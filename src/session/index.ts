@@ -35,6 +35,8 @@ export type { CompletionRecord, KeySource } from "../schema/record.ts";
 export type { SnapshotEnvelope } from "../schema/snapshot.ts";
 /** Replaces every key this process has seen with `[redacted]`: for text of unknown origin (a foreign error). */
 export { scrub } from "../secrets/scrubber.ts";
+/** Whether a process with this pid exists (one of another user counts): for folders named by a run's pid. */
+export { isAlive as processIsAlive } from "../status/temp-files.ts";
 /** Checks outside a flow: one probe with a key (`status --check`), whether a base URL answers (`doctor`). */
 export {
   type KeyCheck,
