@@ -20,6 +20,7 @@ export function renderNotification(n: Notification, facts: RenderFacts = { keych
 }
 
 type NeedKey = Extract<Notification, { type: "needKey" }>;
+
 /** Why a key is needed and what to do next, for a person who will run the command again. */
 export function needKeyLines(n: NeedKey, facts: RenderFacts): { headline: string; steps: string[] } {
   const rejected = n.reason === "rejected" ? n.rejectedKey : null;

@@ -1,3 +1,7 @@
+/**
+ * Checks outside a flow, for a person asking "does it work now?": one probe with a key (`status --check`), and
+ * whether a base URL answers at all, without a key (`doctor`). Each returns facts; the words are the caller's.
+ */
 import { EXIT } from "../machine/face.ts";
 import type { Config } from "../schema/config.ts";
 import { CONTRACT } from "../schema/quickstart.ts";
@@ -11,11 +15,6 @@ import { resolveConfig } from "./config.ts";
 
 export type { Reachability } from "../tokenhub/reachability.ts";
 export type { TransportFailure } from "../tokenhub/transport.ts";
-
-/**
- * Checks outside a flow, for a person asking "does it work now?": one probe with a key (`status --check`), and
- * whether a base URL answers at all, without a key (`doctor`). Each returns facts; the words are the caller's.
- */
 
 /** TokenHub's answer to one probe: what it means (classify's kind) and the exit code a command gives for it. */
 export interface KeyCheckAnswer {
