@@ -1,6 +1,5 @@
 import type { Readable, Writable } from "node:stream";
-import { createLogger, type Logger } from "../log.ts";
-import type { Clock } from "../session/clock.ts";
+import { type Clock, createLogger, type Logger } from "../session/index.ts";
 import type { Parsed } from "./args.ts";
 
 export interface CliIo {

@@ -1,4 +1,4 @@
-import type { Notification } from "../schema/host.ts";
+import type { Notification } from "../session/index.ts";
 
 type Progress = Extract<Notification, { type: "progress" }>;
 

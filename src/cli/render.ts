@@ -1,5 +1,5 @@
-import type { Notification } from "../schema/host.ts";
-import type { CompletionRecord } from "../schema/record.ts";
+import type { CompletionRecord, Notification } from "../session/index.ts";
+import { keySourceWords } from "./key-words.ts";
 import { terminalSafe } from "./terminal-text.ts";
 
 /** What the CLI knows about this machine that changes what a person should be told to do. */
@@ -20,23 +20,6 @@ export function renderNotification(n: Notification, facts: RenderFacts = { keych
 }
 
 type NeedKey = Extract<Notification, { type: "needKey" }>;
-type KeyHint = NonNullable<NeedKey["rejectedKey"]>;
-
-/** Where a key came from, as a person at the terminal knows it. */
-export function keyOrigin(source: KeyHint["source"]): string {
-  switch (source) {
-    case "event":
-      return "the key you entered";
-    case "env":
-      return "the key in TOKENHUB_API_KEY";
-    case "host":
-      return "the key from the host's secret store";
-    case "keychain":
-      return "the key in the OS keychain";
-    case "file":
-      return "the key in the key file (--insecure-storage)";
-  }
-}
 
 /** Why a key is needed and what to do next, for a person who will run the command again. */
 export function needKeyLines(n: NeedKey, facts: RenderFacts): { headline: string; steps: string[] } {
@@ -46,7 +29,7 @@ export function needKeyLines(n: NeedKey, facts: RenderFacts): { headline: string
     n.reason === "missing"
       ? `No TokenHub API key found: TOKENHUB_API_KEY is not set, and ${facts.keychain ? "the OS keychain holds none" : "no OS keychain answers here"}.`
       : n.reason === "rejected"
-        ? `TokenHub rejected ${rejected ? `${keyOrigin(rejected.source)} (${rejected.hint})` : "the key"} (HTTP 401): it may be revoked, mistyped, or from another account.`
+        ? `TokenHub rejected ${rejected ? `${keySourceWords(rejected.source).key} (${rejected.hint})` : "the key"} (HTTP 401): it may be revoked, mistyped, or from another account.`
         : "The key is no longer available.";
   // The steps below already say what a skipped source means here: no need to repeat the source's own words.
   const notices = (n.notices ?? []).filter(
@@ -63,7 +46,7 @@ export function needKeyLines(n: NeedKey, facts: RenderFacts): { headline: string
   const steps = [
     ...(other
       ? [
-          `${capitalised(keyOrigin(other.source))} (${other.hint}) is a different key: ${envRejected ? "unset TOKENHUB_API_KEY to use it" : "it is used once the rejected one is gone"}.`,
+          `${capitalised(keySourceWords(other.source).key)} (${other.hint}) is a different key: ${envRejected ? "unset TOKENHUB_API_KEY to use it" : "it is used once the rejected one is gone"}.`,
         ]
       : []),
     `Create a key at ${n.instructions.consoleUrl} (API Keys; it is shown only once).`,
@@ -148,7 +131,7 @@ function keyLine(record: CompletionRecord): string[] {
       : source === "event"
         ? "; used for this run only"
         : "";
-  return [`  key: ${keyOrigin(source)}${kept}`];
+  return [`  key: ${keySourceWords(source).key}${kept}`];
 }
 
 function summary(record: CompletionRecord): string {

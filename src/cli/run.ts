@@ -1,5 +1,4 @@
-import { TokenHubSetupError } from "../errors.ts";
-import { EXIT } from "../session/index.ts";
+import { EXIT, TokenHubSetupError } from "../session/index.ts";
 import { COMMANDS, helpText, type Parsed, parseCommandLine } from "./args.ts";
 import { completionCommand } from "./commands/completion.ts";
 import { doctorCommand } from "./commands/doctor.ts";

@@ -1,7 +1,7 @@
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, isAbsolute, join } from "node:path";
-import { isAlive } from "../status/temp-files.ts";
+import { processIsAlive } from "../session/index.ts";
 
 /**
  * Where `--simulate --multimodal` saves the files when no --output-dir is named: one folder per run under
@@ -43,7 +43,7 @@ export function freshSimulatedMediaDir(env: Readonly<Record<string, string | und
   for (const name of readdirSync(root)) {
     const pid = Number(RUN_FOLDER.exec(name)?.[1]);
     if (!Number.isSafeInteger(pid) || pid <= 0 || madeHere.has(name)) continue;
-    if (pid !== process.pid && isAlive(pid)) continue;
+    if (pid !== process.pid && processIsAlive(pid)) continue;
     const path = join(root, name);
     try {
       // A symlink or a file under a matching name was not made here: not followed, not removed.

@@ -1,14 +1,16 @@
 import { join } from "node:path";
-import { TokenHubSetupError } from "../errors.ts";
-import type { Logger } from "../log.ts";
-import type { HostEvent } from "../schema/host.ts";
-import type { CompletionRecord } from "../schema/record.ts";
-import { EXIT } from "../session/index.ts";
-import { resolveConfig } from "../session/session.ts";
-import { restOfSnapshot } from "../session/snapshot.ts";
-import { runTurn, type TurnResult } from "../session/turn.ts";
-import { createFileStatusStore } from "../status/store.ts";
-import { createTokenHubClient, type TokenHubClient } from "../tokenhub/client.ts";
+import {
+  type CompletionRecord,
+  type ConversationStore,
+  createConversationStore,
+  createTurnRunner,
+  EXIT,
+  type HostEvent,
+  restOfSnapshot,
+  TokenHubSetupError,
+  type TurnResult,
+  type TurnRunner,
+} from "../session/index.ts";
 import {
   API_KEY_PATH,
   DEFAULT_STORE_REF,
@@ -18,7 +20,6 @@ import {
   TOOL_NAME,
   type ToolParams,
 } from "./config.ts";
-import { type ConversationStore, createConversationStore } from "./conversations.ts";
 import type { HostApi, HostSdk } from "./host.ts";
 import { hostLogger } from "./logging.ts";
 import { statusText, turnText } from "./text.ts";
@@ -54,8 +55,26 @@ export function createActions(api: HostApi, sdk: HostSdk) {
     conversationStore ??= createConversationStore(join(pluginStateDir(), "conversations"));
     return conversationStore;
   };
-  let client: TokenHubClient | undefined;
-  let logger: Logger | undefined;
+  // One runner for the plugin's config: the config resolved once, one TokenHub client for every turn.
+  let turnRunner: TurnRunner | undefined;
+  const runner = () => {
+    turnRunner ??= createTurnRunner(
+      {
+        ...coreConfig,
+        statusPath: recordPath(),
+        // Media files live with the plugin's other state unless the config names a folder.
+        multimodal: {
+          ...coreConfig.multimodal,
+          outputDir: coreConfig.multimodal.outputDir ?? join(pluginStateDir(), "media"),
+        },
+      },
+      {
+        logger: hostLogger(api.logger, coreConfig.logLevel ?? "warn"),
+        ...(sdk.clock ? { clock: sdk.clock } : {}),
+      },
+    );
+    return turnRunner;
+  };
 
   // The key as OpenClaw holds it: the configured apiKey (string or SecretRef), else the entry the secrets tool's
   // masked prompt writes. Resolved on every call, so a key stored after `start` is seen by `resume`.
@@ -92,30 +111,11 @@ export function createActions(api: HostApi, sdk: HostSdk) {
     config: unknown,
     signal?: AbortSignal,
   ) {
-    const core = resolveConfig(coreConfig);
-    client ??= createTokenHubClient({
-      baseUrl: core.baseUrl,
-      timeouts: core.timeouts,
-      maxResponseBytes: core.maxResponseBytes,
-    });
-    logger ??= hostLogger(api.logger, core.logLevel ?? "warn");
-    const result = await runTurn({
+    const result = await runner().run({
       ...(event ? { event } : {}),
       ...(stored ? { snapshot: stored.snapshot, resume: stored.resume ?? false } : {}),
       ...(signal ? { signal } : {}),
-      config: {
-        ...coreConfig,
-        statusPath: recordPath(),
-        // Media files live with the plugin's other state unless the config names a folder.
-        multimodal: {
-          ...coreConfig.multimodal,
-          outputDir: core.multimodal.outputDir ?? join(pluginStateDir(), "media"),
-        },
-      },
       sources: { env: process.env, hostSecret: hostSecret(config), keychain: false },
-      client,
-      logger,
-      ...(sdk.clock ? { clock: sdk.clock } : {}),
       maxWaitMs: MAX_WAIT_IN_CALL_MS,
     });
     await conversations().save(sessionKey, result.snapshot);
@@ -151,7 +151,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
           exitCode: 0,
         };
       }
-      const record = await createFileStatusStore(recordPath()).read();
+      const record = await runner().readRecord();
       const text = statusText(record, recordPath());
       // A conversation that ended badly or waits for a key says so in the exit code; none, or a wait, is fine.
       const exitCode = rest && (rest.final || rest.needKey) ? rest.exitCode : 0;
@@ -268,5 +268,5 @@ export function createActions(api: HostApi, sdk: HostSdk) {
     };
   }
 
-  return { run, recordPath, close: async () => client?.close() };
+  return { run, recordPath, close: async () => turnRunner?.close() };
 }

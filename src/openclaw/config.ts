@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CapabilitySchema, ConfigSchema } from "../schema/config.ts";
+import { CapabilitySchema, ConfigSchema } from "../session/index.ts";
 
 export const PLUGIN_ID = "tokenhub-setup";
 export const TOOL_NAME = "tokenhub_setup";

@@ -4,7 +4,7 @@
  * by the end-to-end test.
  */
 
-import type { Clock } from "../session/clock.ts";
+import type { Clock } from "../session/index.ts";
 
 export interface HostLogger {
   info(message: string): void;

@@ -1,5 +1,5 @@
 import type { DestinationStream } from "pino";
-import { createLogger, type Logger } from "../log.ts";
+import { createLogger, type Logger } from "../session/index.ts";
 import type { HostLogger } from "./host.ts";
 
 /**

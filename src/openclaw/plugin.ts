@@ -1,7 +1,5 @@
 import { z } from "zod";
-import { TokenHubSetupError } from "../errors.ts";
-import { scrub } from "../secrets/scrubber.ts";
-import { EXIT } from "../session/index.ts";
+import { EXIT, scrub, TokenHubSetupError } from "../session/index.ts";
 import { type ActionResult, createActions } from "./actions.ts";
 import { PLUGIN_ID, TOOL_NAME, type ToolParams, ToolParamsSchema } from "./config.ts";
 import type { CliCommand, HostApi, HostSdk, ToolResult } from "./host.ts";

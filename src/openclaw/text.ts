@@ -1,6 +1,4 @@
-import type { Notification } from "../schema/host.ts";
-import type { CompletionRecord } from "../schema/record.ts";
-import type { TurnResult } from "../session/turn.ts";
+import type { CompletionRecord, Notification, TurnResult } from "../session/index.ts";
 import { API_KEY_PATH, TOOL_NAME } from "./config.ts";
 
 /**

@@ -1,7 +1,6 @@
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { CompletionRecord } from "../schema/record.ts";
-import { writeFileAtomic } from "../status/atomic-write.ts";
+import { type CompletionRecord, writeJsonFile } from "../session/index.ts";
 import { DEFAULT_STORE_REF, PLUGIN_ID, type SecretRef, SecretRefSchema } from "./config.ts";
 import type { HostApi } from "./host.ts";
 
@@ -104,7 +103,7 @@ export async function wire(
   });
   const result = written.result;
   if ("refusal" in result) return result;
-  await writeFileAtomic(backupPath, `${JSON.stringify(result.backup)}\n`);
+  await writeJsonFile(backupPath, result.backup);
   return {
     entry: result.entry,
     path: written.path,

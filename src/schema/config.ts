@@ -270,3 +270,37 @@ export const ConfigSchema = z
 
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type Config = z.output<typeof ConfigSchema>;
+
+/** What `resolveConfig` says: the config with every default filled in, or the first value it refuses. */
+export type ConfigResolution =
+  | { ok: true; config: Config }
+  | {
+      ok: false;
+      /** The refused value's path, dotted (`multimodal.video.model`); "" for the root. */
+      path: string;
+      /** The schema's own words for what is wrong with it. */
+      detail: string;
+      /** One sentence naming the path and the problem. */
+      message: string;
+      remedy: string;
+      cause: z.ZodError;
+    };
+
+/**
+ * The config as the flow uses it: the input checked against ConfigSchema, defaults filled in. A refusal is
+ * returned, not thrown: the contract layer imports nothing but zod, and the typed error (ConfigError, which
+ * scrubs its message) is the session's to raise (session/session.ts `resolveConfig`).
+ */
+export function resolveConfig(input: ConfigInput | undefined): ConfigResolution {
+  const parsed = ConfigSchema.safeParse(input ?? {});
+  if (parsed.success) return { ok: true, config: parsed.data };
+  const issue = parsed.error.issues[0];
+  return {
+    ok: false,
+    path: issue?.path.join(".") ?? "",
+    detail: issue?.message ?? "invalid",
+    message: `Invalid configuration at ${issue?.path.join(".") || "(root)"}: ${issue?.message}.`,
+    remedy: "Fix the setting; see the configuration table in the README.",
+    cause: parsed.error,
+  };
+}

@@ -60,7 +60,12 @@ export async function resolveKey(
   return { notices, sawRejected };
 }
 
-async function readSource(
+/**
+ * One source's key, or undefined when it holds none (an empty value counts as none). Throws the source's typed
+ * error when it cannot be read (keychain unavailable, a key file others can read) and a KeyFormatError when what
+ * it holds cannot be a key.
+ */
+export async function readSource(
   sources: KeySources,
   source: Exclude<KeySource, "event">,
 ): Promise<SecretKey | undefined> {

@@ -1,5 +1,79 @@
+/**
+ * The session layer's public face: everything an adapter (src/cli, src/openclaw, an MCP server) may use. An
+ * adapter imports this file and its own folder, nothing else of ours (test/architecture/adapters.test.ts holds
+ * it to that), so what the skill does lives here and below, and an adapter only translates its host's world:
+ *
+ * - driving the flow: `createSession` (live), `runTurn` (one call per turn), `createTurnRunner` (the turns of a
+ *   long-lived host, sharing one client), `createConversationStore` (a stored snapshot per conversation);
+ * - where the flow stands: `Rest` and `EXIT` from the machine's one face, `restOfSnapshot` for a stored one;
+ * - effects with plain facts back, the words being the adapter's: the key's places (`openKeys`), the record
+ *   (`readRecord`, `recordFile`, `noteUnverifiedRun`), checks outside a flow (`openKeyCheck`, `probeReach`);
+ * - re-exported: the contract's types and constants, the error hierarchy, the scrubber, the logger.
+ */
+
+/** The skill's typed errors: match on `code`; `toLine()` is one sentence and the remedy. */
+export { ConfigError, TokenHubSetupError } from "../errors.ts";
+/** pino, scrubbed at the last moment (every line a host's logger receives is key-free). */
+export { createLogger, type Logger } from "../log.ts";
+/** Where the flow stands at rest, and the exit code a command gives for it (the README's table). */
 export { EXIT, type Rest } from "../machine/face.ts";
+/** The skill's config: its schema (a host may extend it), the capabilities, the input type. */
+export {
+  CAPABILITIES,
+  type Capability,
+  CapabilitySchema,
+  type Config,
+  type ConfigInput,
+  ConfigSchema,
+} from "../schema/config.ts";
+/** Host events in, notifications and the final output out. */
+export type { HostEvent, Notification, Output } from "../schema/host.ts";
+/** The agent quickstart's fixed values: base URL, model formats, media defaults, video protocols. */
+export { CONTRACT, MEDIA, VIDEO_PROTOCOLS } from "../schema/quickstart.ts";
+/** The Step-5 record, and where a key came from. */
+export type { CompletionRecord, KeySource } from "../schema/record.ts";
+export type { SnapshotEnvelope } from "../schema/snapshot.ts";
+/** Replaces every key this process has seen with `[redacted]`: for text of unknown origin (a foreign error). */
+export { scrub } from "../secrets/scrubber.ts";
+/** Whether a process with this pid exists (one of another user counts): for folders named by a run's pid. */
+export { isAlive as processIsAlive } from "../status/temp-files.ts";
+/** Checks outside a flow: one probe with a key (`status --check`), whether a base URL answers (`doctor`). */
+export {
+  type KeyCheck,
+  type KeyCheckAnswer,
+  openKeyCheck,
+  probeReach,
+  proxySettings,
+  type Reachability,
+  readBaseUrl,
+  type TransportFailure,
+} from "./checks.ts";
+/** Time for the flow; a virtual clock makes waits take no real time. */
 export { type Clock, createVirtualClock, systemClock } from "./clock.ts";
+/** One stored snapshot per conversation, and an atomic JSON write, in a host's state folder. */
+export { type ConversationStore, createConversationStore, writeJsonFile } from "./conversations.ts";
+/** The key's places (TOKENHUB_API_KEY, the OS keychain, the key file): find, store, clear, probe the keychain. */
+export {
+  ENV_VAR,
+  type KeyFindings,
+  type KeyPlace,
+  type KeyProblem,
+  type Keys,
+  keyFormatProblem,
+  openKeys,
+  type PlaceReport,
+} from "./keys.ts";
+/** The Step-5 record: where it is kept, reading it (with a later unverified run's note), noting such a run. */
+export {
+  defaultStatusPath,
+  type LastAttempt,
+  noteUnverifiedRun,
+  readRecord,
+  recordFile,
+  recordInMemory,
+  type StatusStore,
+} from "./records.ts";
+/** A live flow for long-running hosts; `resolveConfig` checks a config once (the session takes it as it is). */
 export {
   createSession,
   type NotificationListener,
@@ -7,5 +81,9 @@ export {
   type Session,
   type SessionOptions,
 } from "./session.ts";
+/** A stored snapshot: opened (refused with a SnapshotError when not ours), or read for where it stands. */
 export { openEnvelope, restOfSnapshot } from "./snapshot.ts";
+/** One call per turn: restore, apply one event, run to the next rest, hand back a snapshot to store. */
 export { runTurn, type TurnInput, type TurnResult } from "./turn.ts";
+/** The turns of a long-lived host with one config: resolved once, one shared client, the record read back. */
+export { createTurnRunner, type Turn, type TurnRunner, type TurnRunnerOptions } from "./turn-runner.ts";

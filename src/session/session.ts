@@ -1,13 +1,13 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { inspect } from "node:util";
 import { type Actor, type AnyActorRef, createActor, type Subscription, toPromise } from "xstate";
-import { ConfigError, EventError, TokenHubSetupError } from "../errors.ts";
+import { EventError, TokenHubSetupError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
 import type { SetupMachine } from "../machine/chart.ts";
 import type { Settings, SetupEvent } from "../machine/context.ts";
 import { invokedMachine, type Rest, restOf, whereIs } from "../machine/face.ts";
 import { needKeyNotification } from "../machine/notifications.ts";
-import { type Config, type ConfigInput, ConfigSchema } from "../schema/config.ts";
+import type { Config, ConfigInput } from "../schema/config.ts";
 import { type HostEvent, HostEventSchema, type Notification, type Output } from "../schema/host.ts";
 import type { SnapshotEnvelope } from "../schema/snapshot.ts";
 import { parseKey } from "../secrets/key.ts";
@@ -20,12 +20,14 @@ import { createFileStatusStore, type StatusStore } from "../status/store.ts";
 import { createTokenHubClient, type TokenHubClient } from "../tokenhub/client.ts";
 import { compileRoutingRules } from "../tokenhub/routing-rules.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { resolveConfig } from "./config.ts";
 import { attachServices, boundMachine } from "./services.ts";
 import { makeEnvelope, openEnvelope, restorableSnapshot } from "./snapshot.ts";
 import { commandTransferHook, type TransferHook } from "./transfer-hook.ts";
 
 export interface SessionOptions {
-  config?: ConfigInput;
+  /** The skill's config; one `resolveConfig` returned is used as it is (not resolved twice). @default {} */
+  config?: ConfigInput | Config;
   /** Where Step-1 looks. @default { env: process.env, keychain: the OS keychain (lazily loaded) } */
   sources?: KeySources;
   /** @default a file store at config.statusPath or $XDG_STATE_HOME/tokenhub-setup/status.json */
@@ -45,6 +47,8 @@ export interface SessionOptions {
   snapshot?: unknown;
   id?: string;
 }
+
+export { resolveConfig };
 
 export type NotificationListener = (notification: Notification) => void;
 
@@ -69,24 +73,6 @@ export interface Session {
   /** The envelope to persist; only at rest states (SnapshotError elsewhere). */
   snapshot(): SnapshotEnvelope;
   stop(): Promise<void>;
-}
-
-export function resolveConfig(input: ConfigInput | undefined): Config {
-  const parsed = ConfigSchema.safeParse(input ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(
-      "invalid_config",
-      `Invalid configuration at ${issue?.path.join(".") || "(root)"}: ${issue?.message}.`,
-      {
-        remedy: "Fix the setting; see the configuration table in the README.",
-        cause: parsed.error,
-        path: issue?.path.join(".") ?? "",
-        detail: issue?.message ?? "invalid",
-      },
-    );
-  }
-  return parsed.data;
 }
 
 /** The part of the config the statechart carries in its context (and so in every snapshot). */

@@ -1,17 +1,20 @@
 import { access, constants, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { TokenHubSetupError } from "../../errors.ts";
-import { CONTRACT } from "../../schema/quickstart.ts";
-import { keyFilePath } from "../../secrets/key-file.ts";
-import { createKeychain } from "../../secrets/keychain.ts";
-import { resolveKey } from "../../secrets/sources.ts";
-import { EXIT } from "../../session/index.ts";
-import { resolveConfig } from "../../session/session.ts";
-import { defaultStatusPath } from "../../status/paths.ts";
-import { probeReachability, type ReachabilityOptions } from "../../tokenhub/reachability.ts";
-import { proxyFromEnv } from "../../tokenhub/transport.ts";
-import { parseBaseUrl } from "../../tokenhub/url.ts";
+import {
+  CONTRACT,
+  type Config,
+  defaultStatusPath,
+  ENV_VAR,
+  EXIT,
+  openKeys,
+  probeReach,
+  proxySettings,
+  readBaseUrl,
+  resolveConfig,
+  TokenHubSetupError,
+} from "../../session/index.ts";
 import { type CliContext, stringOption } from "../context.ts";
+import { keySourceWords } from "../key-words.ts";
 
 interface Check {
   name: string;
@@ -41,7 +44,7 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
   const raw = stringOption(ctx.values, "base-url") ?? config.baseUrl;
   let base: URL | undefined;
   try {
-    base = parseBaseUrl(raw);
+    base = readBaseUrl(raw);
     checks.push({ name: "Base URL", status: "ok", detail: base.href });
   } catch (err) {
     checks.push({
@@ -51,7 +54,7 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
     });
   }
 
-  const proxy = proxyFromEnv(env);
+  const proxy = proxySettings(env);
   checks.push({
     name: "Proxy",
     status: "ok",
@@ -61,26 +64,20 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
         : "none set (direct connection)",
   });
 
-  if (base) checks.push(...(await reachability(base, config.timeouts, env)));
+  if (base) checks.push(...(await reachability(base, config, env)));
 
-  const keychain = createKeychain(config.keychainService, config.keychainAccount);
-  const keyFile = keyFilePath(env);
-  const found = await resolveKey({ env, keychain, keyFile }, {});
-  let keychainIssue: TokenHubSetupError | Error | undefined;
-  try {
-    await keychain.get();
-  } catch (err) {
-    keychainIssue = err as Error;
-  }
+  const keys = openKeys({ env, config });
+  const found = await keys.find();
+  const keychainIssue = await keys.keychainProblem();
   // Advice that works here: `key set` only where a keychain answers.
   const storeAdvice = keychainIssue
-    ? `put it in TOKENHUB_API_KEY (\`export TOKENHUB_API_KEY=...\`), or \`npx tokenhub-setup key set --insecure-storage\` (a plaintext file; no OS keychain here, see below)`
-    : "run `npx tokenhub-setup key set` (OS keychain) or set TOKENHUB_API_KEY";
+    ? `put it in ${ENV_VAR} (\`export ${ENV_VAR}=...\`), or \`npx tokenhub-setup key set --insecure-storage\` (a plaintext file; no OS keychain here, see below)`
+    : `run \`npx tokenhub-setup key set\` (OS keychain) or set ${ENV_VAR}`;
   checks.push({
     name: "Key",
-    status: found.key ? "ok" : "warn",
-    detail: found.key
-      ? `found in ${found.key.source === "env" ? "TOKENHUB_API_KEY" : found.key.source === "file" ? `the key file ${keyFile}` : "the OS keychain"} (not shown)`
+    status: found.used ? "ok" : "warn",
+    detail: found.used
+      ? `found in ${keySourceWords(found.used.source, keys.keyFile).place} (not shown)`
       : // A key that is there but unusable (a key file others can read, a malformed variable) says why.
         `none usable; create one at ${config.consoleUrl} and ${storeAdvice}${found.notices
           .filter((n) => !/^OS keychain/.test(n))
@@ -92,7 +89,7 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
       ? {
           name: "Keychain",
           status: "warn",
-          detail: `${keychainIssue instanceof TokenHubSetupError ? `${keychainIssue.message} ${keychainIssue.remedy}` : String(keychainIssue)}`,
+          detail: `${keychainIssue.message} ${keychainIssue.remedy}`,
         }
       : { name: "Keychain", status: "ok", detail: "the OS keychain answers" },
   );
@@ -116,10 +113,10 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
  */
 async function reachability(
   base: URL,
-  timeouts: ReachabilityOptions["timeouts"],
+  config: Config,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<Check[]> {
-  const answer = await probeReachability(base, { timeouts, env });
+  const answer = await probeReach(base, { env, config });
   if (!answer.reached) {
     const { code, message, tls } = answer.failure;
     return [

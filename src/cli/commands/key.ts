@@ -1,13 +1,7 @@
-import { TokenHubSetupError } from "../../errors.ts";
-import { maskKey, parseKey } from "../../secrets/key.ts";
-import { keyFilePath, removeKeyFile, writeKeyFile } from "../../secrets/key-file.ts";
-import { createKeychain, type Keychain } from "../../secrets/keychain.ts";
-import { ENV_VAR, resolveKey } from "../../secrets/sources.ts";
-import { EXIT } from "../../session/index.ts";
-import { resolveConfig } from "../../session/session.ts";
+import { ENV_VAR, EXIT, openKeys, TokenHubSetupError } from "../../session/index.ts";
 import { KEY_ACTIONS } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { keyOrigin } from "../render.ts";
+import { keySourceWords } from "../key-words.ts";
 import { closest } from "../suggest.ts";
 
 /**
@@ -22,9 +16,8 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
     ctx.say(`tokenhub-setup key: ${why}. See \`tokenhub-setup key --help\`.`);
     return EXIT.usage;
   }
-  const config = resolveConfig({});
-  const keychain = createKeychain(config.keychainService, config.keychainAccount);
-  const file = keyFilePath(ctx.io.env);
+  const keys = openKeys({ env: ctx.io.env });
+  const file = keys.keyFile;
   // With --json every answer is one JSON object on stdout, a failure too (with its code); the line stays on stderr.
   const answer = (value: object) => {
     if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(value)}\n`);
@@ -38,17 +31,11 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
   };
 
   if (action === "where") {
-    const found = await resolveKey({ env: ctx.io.env, keychain, keyFile: file }, {});
-    const where = found.key
-      ? found.key.source === "env"
-        ? `environment (${ENV_VAR})`
-        : found.key.source === "file"
-          ? `key file ${file} (plaintext, --insecure-storage)`
-          : "OS keychain"
-      : "none";
-    const masked = ctx.values["show-masked"] === true && found.key ? maskKey(found.key.reveal()) : undefined;
+    const found = await keys.find();
+    const where = found.used ? keySourceWords(found.used.source, file).where : "none";
+    const masked = ctx.values["show-masked"] === true ? found.used?.hint : undefined;
     if (ctx.json) {
-      answer({ source: found.key?.source ?? null, ...(masked ? { masked } : {}), notices: found.notices });
+      answer({ source: found.used?.source ?? null, ...(masked ? { masked } : {}), notices: found.notices });
     } else {
       ctx.out(
         [
@@ -57,32 +44,32 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
         ].join("\n"),
       );
     }
-    return found.key ? EXIT.complete : EXIT.failure;
+    return found.used ? EXIT.complete : EXIT.failure;
   }
 
   if (action === "clear") {
-    const said: string[] = [];
-    let removed = false;
-    let unreachable: TokenHubSetupError | undefined;
+    let cleared: Awaited<ReturnType<typeof keys.clear>>;
     try {
-      removed = await keychain.delete();
-      said.push(
-        removed
+      cleared = await keys.clear();
+    } catch (err) {
+      return fail(err, { removed: false });
+    }
+    const { removed, fileRemoved, keychainProblem } = cleared;
+    // No keychain here: nothing it could hold, so `clear` went on to the key file and says so.
+    const said = [
+      keychainProblem
+        ? keychainProblem.message
+        : removed
           ? "Removed the TokenHub key from the OS keychain."
           : "No TokenHub key was stored in the OS keychain.",
-      );
-    } catch (err) {
-      if (!(err instanceof TokenHubSetupError)) return fail(err, { removed: false });
-      // No keychain here: nothing it could hold, so `clear` goes on to the key file and says so.
-      unreachable = err;
-      said.push(err.message);
-    }
-    const fileRemoved = await removeKeyFile(file).catch(() => false);
-    if (fileRemoved) said.push(`Removed the key file ${file}.`);
+      ...(fileRemoved ? [`Removed the key file ${file}.`] : []),
+    ];
     answer({
       removed,
       fileRemoved,
-      ...(unreachable ? { keychain: { code: unreachable.code, message: unreachable.message } } : {}),
+      ...(keychainProblem
+        ? { keychain: { code: keychainProblem.code, message: keychainProblem.message } }
+        : {}),
     });
     if (!ctx.json) ctx.out(said.join("\n"));
     return EXIT.complete;
@@ -95,7 +82,7 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
   }
   const insecure = ctx.values["insecure-storage"] === true;
   if (!insecure) {
-    const problem = await keychainProblem(keychain);
+    const problem = await keys.keychainProblem();
     if (problem) {
       answer({
         stored: false,
@@ -133,19 +120,18 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
     raw = answer;
   }
   try {
-    const key = parseKey(raw, insecure ? "file" : "keychain", {
+    const where = insecure ? "file" : "keychain";
+    await keys.store(raw, {
+      in: where,
       subject: ctx.values.stdin === true ? "The key on standard input" : "The key you typed",
     });
-    const where = insecure ? "file" : "keychain";
-    if (insecure) await writeKeyFile(file, key.reveal());
-    else await keychain.set(key.reveal());
     const stored =
       where === "file"
         ? `Stored in plaintext in ${file} (mode 0600); \`tokenhub-setup key clear\` removes it.`
-        : `Stored in the OS keychain (service ${config.keychainService}, account ${config.keychainAccount}).`;
+        : `Stored in the OS keychain (service ${keys.keychainEntry.service}, account ${keys.keychainEntry.account}).`;
     // The variable is read first: a stored key is not used while it is set.
     const shadowed = ctx.io.env[ENV_VAR]?.trim()
-      ? ` Note: ${ENV_VAR} is set in this shell and is read first; unset it for ${keyOrigin(where)} to be used.`
+      ? ` Note: ${ENV_VAR} is set in this shell and is read first; unset it for ${keySourceWords(where).key} to be used.`
       : "";
     if (ctx.json)
       ctx.io.stdout.write(
@@ -155,24 +141,6 @@ export async function keyCommand(ctx: CliContext): Promise<number> {
     return EXIT.complete;
   } catch (err) {
     return fail(err, { stored: false });
-  }
-}
-
-/** Why the keychain cannot take a key here (with the remedy), or undefined when it answers. */
-async function keychainProblem(
-  keychain: Keychain,
-): Promise<{ code: string; message: string; remedy: string } | undefined> {
-  try {
-    await keychain.get();
-    return undefined;
-  } catch (err) {
-    if (err instanceof TokenHubSetupError)
-      return { code: err.code, message: err.message, remedy: err.remedy };
-    return {
-      code: "keychain_error",
-      message: "The OS keychain could not be reached.",
-      remedy: "Run `tokenhub-setup doctor`.",
-    };
   }
 }
 

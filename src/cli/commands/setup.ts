@@ -1,17 +1,27 @@
 import { randomBytes } from "node:crypto";
-import { ConfigError, TokenHubSetupError } from "../../errors.ts";
-import { CAPABILITIES, type Capability, type ConfigInput } from "../../schema/config.ts";
-import type { Notification, Output } from "../../schema/host.ts";
-import { VIDEO_PROTOCOLS } from "../../schema/quickstart.ts";
-import { parseKey } from "../../secrets/key.ts";
-import { keyFilePath } from "../../secrets/key-file.ts";
-import { createKeychain, type Keychain } from "../../secrets/keychain.ts";
-import { EXIT } from "../../session/index.ts";
-import { createSession, resolveConfig, type Session } from "../../session/session.ts";
+import {
+  CAPABILITIES,
+  type Capability,
+  ConfigError,
+  type ConfigInput,
+  createSession,
+  defaultStatusPath,
+  EXIT,
+  type Keys,
+  keyFormatProblem,
+  type Notification,
+  noteUnverifiedRun,
+  type Output,
+  openKeys,
+  recordFile,
+  recordInMemory,
+  resolveConfig,
+  type Session,
+  type StatusStore,
+  TokenHubSetupError,
+  VIDEO_PROTOCOLS,
+} from "../../session/index.ts";
 import { type Simulator, startSimulator } from "../../simulator/index.ts";
-import { writeLastAttempt } from "../../status/last-attempt.ts";
-import { defaultStatusPath } from "../../status/paths.ts";
-import { createFileStatusStore, createMemoryStatusStore, type StatusStore } from "../../status/store.ts";
 import { type CliContext, stringOption } from "../context.ts";
 import { createProgressLines } from "../progress-lines.ts";
 import { needKeyLines, type RenderFacts, renderNotification } from "../render.ts";
@@ -65,9 +75,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
 
   // --simulate never overwrites the real record: it keeps the record in memory unless a file is named.
   const store: StatusStore =
-    sim && !statusFile
-      ? createMemoryStatusStore()
-      : createFileStatusStore(statusFile ?? defaultStatusPath(ctx.io.env));
+    sim && !statusFile ? recordInMemory() : recordFile(statusFile ?? defaultStatusPath(ctx.io.env));
   const models = values.model as string[] | undefined;
   if (multimodal?.outputDir && sim && !stringOption(values, "output-dir")) {
     ctx.info(`tokenhub-setup: simulated media files go to ${multimodal.outputDir}; ${SIMULATED_MEDIA_FATE}.`);
@@ -79,16 +87,15 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     ...(multimodal ? { multimodal } : {}),
   };
   let session: Session;
-  let keychain: Keychain | undefined;
+  let keys: Keys | undefined;
   let config: ReturnType<typeof resolveConfig>;
   try {
+    // Resolved here to name a refused value by its flag; the session takes it as it is, and the keychain too.
     config = resolveConfig(configInput);
-    keychain = sim ? undefined : createKeychain(config.keychainService, config.keychainAccount);
+    keys = sim ? undefined : openKeys({ env: ctx.io.env, config });
     session = createSession({
-      config: configInput,
-      sources: keychain
-        ? { env: ctx.io.env, keychain, keyFile: keyFilePath(ctx.io.env) }
-        : { env: { TOKENHUB_API_KEY: demoKey }, keychain: false },
+      config,
+      sources: keys ? keys.sources : { env: { TOKENHUB_API_KEY: demoKey }, keychain: false },
       store,
       logger: ctx.logger,
       ...(ctx.io.clock ? { clock: ctx.io.clock } : {}),
@@ -102,7 +109,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     throw err;
   }
 
-  const ui = ctx.interactive ? await interactiveUi(ctx, keychain, sim !== undefined) : undefined;
+  const ui = ctx.interactive ? await interactiveUi(ctx, keys, sim !== undefined) : undefined;
   let needKey: NeedKey | undefined;
   // Off a terminal, repeated updates (download progress) are thinned to a few lines (progress-lines.ts).
   const render = (n: Notification) => renderNotification(n, { keychain: true, simulated: sim !== undefined });
@@ -124,14 +131,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
   });
   let needKeyFacts: RenderFacts = { keychain: false };
   const showNeedKey = async (n: NeedKey) => {
-    const facts = {
-      keychain: keychain
-        ? await keychain.get().then(
-            () => true,
-            () => false,
-          )
-        : false,
-    };
+    const facts = { keychain: keys ? (await keys.keychainProblem()) === undefined : false };
     needKeyFacts = facts;
     if (ui) ui.needKey(n, facts);
     else {
@@ -176,7 +176,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
       rest?.needKey === "rejected";
     if (store.location !== "memory") {
       if (wroteRecord) ctx.info(`Record: ${store.location}`);
-      else await noteUnverifiedRun(ctx, store.location, rest?.needKey ? "key_missing" : "cancelled");
+      else await noteRunWithoutRequest(ctx, store.location, rest?.needKey ? "key_missing" : "cancelled");
     }
     // Ctrl-C during the multimodal checks keeps the text integration's record (written whole), but the run
     // was still interrupted: say so in the exit code.
@@ -243,13 +243,17 @@ function inFlagTerms(err: ConfigError): string {
  * A run that ended before any request leaves the record as it was; this note beside it lets `status` say that
  * the record is older than the last attempt. Failing to write the note is said, never fatal.
  */
-async function noteUnverifiedRun(ctx: CliContext, recordPath: string, outcome: "key_missing" | "cancelled") {
+async function noteRunWithoutRequest(
+  ctx: CliContext,
+  recordPath: string,
+  outcome: "key_missing" | "cancelled",
+) {
   const message =
     outcome === "key_missing"
       ? "no TokenHub API key was found, so nothing was sent."
       : "it was cancelled before any request was sent.";
   const at = new Date(ctx.io.clock?.now() ?? Date.now()).toISOString();
-  await writeLastAttempt(recordPath, { at, outcome, message }).catch((err: unknown) =>
+  await noteUnverifiedRun(recordPath, { at, outcome, message }).catch((err: unknown) =>
     ctx.logger.warn({ err }, "could not note the unverified run beside the record"),
   );
 }
@@ -376,7 +380,7 @@ function jsonResult(
  * The terminal UI: a spinner per step and a hidden-input prompt for the key, drawn by @clack/prompts (what
  * OpenClaw uses) on stderr. Loaded only on a terminal, so scripted runs do not pay for it.
  */
-async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined, simulated: boolean) {
+async function interactiveUi(ctx: CliContext, keys: Keys | undefined, simulated: boolean) {
   const render = (n: Notification) => renderNotification(n, { keychain: true, simulated });
   // clack colours through node:util's styleText, which honours NO_COLOR but knows nothing of --no-color.
   if (!ctx.color) process.env.NO_COLOR = "1";
@@ -443,17 +447,10 @@ async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined, si
       const key = await clack.password({
         ...common,
         message: "Paste your TokenHub API key (hidden; it never reaches your shell history)",
-        validate: (value) => {
-          try {
-            parseKey(value ?? "", "event", { subject: "The key you typed" });
-            return undefined;
-          } catch (err) {
-            return err instanceof TokenHubSetupError ? err.message : "That is not a key.";
-          }
-        },
+        validate: (value) => keyFormatProblem(value ?? "", "The key you typed"),
       });
       if (clack.isCancel(key)) return "cancel";
-      const remember = keychain ? await offerKeychain(keychain, clack, common) : false;
+      const remember = keys ? await offerKeychain(keys, clack, common) : false;
       if (remember === "cancel") return "cancel";
       return { key, remember };
     },
@@ -469,16 +466,14 @@ async function interactiveUi(ctx: CliContext, keychain: Keychain | undefined, si
 
 /** Offers the OS keychain, or says plainly why it is not available and what that means. */
 async function offerKeychain(
-  keychain: Keychain,
+  keys: Keys,
   clack: typeof import("@clack/prompts"),
   common: { output: NodeJS.WritableStream },
 ): Promise<boolean | "cancel"> {
-  try {
-    await keychain.get();
-  } catch (err) {
-    const reason = err instanceof TokenHubSetupError ? err.message : "the OS keychain could not be reached.";
+  const problem = await keys.keychainProblem();
+  if (problem) {
     clack.log.warn(
-      `${reason}\nThe key will be used for this run only. To keep it, set TOKENHUB_API_KEY in your shell profile or secret manager, or run \`npx tokenhub-setup key set --insecure-storage\` (a plaintext file readable only by you).`,
+      `${problem.message}\nThe key will be used for this run only. To keep it, set TOKENHUB_API_KEY in your shell profile or secret manager, or run \`npx tokenhub-setup key set --insecure-storage\` (a plaintext file readable only by you).`,
       common as never,
     );
     return false;

@@ -1,19 +1,18 @@
-import { TokenHubSetupError } from "../../errors.ts";
-import { CONTRACT } from "../../schema/quickstart.ts";
-import type { CompletionRecord } from "../../schema/record.ts";
-import { maskKey, parseKey, type SecretKey } from "../../secrets/key.ts";
-import { keyFilePath, readKeyFile } from "../../secrets/key-file.ts";
-import { createKeychain } from "../../secrets/keychain.ts";
-import { ENV_VAR } from "../../secrets/sources.ts";
-import { EXIT } from "../../session/index.ts";
-import { resolveConfig } from "../../session/session.ts";
-import { isNewerThan, readLastAttempt } from "../../status/last-attempt.ts";
-import { defaultStatusPath } from "../../status/paths.ts";
-import { createFileStatusStore } from "../../status/store.ts";
-import { classify } from "../../tokenhub/classify.ts";
-import { createTokenHubClient } from "../../tokenhub/client.ts";
+import {
+  CONTRACT,
+  type CompletionRecord,
+  defaultStatusPath,
+  ENV_VAR,
+  EXIT,
+  type KeyCheck,
+  openKeyCheck,
+  openKeys,
+  readRecord,
+  resolveConfig,
+  TokenHubSetupError,
+} from "../../session/index.ts";
 import { type CliContext, stringOption } from "../context.ts";
-import { keyOrigin } from "../render.ts";
+import { keySourceWords } from "../key-words.ts";
 import { terminalSafe } from "../terminal-text.ts";
 
 /**
@@ -24,15 +23,15 @@ import { terminalSafe } from "../terminal-text.ts";
 export async function statusCommand(ctx: CliContext): Promise<number> {
   if (ctx.values.check === true) return checkNow(ctx);
   const path = stringOption(ctx.values, "status-file") ?? defaultStatusPath(ctx.io.env);
-  let record: CompletionRecord | undefined;
+  let read: Awaited<ReturnType<typeof readRecord>>;
   try {
-    record = await createFileStatusStore(path).read();
+    read = await readRecord(path);
   } catch (err) {
     ctx.say(`tokenhub-setup: ${err instanceof TokenHubSetupError ? err.toLine() : (err as Error).message}`);
     return EXIT.failure;
   }
-  const note = await readLastAttempt(path);
-  const stale = isNewerThan(note, record?.result.attempted_at) ? note : undefined;
+  // A later run that ended before any request (no key, cancelled) makes the record older than the last attempt.
+  const { record, laterUnverifiedRun: stale } = read;
   if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(record ?? null, null, 2)}\n`);
   const staleLine = stale
     ? `${ctx.paint("yellow", "!")} The last run (${stale.at}) ended without a verdict: ${terminalSafe(stale.message)}${record ? " The record below is older." : ""}`
@@ -72,7 +71,7 @@ function recordLines(ctx: CliContext, record: CompletionRecord, path: string): s
     ok ? field("validated", String(record.validated_at)) : field("attempted", r.attempted_at),
     field(
       "result",
-      `HTTP ${r.http_status ?? "-"}, ${r.attempts} attempt(s), ${r.latency_ms ?? "-"} ms, ${r.key_source ? keyOrigin(r.key_source) : "no key"}`,
+      `HTTP ${r.http_status ?? "-"}, ${r.attempts} attempt(s), ${r.latency_ms ?? "-"} ms, ${r.key_source ? keySourceWords(r.key_source).key : "no key"}`,
     ),
     ...(record.failure
       ? [field("failure", record.failure.message), field("remedy", record.failure.remedy)]
@@ -93,16 +92,6 @@ function recordLines(ctx: CliContext, record: CompletionRecord, path: string): s
   ];
 }
 
-interface SourceReport {
-  source: "env" | "keychain" | "file";
-  /** What a person calls it. */
-  name: string;
-  found: boolean;
-  hint?: string;
-  /** Why it could not be read (keychain unavailable, a malformed value). */
-  problem?: string;
-}
-
 /**
  * `status --check`: each key source as it stands now (masked), the one a run would use, and one live probe with
  * it (Step-3 and Step-4, no retries), without writing the record.
@@ -111,44 +100,18 @@ async function checkNow(ctx: CliContext): Promise<number> {
   const config = resolveConfig({});
   const base = stringOption(ctx.values, "base-url") ?? config.baseUrl;
   const model = stringOption(ctx.values, "model") ?? CONTRACT.modelFormats[0];
-  const reports: SourceReport[] = [];
-  let used: { key: SecretKey; report: SourceReport } | undefined;
-  const consider = (report: SourceReport, raw: () => Promise<string | undefined>) =>
-    raw().then(
-      (value) => {
-        if (value === undefined || value.trim() === "") return reports.push(report);
-        try {
-          const key = parseKey(value, report.source);
-          const found = { ...report, found: true, hint: maskKey(key.reveal()) };
-          reports.push(found);
-          used ??= { key, report: found };
-        } catch (err) {
-          reports.push({ ...report, problem: err instanceof TokenHubSetupError ? err.message : "not a key" });
-        }
-      },
-      (err: unknown) =>
-        reports.push({ ...report, problem: err instanceof TokenHubSetupError ? err.message : String(err) }),
-    );
-  await consider({ source: "env", name: ENV_VAR, found: false }, async () => ctx.io.env[ENV_VAR]);
-  await consider({ source: "keychain", name: "the OS keychain", found: false }, () =>
-    createKeychain(config.keychainService, config.keychainAccount).get(),
-  );
-  const file = keyFilePath(ctx.io.env);
-  await consider({ source: "file", name: "the key file", found: false }, () => readKeyFile(file));
+  const found = await openKeys({ env: ctx.io.env, config }).find({ readAll: true });
+  const { used } = found;
+  const usedWords = used && `${keySourceWords(used.source).key} (${used.hint})`;
 
   let probe:
     | { verdict: string; ok: boolean; status: number | null; requestId: string | null; ms: number }
     | undefined;
   let code: number = EXIT.keyMissing;
   if (used) {
-    let client: ReturnType<typeof createTokenHubClient>;
+    let check: KeyCheck;
     try {
-      client = createTokenHubClient({
-        baseUrl: base,
-        timeouts: config.timeouts,
-        maxResponseBytes: config.maxResponseBytes,
-        env: ctx.io.env,
-      });
+      check = openKeyCheck({ baseUrl: base, env: ctx.io.env, config });
     } catch (err) {
       ctx.say(`tokenhub-setup: ${err instanceof TokenHubSetupError ? err.toLine() : String(err)}`);
       return EXIT.usage;
@@ -157,51 +120,45 @@ async function checkNow(ctx: CliContext): Promise<number> {
     // The handler first, then the line: a Ctrl-C right after the line must find it in place.
     const stop = new AbortController();
     const removeInterrupt = ctx.io.onInterrupt?.(() => stop.abort());
-    ctx.info(`Asking TokenHub at ${base} with ${keyOrigin(used.report.source)} (${used.report.hint})...`);
+    ctx.info(`Asking TokenHub at ${base} with ${usedWords}...`);
     try {
-      const response = await client
-        .chat({ model, stream: false, key: used.key, signal: stop.signal })
-        .catch((err: unknown) => {
-          if (stop.signal.aborted) return undefined;
-          throw err;
-        });
-      if (!response || stop.signal.aborted) {
+      const answer = await check.ask({ key: used.key, model, signal: stop.signal });
+      if (!answer) {
         ctx.say("Cancelled: interrupted (Ctrl-C). Nothing was checked or written.");
         return EXIT.cancelled;
       }
-      const outcome = classify(response);
-      const ok = outcome.kind === "ok";
       probe = {
-        ok,
-        status: outcome.status,
-        requestId: outcome.requestId,
-        ms: Math.round(outcome.latencyMs),
-        verdict: ok
+        ok: answer.ok,
+        status: answer.status,
+        requestId: answer.requestId,
+        ms: answer.latencyMs,
+        verdict: answer.ok
           ? `TokenHub accepted it: ${model} answered (HTTP 200)`
-          : outcome.kind === "unauthorized"
+          : answer.kind === "unauthorized"
             ? "TokenHub rejected it (HTTP 401)"
-            : `the check failed: ${outcome.message}`,
+            : `the check failed: ${answer.message}`,
       };
-      code = ok
-        ? EXIT.complete
-        : outcome.kind === "unauthorized"
-          ? EXIT.keyRejected
-          : outcome.kind === "fatal" || (outcome.kind === "retryable" && outcome.reason === "unreachable")
-            ? EXIT.localFault
-            : EXIT.failure;
+      code = answer.exitCode;
     } finally {
       removeInterrupt?.();
-      await client.close();
+      await check.close();
     }
   }
 
+  // Each place as the JSON has always shown it: found with its masked key, or the problem's sentence.
+  const reports = found.places.map((p) => ({
+    source: p.source,
+    found: p.found,
+    ...(p.hint ? { hint: p.hint } : {}),
+    ...(p.problem ? { problem: p.problem.message } : {}),
+  }));
   if (ctx.json) {
     ctx.io.stdout.write(
       `${JSON.stringify(
         {
           base_url: base,
-          sources: reports.map(({ name: _, ...r }) => r),
-          used: used?.report.source ?? null,
+          sources: reports,
+          used: used?.source ?? null,
           probe: probe
             ? {
                 ok: probe.ok,
@@ -226,8 +183,12 @@ async function checkNow(ctx: CliContext): Promise<number> {
         : ctx.paint("dim", "-");
     const what = r.problem ? `cannot be read: ${r.problem}` : r.found ? `key ${r.hint}` : "no key";
     const role =
-      used?.report === r ? "  <- used" : r.found && used ? "  (not used: an earlier source has one)" : "";
-    return `${mark} ${r.name.padEnd(18)} ${what}${role}`;
+      used?.source === r.source
+        ? "  <- used"
+        : r.found && used
+          ? "  (not used: an earlier source has one)"
+          : "";
+    return `${mark} ${keySourceWords(r.source).place.padEnd(18)} ${what}${role}`;
   });
   const keychainWorks = reports.some((r) => r.source === "keychain" && !r.problem);
   if (!probe || !used)
@@ -239,7 +200,7 @@ async function checkNow(ctx: CliContext): Promise<number> {
     );
   else
     lines.push(
-      `${probe.ok ? ctx.paint("green", "✔") : ctx.paint("red", "✖")} ${keyOrigin(used.report.source)} (${used.report.hint}) at ${base}: ${terminalSafe(probe.verdict)} in ${probe.ms} ms${probe.requestId ? ` (request id ${probe.requestId})` : ""}.`,
+      `${probe.ok ? ctx.paint("green", "✔") : ctx.paint("red", "✖")} ${usedWords} at ${base}: ${terminalSafe(probe.verdict)} in ${probe.ms} ms${probe.requestId ? ` (request id ${probe.requestId})` : ""}.`,
     );
   ctx.out(lines.join("\n"));
   return code;
