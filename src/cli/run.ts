@@ -1,4 +1,4 @@
-import { EXIT, TokenHubSetupError } from "../session/index.ts";
+import { EXIT, scrub, TokenHubSetupError } from "../session/index.ts";
 import { COMMANDS, helpText, type Parsed, parseCommandLine } from "./args.ts";
 import { completionCommand } from "./commands/completion.ts";
 import { doctorCommand } from "./commands/doctor.ts";
@@ -48,7 +48,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const line =
       err instanceof TokenHubSetupError
         ? err.toLine()
-        : `unexpected error: ${(err as Error)?.message ?? err}`;
+        : // Not ours, so not scrubbed at construction: it may quote anything, a loaded key included.
+          `unexpected error: ${scrub(String((err as Error)?.message ?? err))}`;
     ctx.say(`tokenhub-setup: ${line}${ctx.values.verbose === true ? "" : " (--verbose for details)"}`);
     ctx.logger.debug({ err }, "unexpected error");
     return EXIT.failure;

@@ -271,7 +271,7 @@ export const ConfigSchema = z
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type Config = z.output<typeof ConfigSchema>;
 
-/** What `resolveConfig` says: the config with every default filled in, or the first value it refuses. */
+/** What `checkConfig` says: the config with every default filled in, or the first value it refuses. */
 export type ConfigResolution =
   | { ok: true; config: Config }
   | {
@@ -289,9 +289,9 @@ export type ConfigResolution =
 /**
  * The config as the flow uses it: the input checked against ConfigSchema, defaults filled in. A refusal is
  * returned, not thrown: the contract layer imports nothing but zod, and the typed error (ConfigError, which
- * scrubs its message) is the session's to raise (session/session.ts `resolveConfig`).
+ * scrubs its message) is the session's to raise (session/config.ts `resolveConfig`).
  */
-export function resolveConfig(input: ConfigInput | undefined): ConfigResolution {
+export function checkConfig(input: ConfigInput | undefined): ConfigResolution {
   const parsed = ConfigSchema.safeParse(input ?? {});
   if (parsed.success) return { ok: true, config: parsed.data };
   const issue = parsed.error.issues[0];

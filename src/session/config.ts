@@ -1,5 +1,5 @@
 import { ConfigError } from "../errors.ts";
-import { type Config, type ConfigInput, resolveConfig as resolveConfigInput } from "../schema/config.ts";
+import { type Config, type ConfigInput, checkConfig } from "../schema/config.ts";
 
 /** Configs `resolveConfig` returned: handed back in, they are used as they are, not checked a second time. */
 const resolved = new WeakSet<object>();
@@ -12,7 +12,7 @@ const resolved = new WeakSet<object>();
  */
 export function resolveConfig(input: ConfigInput | Config | undefined): Config {
   if (input && resolved.has(input)) return input as Config;
-  const resolution = resolveConfigInput(input);
+  const resolution = checkConfig(input);
   if (!resolution.ok) {
     const { message, remedy, cause, path, detail } = resolution;
     throw new ConfigError("invalid_config", message, { remedy, cause, path, detail });
