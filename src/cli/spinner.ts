@@ -22,6 +22,8 @@ export interface Spinner {
 const FRAMES = ["◒", "◐", "◓", "◑"];
 const MARKS = { ok: "◇", failed: "■", cancelled: "■", attention: "▲" } as const;
 const FRAME_MS = 80;
+/** What comes before the text on the line: the frame and two spaces. */
+const PREFIX_COLUMNS = 3;
 
 export function createSpinner(
   out: Writable & { columns?: number },
@@ -36,8 +38,10 @@ export function createSpinner(
     const s = Math.floor((Date.now() - startedAt) / 1000);
     return s >= 60 ? `[${Math.floor(s / 60)}m ${s % 60}s]` : `[${s}s]`;
   };
+  // The whole line, prefix included, stays under the terminal's width: a line that wraps cannot be erased with
+  // one "erase line", and every frame would leave a line behind.
   const fit = (line: string) => {
-    const width = Math.max(20, (out.columns ?? 80) - 1);
+    const width = Math.max(20, (out.columns ?? 80) - 1 - PREFIX_COLUMNS);
     return line.length > width ? `${line.slice(0, width - 1)}…` : line;
   };
   // CR and "erase line": the line is redrawn in place; nothing else on the screen moves.

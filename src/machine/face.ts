@@ -153,15 +153,26 @@ export function restOfStored(
 ): Rest | null {
   const resolved = setupMachine.resolveState({ value: value as never, context });
   let child: AnyMachineSnapshot | undefined;
-  for (const stored of Object.values(children)) {
+  for (const [id, stored] of Object.entries(children)) {
+    // Only the machine the chart's state itself runs, under the id it runs it by: a stored child anywhere
+    // else is no part of where the flow stands (the restore refuses it).
+    const runs = invokedIn(value);
     const logic = invokedMachine(stored?.src);
-    if (!logic || !stored?.snapshot || stored.snapshot.status !== "active") continue;
+    const snapshot = stored?.snapshot;
+    if (!logic || runs?.id !== id || runs.src !== stored?.src || snapshot?.status !== "active") return null;
     child = logic.resolveState({
-      value: stored.snapshot.value as never,
-      context: stored.snapshot.context as never,
+      value: snapshot.value as never,
+      context: snapshot.context as never,
     }) as unknown as AnyMachineSnapshot;
   }
   return restFrom(resolved, child);
+}
+
+/** The machine a state of the chart runs while in it (the checks, in `multimodal`): its invoke id and name. */
+export function invokedIn(value: unknown): { id: string; src: string } | undefined {
+  const node = setupMachine.root.states[stateName(value)];
+  const invoke = node?.invoke.find((i) => invokedMachine(i.src) !== undefined);
+  return invoke ? { id: invoke.id, src: invoke.src as string } : undefined;
 }
 
 /** The machine the chart invokes by this name (only machines: promise actors have no states to rest in). */

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { SnapshotError } from "../errors.ts";
 import { MACHINE_VERSION, MEDIA_CHECKS_ID, setupMachine } from "../machine/chart.ts";
 import { type Settings, type SetupContext, withPreferences } from "../machine/context.ts";
-import { type Rest, restOfStored, type StoredChild, stateName } from "../machine/face.ts";
+import { invokedIn, type Rest, restOfStored, type StoredChild, stateName } from "../machine/face.ts";
 import { mediaChecksMachine } from "../machine/media-checks.ts";
 import { outputOf } from "../machine/record.ts";
 import { MAX_DURATION_MS } from "../schema/config.ts";
@@ -60,6 +60,8 @@ export function openEnvelope(raw: unknown): SnapshotEnvelope {
   // The checks' machine, when the flow rests inside it: its context checked the same way; every other stored
   // child is dropped (the restore rebuilds the one a waiting state runs).
   const checks = storedChecks((snapshot as { children?: unknown }).children);
+  if (checks && invokedIn(snapshot.value)?.id !== MEDIA_CHECKS_ID)
+    throw corrupt("it stores the multimodal checks under a state that does not run them");
   (snapshot as { children?: unknown }).children = checks ? { [MEDIA_CHECKS_ID]: checks } : {};
   const rest = storedRest(envelope.data);
   if (!rest || rest.state !== state) {
@@ -200,6 +202,10 @@ export function restorableSnapshot(envelope: SnapshotEnvelope, settings: Setting
   if (context.run.modelIndex >= restoredSettings.modelChain.length)
     throw corrupt("its model index is past the chain");
   const restored: SetupContext = { ...context, outcome: null, decision: null, settings: restoredSettings };
+  // A check the conversation never asked for cannot have ended: its entry would be forged into the record.
+  const asked = new Set<string>(restoredSettings.multimodal.capabilities);
+  if (checks && Object.keys(checks.context.checks).some((capability) => !asked.has(capability)))
+    throw corrupt("it holds the result of a check that was not asked for");
 
   const rest = restOfEnvelope(envelope);
   let wakeUp: Record<string, unknown> = {};

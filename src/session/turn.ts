@@ -1,4 +1,4 @@
-import { TokenHubSetupError } from "../errors.ts";
+import { EventError, TokenHubSetupError } from "../errors.ts";
 import type { Rest } from "../machine/face.ts";
 import type { HostEvent, Notification, Output } from "../schema/host.ts";
 import type { SnapshotEnvelope } from "../schema/snapshot.ts";
@@ -12,7 +12,9 @@ export interface TurnInput extends Omit<SessionOptions, "snapshot"> {
   /**
    * Go on from the snapshot with what its rest needs: KEY_READY where it waits for a key (the user says it is
    * stored now), nothing where it waits for a time. Where there is nothing to go on from (no snapshot, a refused
-   * one, a finished flow), `event` starts afresh; without one the turn reports where the flow stands.
+   * one, a finished flow), `event` (SETUP, the only event that goes with `resume`) starts afresh; without one
+   * the turn reports where the flow stands. Any other event is the host's own decision: send it without
+   * `resume` (an `invalid_event` error says so, rather than one of the two being dropped).
    */
   resume?: boolean;
   /**
@@ -47,6 +49,13 @@ export interface TurnResult {
  */
 export async function runTurn(input: TurnInput): Promise<TurnResult> {
   const { event, snapshot, resume = false, maxWaitMs = 30_000, signal, ...options } = input;
+  if (resume && event && event.type !== "SETUP") {
+    throw new EventError(
+      "invalid_event",
+      `runTurn got ${event.type} with resume: resume sends what the stored flow needs, and ${event.type} is an event of its own.`,
+      { remedy: `Send ${event.type} without resume (or resume without an event).` },
+    );
+  }
   let refusedSnapshot: TurnResult["refusedSnapshot"];
   let session: Session;
   try {

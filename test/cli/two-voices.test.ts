@@ -3,6 +3,7 @@
 // host's words (hand the key to the agent, say it is ready, call the tool) and the tool's text must not speak
 // the command line's (flags, `npx tokenhub-setup`, run it again). Both from the same flow and notifications.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,12 +55,16 @@ async function cliText(args: string[], env: Record<string, string | undefined>):
   return `${out.text()}${err.text()}`;
 }
 
+const MEDIA_DIR = mkdtempSync(join(tmpdir(), "two-voices-media-"));
+after(() => rmSync(MEDIA_DIR, { recursive: true, force: true }));
+
 async function toolText(scenario: string, keyed: boolean): Promise<string> {
   const sim = await startSimulator({ scenario, acceptKeys: [KEY] });
   try {
     const turn = await runTurn({
       event: { type: "SETUP", preferences: { multimodal: ["image", "video"] } },
-      config: { baseUrl: sim.baseUrl },
+      // The checks save files: into a temp folder, never the machine's state folder.
+      config: { baseUrl: sim.baseUrl, multimodal: { outputDir: MEDIA_DIR } },
       sources: { env: keyed ? { TOKENHUB_API_KEY: KEY } : {}, keychain: false },
       store: createMemoryStatusStore(),
       logger: silentLogger(),

@@ -72,6 +72,22 @@ describe("the flow's face: where runTurn rests and how it resumes", () => {
     assert.equal(second.rest.exitCode, EXIT.complete);
   });
 
+  it("resume with an event of the host's own is refused, not half-done: neither is dropped", async () => {
+    const c = await conversation("happy", {});
+    const first = await c.turn({ event: { type: "SETUP" } });
+    for (const event of [{ type: "KEY_PROVIDED", key: KEY } as const, { type: "CANCEL" } as const]) {
+      await assert.rejects(
+        runTurn({ snapshot: first.snapshot, resume: true, event, config: { baseUrl: c.sim.baseUrl } }),
+        (err: { code?: string; message?: string }) =>
+          err.code === "invalid_event" && !String(err.message).includes(KEY),
+      );
+    }
+    assert.equal(c.sim.requests.length, 0);
+    // Without resume, the same KEY_PROVIDED goes on from the stored key prompt.
+    const handed = await c.turn({ snapshot: first.snapshot, event: { type: "KEY_PROVIDED", key: KEY } });
+    assert.equal(handed.output?.status, "complete");
+  });
+
   it("a rejected key rests for a new one, with its own exit code", async () => {
     const c = await conversation("unauthorized", { TOKENHUB_API_KEY: KEY });
     const first = await c.turn({ event: { type: "SETUP" } });

@@ -6,6 +6,9 @@
 //
 // SNAPSHOT_RUNS sets the number of mutated snapshots (default 150); FUZZ_SEED replays a run.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { TokenHubSetupError } from "../../src/errors.ts";
@@ -19,6 +22,9 @@ import { createMemoryStatusStore } from "../../src/status/store.ts";
 
 const RUNS = Number(process.env.SNAPSHOT_RUNS ?? 150);
 const SEED = process.env.FUZZ_SEED === undefined ? {} : { seed: Number(process.env.FUZZ_SEED) };
+/** The video checks save files: into a temp folder, never the machine's state folder. */
+const MEDIA_DIR = mkdtempSync(join(tmpdir(), "snapshot-trust-media-"));
+after(() => rmSync(MEDIA_DIR, { recursive: true, force: true }));
 const KEY = "sk-snapshot-trust-4b9d2e7f10";
 const TURN_LIMIT_MS = 10_000;
 
@@ -31,7 +37,13 @@ describe("stored snapshots are untrusted", () => {
     config: {
       baseUrl,
       ...(multimodal
-        ? { multimodal: { capabilities: ["video" as const], video: { pollIntervalMs: 60_000 } } }
+        ? {
+            multimodal: {
+              capabilities: ["video" as const],
+              video: { pollIntervalMs: 60_000 },
+              outputDir: MEDIA_DIR,
+            },
+          }
         : {}),
     },
     sources: { env: { TOKENHUB_API_KEY: KEY } as Record<string, string>, keychain: false as const },
@@ -159,6 +171,48 @@ describe("stored snapshots are untrusted", () => {
     delete (ctx(video).settings as Record<string, Json>).multimodal;
     const resumed = await turn({ type: "KEY_READY" }, video, options(sim.baseUrl, true));
     assert.ok(["complete", "multimodal.videoWaiting"].includes(resumed.state), resumed.state);
+  });
+
+  it("the checks' machine stored under a state that does not run it, or with a check never asked for, is refused before any request", async () => {
+    const moved = (value: string, extra: Record<string, Json> = {}) => {
+      const e = clone(videoWaiting);
+      (e.snapshot as Record<string, Json>).value = value;
+      e.state = `${value}.videoWaiting`;
+      Object.assign(ctx(e), extra);
+      return e;
+    };
+    const backoff = moved("backingOff");
+    (ctx(backoff).run as Record<string, Json>).retryAt = (ctx(backoff).now as number) + 1_000;
+    const forged = clone(videoWaiting);
+    checks(forged).checks = {
+      image: { status: "ok", model: "m", task_id: null, file: "/etc/passwd", bytes: 1, mime: "image/png" },
+    } as Json;
+    (checks(forged).checks as Record<string, Record<string, Json>>).image = {
+      ...(checks(forged).checks as Record<string, Record<string, Json>>).image,
+      sha256: "0",
+      duration_ms: 1,
+      finished_at: new Date().toISOString(),
+    };
+    for (const [name, snapshot] of [
+      ["idle", moved("idle")],
+      ["awaitingKey", moved("awaitingKey")],
+      ["complete", moved("complete")],
+      ["backingOff", backoff],
+      ["a forged image check", forged],
+    ] as const) {
+      sim.reset();
+      const result = await turn({ type: "KEY_READY" }, snapshot, options(sim.baseUrl, true), 0);
+      assert.equal(
+        result.refusedSnapshot?.code,
+        "snapshot_corrupt",
+        `${name}: ${JSON.stringify(result.refusedSnapshot)}`,
+      );
+      assert.equal(
+        sim.requests.filter((r) => r.path.startsWith("/v1/video/tasks/")).length,
+        0,
+        `${name}: no poll of the stored task`,
+      );
+    }
   });
 
   it("times out of range are refused: a task created in the far future (polled without end), -1e16 (RangeError)", async () => {
