@@ -76,7 +76,10 @@ function childMachineOf(snapshot: SetupSnapshot): AnyMachineSnapshot | undefined
 
 /** Where the flow is, as one name: the chart's state, and inside an invoked machine, that machine's state too. */
 export function whereIs(snapshot: SetupSnapshot): string {
-  const child = childMachineOf(snapshot);
+  return nameOf(snapshot, childMachineOf(snapshot));
+}
+
+function nameOf(snapshot: SetupSnapshot, child: AnyMachineSnapshot | undefined): string {
   const name = stateName(snapshot.value);
   return child ? `${name}.${stateName(child.value)}` : name;
 }
@@ -90,8 +93,7 @@ export function restOf(snapshot: SetupSnapshot): Rest | null {
 }
 
 function restFrom(snapshot: SetupSnapshot, child: AnyMachineSnapshot | undefined): Rest | null {
-  const name = stateName(snapshot.value);
-  const state = child ? `${name}.${stateName(child.value)}` : name;
+  const state = nameOf(snapshot, child);
   const context = snapshot.context;
   if (snapshot.status === "done") {
     return {

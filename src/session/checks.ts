@@ -7,11 +7,10 @@ import type { Config } from "../schema/config.ts";
 import { CONTRACT } from "../schema/quickstart.ts";
 import type { SecretKey } from "../secrets/key.ts";
 import { classify, type OutcomeKind } from "../tokenhub/classify.ts";
-import { createTokenHubClient } from "../tokenhub/client.ts";
 import { probeReachability, type Reachability } from "../tokenhub/reachability.ts";
 import { type Env, proxyFromEnv } from "../tokenhub/transport.ts";
 import { parseBaseUrl } from "../tokenhub/url.ts";
-import { resolveConfig } from "./config.ts";
+import { clientFor, resolveConfig } from "./config.ts";
 
 export type { Reachability } from "../tokenhub/reachability.ts";
 export type { TransportFailure } from "../tokenhub/transport.ts";
@@ -48,10 +47,8 @@ export interface KeyCheck {
  */
 export function openKeyCheck(options: { baseUrl?: string; env: Env; config?: Config }): KeyCheck {
   const config = options.config ?? resolveConfig({});
-  const client = createTokenHubClient({
-    baseUrl: options.baseUrl ?? config.baseUrl,
-    timeouts: config.timeouts,
-    maxResponseBytes: config.maxResponseBytes,
+  const client = clientFor(config, {
+    ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     env: options.env,
   });
   return {

@@ -1,5 +1,6 @@
 import { ConfigError } from "../errors.ts";
 import { type Config, type ConfigInput, checkConfig } from "../schema/config.ts";
+import { type ClientOptions, createTokenHubClient, type TokenHubClient } from "../tokenhub/client.ts";
 
 /** Configs `resolveConfig` returned: handed back in, they are used as they are, not checked a second time. */
 const resolved = new WeakSet<object>();
@@ -28,4 +29,14 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** The TokenHub client a config describes (its base URL, timeouts and response cap), with what a caller adds. */
+export function clientFor(config: Config, extra: Partial<ClientOptions> = {}): TokenHubClient {
+  return createTokenHubClient({
+    baseUrl: config.baseUrl,
+    timeouts: config.timeouts,
+    maxResponseBytes: config.maxResponseBytes,
+    ...extra,
+  });
 }

@@ -17,10 +17,10 @@ import type { KeySources } from "../secrets/sources.ts";
 import { KeyVault } from "../secrets/vault.ts";
 import { defaultMediaDir, defaultStatusPath } from "../status/paths.ts";
 import { createFileStatusStore, type StatusStore } from "../status/store.ts";
-import { createTokenHubClient, type TokenHubClient } from "../tokenhub/client.ts";
+import type { TokenHubClient } from "../tokenhub/client.ts";
 import { compileRoutingRules } from "../tokenhub/routing-rules.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { resolveConfig } from "./config.ts";
+import { clientFor, resolveConfig } from "./config.ts";
 import { attachServices, boundMachine } from "./services.ts";
 import { makeEnvelope, openEnvelope, restorableSnapshot } from "./snapshot.ts";
 import { commandTransferHook, type TransferHook } from "./transfer-hook.ts";
@@ -105,13 +105,7 @@ export function createSession(options: SessionOptions = {}): Session {
     sessionId: id,
   });
   const ownsClient = options.client === undefined;
-  const client =
-    options.client ??
-    createTokenHubClient({
-      baseUrl: config.baseUrl,
-      timeouts: config.timeouts,
-      maxResponseBytes: config.maxResponseBytes,
-    });
+  const client = options.client ?? clientFor(config);
   const keychain: Keychain | undefined =
     options.sources?.keychain === false
       ? undefined
@@ -147,9 +141,11 @@ export function createSession(options: SessionOptions = {}): Session {
       if (event.type === "@xstate.actor" && invokedMachine(ref.src))
         ref.on("*", (emitted: unknown) => publish(emitted as Notification));
       if (!ready || event.type !== "@xstate.snapshot") return;
-      const state = whereIs(actor.getSnapshot());
-      if (state !== lastState) logger.debug({ from: lastState || "(start)", to: state }, "transition");
-      lastState = state;
+      if (logger.isLevelEnabled("debug")) {
+        const state = whereIs(actor.getSnapshot());
+        if (state !== lastState) logger.debug({ from: lastState || "(start)", to: state }, "transition");
+        lastState = state;
+      }
       for (const listener of changed) listener();
     },
   });

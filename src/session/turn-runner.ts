@@ -3,9 +3,9 @@ import type { Config, ConfigInput } from "../schema/config.ts";
 import type { CompletionRecord } from "../schema/record.ts";
 import { defaultStatusPath } from "../status/paths.ts";
 import { createFileStatusStore } from "../status/store.ts";
-import { createTokenHubClient, type TokenHubClient } from "../tokenhub/client.ts";
+import type { TokenHubClient } from "../tokenhub/client.ts";
 import type { Clock } from "./clock.ts";
-import { resolveConfig } from "./config.ts";
+import { clientFor, resolveConfig } from "./config.ts";
 import { runTurn, type TurnInput, type TurnResult } from "./turn.ts";
 
 export interface TurnRunnerOptions {
@@ -44,11 +44,7 @@ export function createTurnRunner(config: ConfigInput | Config, options: TurnRunn
     config: resolved,
     recordPath,
     run(turn) {
-      client ??= createTokenHubClient({
-        baseUrl: resolved.baseUrl,
-        timeouts: resolved.timeouts,
-        maxResponseBytes: resolved.maxResponseBytes,
-      });
+      client ??= clientFor(resolved);
       return runTurn({
         ...turn,
         // Resolved already: the session takes it as it is (and finds the record where recordPath says).
