@@ -4,14 +4,15 @@
 //   2 services    src/tokenhub/, src/secrets/, src/status/
 //   3 machine     src/machine/          pure: no I/O modules, no undici, keytar or pino
 //   4 session     src/session/
-//   5 adapters    src/cli/, src/openclaw/, src/mcp/: their own files and the session's face
-//                 (src/session/index.ts) only; the CLI may also start the simulator (src/simulator/index.ts)
+//   5 adapters    src/cli/, src/openclaw/, src/mcp/, src/key-page/: their own files and the session's face
+//                 (src/session/index.ts), and each the faces of others it names in ADAPTERS below: the CLI
+//                 starts the simulator, the MCP server and the key page; the MCP server opens the key page
 //   the simulator (src/simulator/) is a product of its own: its own files and src/schema/ only
 //   src/index.ts, the package entry, may import anything.
 // Type-only imports count: a type import is still knowledge of another layer.
 // test/architecture/imports.test.ts runs these rules through the cruise API, with a list of today's violations
 // that must match exactly; `npx depcruise src` runs them from a terminal.
-import type { IConfiguration } from "dependency-cruiser";
+import type { IConfiguration, IForbiddenRuleType } from "dependency-cruiser";
 
 /** Node modules that do I/O (or reach the process or the host): not for the pure machine. */
 const IO_CORE_MODULES = [
@@ -35,6 +36,39 @@ const IO_CORE_MODULES = [
   "v8",
   "vm",
 ];
+
+/**
+ * What each adapter may import besides its own folder and the session's face: another part's index (its face),
+ * never its insides. One rule per adapter, so a violation names the adapter that broke it.
+ */
+const ADAPTERS: ReadonlyArray<{ dir: string; alsoFaces: readonly string[]; why: string }> = [
+  { dir: "openclaw", alsoFaces: [], why: "the OpenClaw plugin" },
+  { dir: "key-page", alsoFaces: [], why: "the key-entry page (a browser's view of Step-2)" },
+  { dir: "mcp", alsoFaces: ["key-page"], why: "the MCP server, which opens the key page for Step-2" },
+  {
+    dir: "cli",
+    alsoFaces: ["simulator", "mcp", "key-page"],
+    why: "the command line, the process entry of --simulate, `mcp` and --key-page",
+  },
+];
+
+function adapterRule({ dir, alsoFaces, why }: (typeof ADAPTERS)[number]): IForbiddenRuleType {
+  const faces = alsoFaces.map((face) => `src/${face}/index.ts`);
+  return {
+    name: `${dir}-through-faces`,
+    comment: `src/${dir}/ (${why}) imports its own files, src/session/index.ts${faces.map((f) => `, ${f}`).join("")}.`,
+    severity: "error",
+    from: { path: `^src/${dir}/` },
+    to: {
+      path: "^src/",
+      pathNot: [
+        `^src/${dir}/`,
+        "^src/session/index\\.ts$",
+        ...alsoFaces.map((face) => `^src/${face}/index\\.ts$`),
+      ],
+    },
+  };
+}
 
 const config: IConfiguration = {
   forbidden: [
@@ -101,34 +135,9 @@ const config: IConfiguration = {
       comment: "src/session/ (rank 4) imports rank 0-4 only.",
       severity: "error",
       from: { path: "^src/session/" },
-      to: { path: ["^src/(cli|openclaw|mcp|simulator)/", "^src/index\\.ts$"] },
+      to: { path: ["^src/(cli|openclaw|mcp|key-page|simulator)/", "^src/index\\.ts$"] },
     },
-    {
-      name: "adapter-not-adapter",
-      comment: "Adapters never import each other (openclaw must not import cli).",
-      severity: "error",
-      from: { path: "^src/(cli|openclaw|mcp)/" },
-      to: { path: "^src/(cli|openclaw|mcp)/", pathNot: "^src/$1/" },
-    },
-    {
-      name: "adapter-only-session-face",
-      comment:
-        "An adapter imports its own files and src/session/index.ts; the CLI also src/simulator/index.ts.",
-      severity: "error",
-      from: { path: "^src/(openclaw|mcp)/" },
-      to: { path: "^src/", pathNot: ["^src/(cli|openclaw|mcp)/", "^src/session/index\\.ts$"] },
-    },
-    {
-      name: "cli-only-session-face",
-      comment:
-        "The CLI imports its own files, src/session/index.ts and (for --simulate) src/simulator/index.ts.",
-      severity: "error",
-      from: { path: "^src/cli/" },
-      to: {
-        path: "^src/",
-        pathNot: ["^src/(cli|openclaw|mcp)/", "^src/session/index\\.ts$", "^src/simulator/index\\.ts$"],
-      },
-    },
+    ...ADAPTERS.map(adapterRule),
     {
       name: "simulator-stands-alone",
       comment: "src/simulator/ imports its own files and src/schema/ only.",

@@ -1,6 +1,6 @@
 /**
- * The session layer's public face: everything an adapter (src/cli, src/openclaw, an MCP server) may use. An
- * adapter imports this file and its own folder, nothing else of ours (test/architecture/adapters.test.ts holds
+ * The session layer's public face: everything an adapter (src/cli, src/openclaw, the MCP server, the key page) may use. An
+ * adapter imports this file and its own folder, nothing else of ours (test/architecture/imports.test.ts holds
  * it to that), so what the skill does lives here and below, and an adapter only translates its host's world:
  *
  * - driving the flow: `createSession` (live), `runTurn` (one call per turn), `createTurnRunner` (the turns of a
