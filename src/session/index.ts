@@ -52,6 +52,8 @@ export {
 export { type Clock, createVirtualClock, systemClock } from "./clock.ts";
 /** One stored snapshot per conversation, and an atomic JSON write, in a host's state folder. */
 export { type ConversationStore, createConversationStore, writeJsonFile } from "./conversations.ts";
+/** Step-2 out of band (the key page): a key checked with the quickstart's probe, then kept, never echoed. */
+export { type KeptIn, type KeyEntry, type KeyEntryAnswer, openKeyEntry } from "./key-entry.ts";
 /** The key's places (TOKENHUB_API_KEY, the OS keychain, the key file): find, store, clear, probe the keychain. */
 export {
   ENV_VAR,
