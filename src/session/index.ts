@@ -37,6 +37,13 @@ export type { SnapshotEnvelope } from "../schema/snapshot.ts";
 export { scrub } from "../secrets/scrubber.ts";
 /** Whether a process with this pid exists (one of another user counts): for folders named by a run's pid. */
 export { isAlive as processIsAlive } from "../status/temp-files.ts";
+/** What a model reads after a tool call (every agent host), with the host's own sentences added. */
+export {
+  type AgentTextOptions,
+  agentText,
+  type NeedKeyNotification,
+  recordText,
+} from "./agent-text.ts";
 /** Checks outside a flow: one probe with a key (`status --check`), whether a base URL answers (`doctor`). */
 export {
   type KeyCheck,
