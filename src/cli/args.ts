@@ -235,6 +235,54 @@ export const COMMANDS: Record<string, CommandSpec> = {
       "tokenhub-setup simulate --scenario rate-limited-seconds --port 8787",
     ],
   },
+  mcp: {
+    usage: "tokenhub-setup mcp [options]",
+    brief: "serve the setup as an MCP server (stdio, or --http); the key is entered on a local page",
+    summary:
+      "Serve the setup to an MCP client (Claude Code, VS Code, Cursor, OpenClaw...) as the tool tokenhub_setup, on\nstdio (stdout carries only the protocol) or, with --http, Streamable HTTP on 127.0.0.1. A missing key is\nentered on a page on 127.0.0.1, never in the chat (a URL elicitation where the client supports it).",
+    options: {
+      http: { type: "boolean", help: "Serve Streamable HTTP on 127.0.0.1 instead of stdio; prints the URL." },
+      port: { type: "string", arg: "P", help: "With --http: the port (default: any free port)." },
+      json: {
+        type: "boolean",
+        help: "With --http: the first line on stdout is {url} as JSON (stdio speaks JSON-RPC on stdout anyway).",
+      },
+      "base-url": {
+        type: "string",
+        arg: "URL",
+        help: "TokenHub API base (default https://tokenhub.link/v1; http: only on loopback).",
+      },
+      model: {
+        type: "string",
+        multiple: true,
+        arg: "M",
+        help: "Model format to try; repeat for a fallback chain.",
+      },
+      "status-file": {
+        type: "string",
+        arg: "F",
+        help: "Where to write the record (default $XDG_STATE_HOME/tokenhub-setup/status.json).",
+        complete: "file",
+      },
+      simulate: {
+        type: "boolean",
+        help: "Serve against the built-in simulator with a demo key; the real record is not touched.",
+      },
+      scenario: {
+        type: "string",
+        arg: "NAME",
+        help: "With --simulate: the scenario to play (default happy).",
+        complete: "scenarios",
+      },
+    },
+    examples: [
+      "tokenhub-setup mcp                               # what an MCP client's server entry runs",
+      "claude mcp add tokenhub -- npx -y tokenhub-setup mcp",
+      "# OpenClaw: openclaw mcp add tokenhub --command npx --arg -y --arg tokenhub-setup --arg mcp",
+      "tokenhub-setup mcp --http --port 8765          # Streamable HTTP on http://127.0.0.1:8765/mcp",
+      "tokenhub-setup mcp --simulate                    # try it without a key or the internet",
+    ],
+  },
   help: {
     usage: "tokenhub-setup help [command]",
     brief: "show the help of a command (the same text as `<command> --help`)",

@@ -4,6 +4,7 @@ import { completionCommand } from "./commands/completion.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { helpCommand } from "./commands/help.ts";
 import { keyCommand } from "./commands/key.ts";
+import { mcpCommand } from "./commands/mcp.ts";
 import { setupCommand } from "./commands/setup.ts";
 import { simulateCommand } from "./commands/simulate.ts";
 import { statusCommand } from "./commands/status.ts";
@@ -18,6 +19,7 @@ const HANDLERS = {
   key: keyCommand,
   doctor: doctorCommand,
   simulate: simulateCommand,
+  mcp: mcpCommand,
   help: helpCommand,
   completion: completionCommand,
   version: versionCommand,

@@ -138,7 +138,8 @@ export const LastSuccessSchema = z.object({
   ...RecordFields,
   integration_status: z.literal(TEMPLATE.success),
   validated_at: z.iso.datetime(),
-  failure: z.undefined().optional(),
+  // never, not undefined: the same for a parse, and JSON Schema can say it (an MCP output schema is one).
+  failure: z.never().optional(),
 });
 
 export const CompletionRecordSchema = z

@@ -27,11 +27,11 @@ export {
   ConfigSchema,
 } from "../schema/config.ts";
 /** Host events in, notifications and the final output out. */
-export type { HostEvent, Notification, Output } from "../schema/host.ts";
+export { EscalationSchema, type HostEvent, type Notification, type Output } from "../schema/host.ts";
 /** The agent quickstart's fixed values: base URL, model formats, media defaults, video protocols. */
 export { CONTRACT, MEDIA, VIDEO_PROTOCOLS } from "../schema/quickstart.ts";
 /** The Step-5 record, and where a key came from. */
-export type { CompletionRecord, KeySource } from "../schema/record.ts";
+export { type CompletionRecord, CompletionRecordSchema, type KeySource } from "../schema/record.ts";
 export type { SnapshotEnvelope } from "../schema/snapshot.ts";
 /** Replaces every key this process has seen with `[redacted]`: for text of unknown origin (a foreign error). */
 export { scrub } from "../secrets/scrubber.ts";
@@ -74,6 +74,7 @@ export {
 } from "./keys.ts";
 /** The Step-5 record: where it is kept, reading it (with a later unverified run's note), noting such a run. */
 export {
+  defaultStateDir,
   defaultStatusPath,
   type LastAttempt,
   noteUnverifiedRun,

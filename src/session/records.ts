@@ -3,7 +3,7 @@ import { isNewerThan, type LastAttempt, readLastAttempt, writeLastAttempt } from
 import { createFileStatusStore, createMemoryStatusStore, type StatusStore } from "../status/store.ts";
 
 export type { LastAttempt } from "../status/last-attempt.ts";
-export { defaultStatusPath } from "../status/paths.ts";
+export { defaultStateDir, defaultStatusPath } from "../status/paths.ts";
 export type { StatusStore } from "../status/store.ts";
 
 /** The Step-5 record kept in a file, replaced atomically on each write (the default store). */

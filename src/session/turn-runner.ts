@@ -16,7 +16,10 @@ export interface TurnRunnerOptions {
 }
 
 /** What one turn brings: the event, the stored snapshot, and the key sources as the host sees them now. */
-export type Turn = Pick<TurnInput, "event" | "snapshot" | "resume" | "signal" | "sources" | "maxWaitMs">;
+export type Turn = Pick<
+  TurnInput,
+  "event" | "snapshot" | "resume" | "signal" | "sources" | "maxWaitMs" | "onNotification"
+>;
 
 /**
  * `runTurn` for a long-lived host with one config (a gateway plugin, an MCP server): the config is resolved

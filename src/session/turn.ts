@@ -29,6 +29,11 @@ export interface TurnInput extends Omit<SessionOptions, "snapshot"> {
    * checks that ends the checks: the verified text integration is still recorded.
    */
   signal?: AbortSignal;
+  /**
+   * Each notification as it happens (scrubbed), for a host that shows progress live (an MCP progress token);
+   * the result lists them all either way.
+   */
+  onNotification?: (notification: Notification) => void;
 }
 
 export interface TurnResult {
@@ -48,7 +53,7 @@ export interface TurnResult {
  * (awaitingKey, a long wait, or a final state), and hand back the notifications and a snapshot to store.
  */
 export async function runTurn(input: TurnInput): Promise<TurnResult> {
-  const { event, snapshot, resume = false, maxWaitMs = 30_000, signal, ...options } = input;
+  const { event, snapshot, resume = false, maxWaitMs = 30_000, signal, onNotification, ...options } = input;
   if (resume && event && event.type !== "SETUP") {
     throw new EventError(
       "invalid_event",
@@ -77,7 +82,10 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     }
   }
   const notifications: Notification[] = [];
-  const unsubscribe = session.subscribe((n) => notifications.push(n));
+  const unsubscribe = session.subscribe((n) => {
+    notifications.push(n);
+    onNotification?.(n);
+  });
   const cancel = () => {
     if (!session.rest?.final) session.send({ type: "CANCEL", reason: "the host cancelled the call" });
   };

@@ -11,6 +11,11 @@ export function defaultMediaDir(env: Readonly<Record<string, string | undefined>
   return join(stateDir(env), "media");
 }
 
+/** `$XDG_STATE_HOME/tokenhub-setup` (or `~/.local/state/tokenhub-setup`): the skill's state folder. */
+export function defaultStateDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return stateDir(env);
+}
+
 function stateDir(env: Readonly<Record<string, string | undefined>>): string {
   const xdg = env.XDG_STATE_HOME;
   // The XDG spec says relative values are invalid and must be ignored.

@@ -4,12 +4,10 @@
 // of the page is accounted for: checked by a test here, or listed with why it cannot be checked. In a clone
 // without the page this file alone skips, saying why.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { renderNotification } from "../../src/cli/render.ts";
 import { ConfigSchema } from "../../src/schema/config.ts";
 import type { Notification, Output } from "../../src/schema/host.ts";
@@ -18,31 +16,13 @@ import { ENV_VAR } from "../../src/secrets/sources.ts";
 import type { Scenario } from "../../src/simulator/index.ts";
 import { failureCode, runFlow, TEST_KEY } from "../helpers/flow.ts";
 import { findLeaks } from "../helpers/leak-scan.ts";
-
-/** Beside the project (`../shared/quickstart.md`), or where TOKENHUB_QUICKSTART_PAGE says. */
-const PAGE =
-  process.env.TOKENHUB_QUICKSTART_PAGE ??
-  fileURLToPath(new URL("../../../shared/quickstart.md", import.meta.url));
-const pageText = existsSync(PAGE) ? readFileSync(PAGE, "utf8") : undefined;
-
-// ---------------------------------------------------------------------------------------------------------
-// Reading the page
-
-/** The page's one fenced `text` block: the quickstart as published. */
-function quickstartLines(): string[] {
-  const block = /```text\n([\s\S]*?)\n```/.exec(pageText ?? "")?.[1];
-  assert.ok(block, "the page holds the quickstart in one ```text block");
-  return block.split("\n");
-}
-
-/** Section N's lines, from its heading ("N. Title") to the next heading. */
-function section(n: number): string[] {
-  const lines = quickstartLines();
-  const start = lines.findIndex((l) => l.startsWith(`${n}. `));
-  assert.ok(start >= 0, `section ${n} is on the page`);
-  const end = lines.findIndex((l, i) => i > start && /^\d+\. \S/.test(l));
-  return lines.slice(start, end < 0 ? undefined : end);
-}
+import {
+  completionTemplate,
+  NO_PAGE,
+  pageText,
+  quickstartLines,
+  section,
+} from "../helpers/quickstart-page.ts";
 
 /** `key: value` and `key:` followed by `- item` lines (section 1). */
 function contract(): Record<string, string | string[]> {
@@ -167,7 +147,7 @@ function recordOf(output: Output | undefined): CompletionRecord {
 if (pageText === undefined) {
   // One skipped test, so the summary counts it: a clone without the team's shared folder stays green.
   it("TokenHub's agent quickstart, line by line", {
-    skip: `the quickstart page is not at ${PAGE} (the team's shared folder beside the project; TOKENHUB_QUICKSTART_PAGE points elsewhere)`,
+    skip: NO_PAGE,
   }, () => {});
 }
 
@@ -533,7 +513,7 @@ describe("TokenHub's agent quickstart, line by line", { skip: pageText === undef
   it("7. Completion Output Template: the record's six fields carry the template's values, in its order", async () => {
     const lines = section(7);
     covers("7", lines);
-    const template = JSON.parse(lines.slice(1).join("\n")) as Record<string, string>;
+    const template = completionTemplate();
     assert.deepEqual(Object.keys(template), [...COMPLETION_TEMPLATE_FIELDS]);
     const r = await runFlow("happy");
     const record = recordOf(r.output);

@@ -233,7 +233,7 @@ const FLAG_FOR_PATH: Array<[RegExp, string]> = [
   [/^multimodal\.transferCommand(\.|$)/, "--transfer-command"],
 ];
 
-function inFlagTerms(err: ConfigError): string {
+export function inFlagTerms(err: ConfigError): string {
   const flag = FLAG_FOR_PATH.find(([pattern]) => pattern.test(err.path ?? ""))?.[1];
   if (!flag) return err.toLine();
   return `${flag}: ${(err.detail ?? err.message).replace(/[.!]?$/, ".")} See \`tokenhub-setup --help\`.`;

@@ -1,0 +1,101 @@
+/**
+ * One MCP client's setup: its stored snapshot (so a restarted server resumes it), its turns one at a time, and
+ * a result that finished while nobody was asking (the key page resumed the flow) kept for the next call.
+ */
+import {
+  type ConversationStore,
+  type HostEvent,
+  restOfSnapshot,
+  type Turn,
+  type TurnResult,
+  type TurnRunner,
+} from "../session/index.ts";
+import type { Action, ToolInput } from "./tool.ts";
+
+/** Long waits end the call; the model is told when to resume instead of holding the call for minutes. */
+export const MAX_WAIT_IN_CALL_MS = 15_000;
+
+export interface Conversation {
+  readonly id: string;
+  /** Runs `work` after every earlier turn of this conversation finished (turns never interleave). */
+  serial<T>(work: () => Promise<T>): Promise<T>;
+  /** One turn of `action` (start, resume or cancel), stored before it returns; undefined: nothing to cancel. */
+  act(
+    action: Exclude<Action, "status">,
+    input: Pick<ToolInput, "model" | "stream" | "multimodal">,
+    live: Pick<Turn, "signal" | "onNotification">,
+  ): Promise<TurnResult | undefined>;
+  /** Where the stored flow rests (null: none stored, or not ours). */
+  rest(): Promise<ReturnType<typeof restOfSnapshot>>;
+  /** A result that arrived between calls (the flow resumed by itself), handed out once. */
+  takeUnreported(): TurnResult | undefined;
+  setUnreported(result: TurnResult): void;
+}
+
+export function openConversation(
+  id: string,
+  deps: { runner: TurnRunner; store: ConversationStore; sources: () => Turn["sources"] },
+): Conversation {
+  let tail: Promise<unknown> = Promise.resolve();
+  let unreported: TurnResult | undefined;
+
+  async function turn(
+    event: HostEvent | undefined,
+    stored: { snapshot: string; resume: boolean } | undefined,
+    live: Pick<Turn, "signal" | "onNotification">,
+  ): Promise<TurnResult> {
+    const result = await deps.runner.run({
+      ...(event ? { event } : {}),
+      ...(stored ? stored : {}),
+      ...live,
+      sources: deps.sources(),
+      maxWaitMs: MAX_WAIT_IN_CALL_MS,
+    });
+    await deps.store.save(id, result.snapshot);
+    // A newer turn supersedes what the key page's resume found while nobody asked.
+    unreported = undefined;
+    return result;
+  }
+
+  return {
+    id,
+    serial(work) {
+      const run = tail.then(work, work);
+      tail = run.catch(() => undefined);
+      return run;
+    },
+    async act(action, input, live) {
+      const stored = await deps.store.load(id);
+      const rest = restOfSnapshot(stored);
+      if (action === "cancel") {
+        if (!stored || !rest || rest.final) return undefined;
+        return turn(
+          { type: "CANCEL", reason: "cancelled by the user" },
+          { snapshot: stored, resume: false },
+          live,
+        );
+      }
+      const preferences = {
+        ...(input.model ? { modelChain: [input.model] } : {}),
+        ...(input.stream === undefined ? {} : { stream: input.stream }),
+        ...(input.multimodal ? { multimodal: input.multimodal } : {}),
+      };
+      const event: HostEvent = {
+        type: "SETUP",
+        ...(Object.keys(preferences).length ? { preferences } : {}),
+      };
+      // resume continues a stored flow; start (or resume with nothing to continue) begins afresh.
+      const resuming = action === "resume" && stored !== undefined && rest !== null && !rest.final;
+      return turn(event, resuming ? { snapshot: stored, resume: true } : undefined, live);
+    },
+    rest: async () => restOfSnapshot(await deps.store.load(id)),
+    takeUnreported() {
+      const result = unreported;
+      unreported = undefined;
+      return result;
+    },
+    setUnreported(result) {
+      unreported = result;
+    },
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * The MCP server: one `tokenhub_setup` tool over the session's turns. The setup of one client is one
+ * conversation (by the name the client gives in `initialize`), stored in the state folder so a restarted server
+ * resumes it. What a client can do decides how Step-2 reaches the user: a URL elicitation where the client
+ * supports it, the same link in the result everywhere (see key-step.ts).
+ */
+import { join } from "node:path";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { CallToolResult, ServerNotification } from "@modelcontextprotocol/sdk/types.js";
+import {
+  type ConfigInput,
+  type ConversationStore,
+  createConversationStore,
+  createTurnRunner,
+  type Logger,
+  type Notification,
+  openKeys,
+  type Turn,
+  type TurnResult,
+  type TurnRunner,
+} from "../session/index.ts";
+import { type Conversation, openConversation } from "./conversation.ts";
+import { statusText, turnOutput, turnText } from "./text.ts";
+import {
+  type Action,
+  TOOL_ANNOTATIONS,
+  TOOL_DESCRIPTION,
+  TOOL_NAME,
+  type ToolInput,
+  ToolInputSchema,
+  ToolOutputSchema,
+} from "./tool.ts";
+
+export interface McpAppOptions {
+  /** The skill's config (base URL, models, status file...), as the setup command takes it. */
+  config: ConfigInput;
+  /** Where TOKENHUB_API_KEY and the XDG folders are read. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** The server's state folder: conversations/ and the media files live there. */
+  stateDir: string;
+  logger: Logger;
+  version: string;
+  /** Where Step-1 looks, when not the person's own places (--simulate hands over its demo key). */
+  sources?: Turn["sources"];
+  /** How long a key page link works. @default 10 minutes */
+  keyPageMs?: number;
+  /** How long a call with an accepted URL elicitation waits for the page before it returns. @default 50 s */
+  keyWaitMs?: number;
+}
+
+type Extra = {
+  signal: AbortSignal;
+  requestId: string | number;
+  _meta?: { progressToken?: string | number };
+  sendNotification: (notification: ServerNotification) => Promise<void>;
+};
+
+/**
+ * What every connection shares: the config resolved once, one TokenHub client, the conversations. `server()`
+ * makes the McpServer of one connection (the SDK binds a server to one transport).
+ */
+export interface McpApp {
+  server(): McpServer;
+  readonly recordPath: string;
+  close(): Promise<void>;
+}
+
+export function createMcpApp(options: McpAppOptions): McpApp {
+  const runner: TurnRunner = createTurnRunner(
+    {
+      ...options.config,
+      multimodal: {
+        ...options.config.multimodal,
+        outputDir: options.config.multimodal?.outputDir ?? join(options.stateDir, "media"),
+      },
+    },
+    { logger: options.logger },
+  );
+  const store: ConversationStore = createConversationStore(join(options.stateDir, "conversations"));
+  const keys = openKeys({ env: options.env, config: runner.config });
+  // The person's places, then a key the page held in memory (no keychain, no file opt-in) as the host's secret.
+  const sources = (): Turn["sources"] => options.sources ?? keys.sources;
+  const conversations = new Map<string, Conversation>();
+  const conversationOf = (id: string) => {
+    let conversation = conversations.get(id);
+    if (!conversation) {
+      conversation = openConversation(id, { runner, store, sources });
+      conversations.set(id, conversation);
+    }
+    return conversation;
+  };
+
+  function server(): McpServer {
+    const mcp = new McpServer(
+      { name: "tokenhub-setup", title: "TokenHub setup", version: options.version },
+      {
+        instructions: `Call ${TOOL_NAME} with {"action":"start"} when the user wants to set up, connect or verify TokenHub. Never ask for the API key in the chat: the tool opens a local page for it.`,
+      },
+    );
+    mcp.registerTool(
+      TOOL_NAME,
+      {
+        title: TOOL_ANNOTATIONS.title,
+        description: TOOL_DESCRIPTION,
+        inputSchema: ToolInputSchema,
+        outputSchema: ToolOutputSchema,
+        annotations: TOOL_ANNOTATIONS,
+      },
+      async (input: ToolInput, extra: Extra): Promise<CallToolResult> => {
+        // One conversation per client: the name it gave at initialize survives a restart of this server.
+        const client = mcp.server.getClientVersion()?.name ?? "client";
+        const conversation = conversationOf(`mcp:${client}`);
+        return conversation.serial(() => call(conversation, input, extra));
+      },
+    );
+    return mcp;
+  }
+
+  async function call(conversation: Conversation, input: ToolInput, extra: Extra): Promise<CallToolResult> {
+    const { action } = input;
+    if (action === "status") {
+      const record = await runner.readRecord();
+      const rest = await conversation.rest();
+      const exitCode = rest && (rest.final || rest.needKey) ? rest.exitCode : 0;
+      return answer(statusText(record, runner.recordPath), {
+        action,
+        state: rest?.state ?? "none",
+        exitCode,
+        ...(record ? { record } : {}),
+      });
+    }
+    if (action === "resume") {
+      const finished = conversation.takeUnreported();
+      if (finished) return described(action, finished);
+    }
+    const progress = progressOf(extra);
+    const live = { signal: extra.signal, onNotification: progress.flowNotification };
+    const result = await conversation.act(action, input, live);
+    if (!result) return answer("No TokenHub setup is in progress.", { action, state: "none", exitCode: 0 });
+    return described(action, result);
+  }
+
+  function described(
+    action: Action,
+    result: TurnResult,
+    step?: { link?: { url: string; expiresAt: number }; elicited?: boolean; note?: string },
+  ): CallToolResult {
+    const text = [
+      turnText(result, {
+        recordPath: runner.recordPath,
+        ...(step?.link ? { keyPage: step.link } : {}),
+        ...(step?.elicited ? { elicited: true } : {}),
+      }),
+      ...(step?.note ? [step.note] : []),
+      ...(result.refusedSnapshot
+        ? [`(A stored setup could not be resumed: ${result.refusedSnapshot.message} It started afresh.)`]
+        : []),
+    ].join("\n");
+    return answer(text, turnOutput(action, result, step?.link));
+  }
+
+  return {
+    server,
+    recordPath: runner.recordPath,
+    async close() {
+      await runner.close();
+    },
+  };
+}
+
+function answer(text: string, structured: Record<string, unknown>): CallToolResult {
+  return { content: [{ type: "text", text }], structuredContent: structured };
+}
+
+/**
+ * MCP progress for a call whose client sent a progress token: the flow's progress lines and the key page's
+ * wait, each a step further. Without a token there is nobody to tell, and nothing is sent.
+ */
+function progressOf(extra: Extra) {
+  const token = extra._meta?.progressToken;
+  let step = 0;
+  const send = (message: string) => {
+    if (token === undefined) return;
+    step += 1;
+    void extra
+      .sendNotification({
+        method: "notifications/progress",
+        params: { progressToken: token, progress: step, message },
+      })
+      .catch(() => undefined);
+  };
+  return {
+    flowNotification: (n: Notification) => {
+      if (n.type === "progress") send(`Step ${n.step}: ${n.title}${n.detail ? ` (${n.detail})` : ""}`);
+    },
+    tick: send,
+  };
+}
