@@ -17,6 +17,14 @@ export interface Refusal {
   reason: "host" | "origin" | "method" | "content-type" | "too-large";
 }
 
+/** The request's sender went away before its body ended. Settles nothing: a promise settles once. */
+export class RequestAbandoned extends Error {
+  constructor(options?: ErrorOptions) {
+    super("the request was closed before its body ended", options);
+    this.name = "RequestAbandoned";
+  }
+}
+
 /** The methods the page answers: its form (GET) and the form back (POST). */
 export const METHODS = ["GET", "POST"] as const;
 
@@ -66,6 +74,9 @@ export function readForm(req: IncomingMessage, maxBytes: number): Promise<URLSea
     };
     req.on("data", onData);
     req.once("end", () => resolve(new URLSearchParams(Buffer.concat(chunks).toString("utf8"))));
-    req.once("error", reject);
+    // A sender that goes away mid-body (Node says so with an "aborted" error, then "close") must not leave the
+    // link "checking": every later POST would get a 409.
+    req.once("error", (cause) => reject(new RequestAbandoned({ cause })));
+    req.once("close", () => reject(new RequestAbandoned()));
   });
 }

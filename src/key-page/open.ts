@@ -3,7 +3,7 @@
  * timer that expires it. While the link is open the server keeps the process alive (a CLI waits on it); once the
  * outcome is settled it no longer does, and it goes on answering "already used" or "expired" until closed.
  */
-import { createServer } from "node:http";
+import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createLogger } from "../session/index.ts";
 import { createLink } from "./link.ts";
@@ -34,13 +34,18 @@ export async function openKeyPage(options: KeyPageOptions): Promise<KeyPage> {
   const expiresAt = now() + expiresInMs;
   const link = createLink({ expiresAt, maxAttempts, now });
   const closing = new AbortController();
-  const server = createServer({
-    // A person types; a request that trickles in is not one. Short idle keep-alive: the page is one form.
-    headersTimeout: 10_000,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 2_000,
-    maxHeaderSize: 8 * 1024,
-  });
+  // The handler needs the port, known once listening; until then (a moment nobody has the URL) nothing is served.
+  let handler: RequestListener = (_req, res) => res.destroy();
+  const server = createServer(
+    {
+      // A person types; a request that trickles in is not one. Short idle keep-alive: the page is one form.
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      keepAliveTimeout: 2_000,
+      maxHeaderSize: 8 * 1024,
+    },
+    (req, res) => handler(req, res),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
@@ -50,21 +55,18 @@ export async function openKeyPage(options: KeyPageOptions): Promise<KeyPage> {
   });
   const { port } = server.address() as AddressInfo;
   const host = `127.0.0.1:${port}`;
-  server.on(
-    "request",
-    createHandler({
-      token,
-      host,
-      origin: `http://${host}`,
-      link,
-      entry: options.entry,
-      consoleUrl: options.consoleUrl,
-      ...(options.keyFile ? { keyFile: options.keyFile } : {}),
-      logger,
-      now,
-      signal: closing.signal,
-    }),
-  );
+  handler = createHandler({
+    token,
+    host,
+    origin: `http://${host}`,
+    link,
+    entry: options.entry,
+    consoleUrl: options.consoleUrl,
+    ...(options.keyFile ? { keyFile: options.keyFile } : {}),
+    logger,
+    now,
+    signal: closing.signal,
+  });
 
   // The clock decides (link.state() asks `now`); the timer only makes sure expiry settles with nobody asking.
   let timer: NodeJS.Timeout | undefined;

@@ -13,6 +13,7 @@ import {
   checkOrigin,
   METHODS,
   type Refusal,
+  RequestAbandoned,
   readForm,
 } from "./guards.ts";
 import { SECURITY_HEADERS } from "./headers.ts";
@@ -56,6 +57,10 @@ export interface HandlerContext {
 export function createHandler(context: HandlerContext) {
   return (req: IncomingMessage, res: ServerResponse) => {
     handle(context, req, res).catch((err: unknown) => {
+      if (err instanceof RequestAbandoned) {
+        context.logger.info({ reason: "abandoned" }, "request abandoned before its body ended");
+        return;
+      }
       // A bug of ours, not the person's doing: say so without detail, log it scrubbed.
       context.logger.error({ err }, "key page failed to answer");
       if (!res.headersSent) send(res, { page: brokenPage(), close: true });

@@ -4,6 +4,8 @@
 // places are a stand-in (fixture.ts), so nothing touches the real keychain or HOME.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { connect } from "node:net";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
@@ -171,6 +173,21 @@ describe("a key-page link from open to settled", () => {
     assert.equal((await pending).status, 200);
     assert.equal((await opened.page.outcome).status, "accepted");
     assert.equal(opened.stored.length, 1);
+  });
+
+  it("a sender gone mid-body leaves the link open for the next submission (not stuck 'checking')", async () => {
+    const opened = await open();
+    const socket = connect(opened.port, "127.0.0.1");
+    await once(socket, "connect");
+    socket.write(
+      `POST ${opened.path} HTTP/1.1\r\nHost: 127.0.0.1:${opened.port}\r\nOrigin: ${opened.origin}\r\n` +
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nkey=sk-",
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    socket.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await post(opened, { key: GOOD })).status, 200);
+    assert.ok(opened.events().some((e) => e.reason === "abandoned"));
   });
 
   it("with no keychain: offers the file (named, explained), and keeps the key there only when ticked", async () => {
