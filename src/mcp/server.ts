@@ -20,6 +20,7 @@ import {
   type TurnRunner,
 } from "../session/index.ts";
 import { type Conversation, openConversation } from "./conversation.ts";
+import { type KeySteps, openKeySteps } from "./key-step.ts";
 import { statusText, turnOutput, turnText } from "./text.ts";
 import {
   type Action,
@@ -78,6 +79,14 @@ export function createMcpApp(options: McpAppOptions): McpApp {
   );
   const store: ConversationStore = createConversationStore(join(options.stateDir, "conversations"));
   const keys = openKeys({ env: options.env, config: runner.config });
+  const keySteps: KeySteps = openKeySteps({
+    keys,
+    config: runner.config,
+    env: options.env,
+    logger: options.logger,
+    ...(options.keyPageMs ? { pageMs: options.keyPageMs } : {}),
+    ...(options.keyWaitMs ? { waitMs: options.keyWaitMs } : {}),
+  });
   // The person's places, then a key the page held in memory (no keychain, no file opt-in) as the host's secret.
   const sources = (): Turn["sources"] => options.sources ?? keys.sources;
   const conversations = new Map<string, Conversation>();
@@ -110,13 +119,18 @@ export function createMcpApp(options: McpAppOptions): McpApp {
         // One conversation per client: the name it gave at initialize survives a restart of this server.
         const client = mcp.server.getClientVersion()?.name ?? "client";
         const conversation = conversationOf(`mcp:${client}`);
-        return conversation.serial(() => call(conversation, input, extra));
+        return conversation.serial(() => call(mcp, conversation, input, extra));
       },
     );
     return mcp;
   }
 
-  async function call(conversation: Conversation, input: ToolInput, extra: Extra): Promise<CallToolResult> {
+  async function call(
+    mcp: McpServer,
+    conversation: Conversation,
+    input: ToolInput,
+    extra: Extra,
+  ): Promise<CallToolResult> {
     const { action } = input;
     if (action === "status") {
       const record = await runner.readRecord();
@@ -135,9 +149,20 @@ export function createMcpApp(options: McpAppOptions): McpApp {
     }
     const progress = progressOf(extra);
     const live = { signal: extra.signal, onNotification: progress.flowNotification };
+    if (action === "cancel") await keySteps.closePage(conversation.id);
     const result = await conversation.act(action, input, live);
     if (!result) return answer("No TokenHub setup is in progress.", { action, state: "none", exitCode: 0 });
-    return described(action, result);
+    if (!result.rest.needKey) return described(action, result);
+    // Step-2 without the chat: the key page, offered by URL elicitation where the client supports it.
+    const step = await keySteps.offer(conversation, {
+      client: mcp.server,
+      relatedRequestId: extra.requestId,
+      signal: extra.signal,
+      tick: progress.tick,
+      resume: () => conversation.act("resume", {}, live),
+    });
+    if (step.resumed) return described(action, step.resumed);
+    return described(action, result, step);
   }
 
   function described(
@@ -163,6 +188,7 @@ export function createMcpApp(options: McpAppOptions): McpApp {
     server,
     recordPath: runner.recordPath,
     async close() {
+      await keySteps.close();
       await runner.close();
     },
   };

@@ -1,0 +1,202 @@
+// Step-2 without the chat, end to end: the SDK's client (with URL elicitation, and without) talks to
+// `tokenhub-setup mcp` over stdio; a real browser (Debian's chromium) enters the key on the page the server
+// opened. The key goes from the browser to the page and into the (test) keychain, and appears in no MCP message,
+// no log line, no browser console line and no file but the keychain's.
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+  type CallToolResult,
+  ElicitationCompleteNotificationSchema,
+  ElicitRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { Browser } from "playwright-core";
+import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
+import { type ConsoleLines, chromiumMissing, launchBrowser, openTab } from "../helpers/browser.ts";
+import { readFakeKeychain } from "../helpers/cli.ts";
+import { findLeaks } from "../helpers/leak-scan.ts";
+import { connectMcp, type McpSession, mcpChannels } from "../helpers/mcp-client.ts";
+
+const GOOD = "sk-page-good-0123456789abcdef01";
+const BAD = "sk-page-bad-0123456789abcdef0123";
+
+type Structured = {
+  state: string;
+  exitCode: number;
+  record?: { integration_status: string; result: { key_source: string } };
+  needKey?: { reason: string; keyPage?: { url: string; expiresAt: string } };
+};
+
+const textOf = (r: CallToolResult) => r.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
+
+describe("the key page through MCP, in a real browser", { skip: chromiumMissing }, () => {
+  let sim: Simulator;
+  let browser: Browser;
+  let home: string;
+  const consoleLines: ConsoleLines = [];
+  const pages: string[] = [];
+  const sessions: McpSession[] = [];
+  before(async () => {
+    sim = await startSimulator({ scenario: "happy", acceptKeys: [GOOD] });
+    browser = await launchBrowser();
+    home = await mkdtemp(join(tmpdir(), "tokenhub-mcp-page-"));
+  });
+  after(async () => {
+    for (const s of sessions) await s.close().catch(() => undefined);
+    await browser?.close();
+    await sim?.close();
+    const files: Array<readonly [string, string]> = [];
+    for (const entry of await readdir(home, { recursive: true, withFileTypes: true })) {
+      const path = join(entry.parentPath, entry.name);
+      // The keychain is where the key belongs (the test's stand-in for the OS keychain).
+      if (entry.isFile() && !path.endsWith("keychain.json")) files.push([path, await readFile(path, "utf8")]);
+    }
+    const leaks = findLeaks(
+      [GOOD, BAD],
+      [
+        ...sessions.flatMap((s) => mcpChannels(s)),
+        ["browser console", consoleLines.join("\n")],
+        ["pages as shown", pages.join("\n")],
+        ...files,
+      ],
+    );
+    await rm(home, { recursive: true, force: true });
+    assert.deepEqual(leaks, [], "the key leaked");
+  });
+
+  /** What a person does with the link: open it, type the key, submit; the page's answer as shown. */
+  async function enterKey(url: string, key: string): Promise<string> {
+    const { context, tab } = await openTab(browser, consoleLines);
+    try {
+      await tab.goto(url);
+      pages.push(await tab.content());
+      await tab.getByLabel("API key", { exact: true }).fill(key);
+      await Promise.all([tab.waitForLoadState(), tab.keyboard.press("Enter")]);
+      await tab.getByRole("heading", { level: 1 }).waitFor();
+      const shown = await tab.content();
+      pages.push(shown);
+      return shown;
+    } finally {
+      await context.close();
+    }
+  }
+
+  async function serve(dir: string, env: Record<string, string | undefined>, elicitation: boolean) {
+    const keychain = join(home, dir, "keychain.json");
+    const mcp = await connectMcp(
+      ["--base-url", sim.baseUrl],
+      { HOME: join(home, dir), TOKENHUB_TEST_KEYCHAIN: keychain, ...env },
+      { elicitation, name: `client-${dir}` },
+    );
+    sessions.push(mcp);
+    return { mcp, keychain };
+  }
+
+  it("URL elicitation: the user opens the page, enters the key, and the same call ends in the record", async () => {
+    const { mcp, keychain } = await serve("elicit", {}, true);
+    const elicited: Array<{ mode?: string; url?: string; elicitationId?: string; message: string }> = [];
+    const completed: string[] = [];
+    let shown: Promise<string> | undefined;
+    mcp.client.setNotificationHandler(ElicitationCompleteNotificationSchema, (n) => {
+      completed.push(n.params.elicitationId);
+    });
+    mcp.client.setRequestHandler(ElicitRequestSchema, (request) => {
+      const params = request.params as {
+        mode?: string;
+        url?: string;
+        elicitationId?: string;
+        message: string;
+      };
+      elicited.push(params);
+      // The user consents to open the link; the key is typed there, after this answer.
+      shown = enterKey(params.url ?? "", GOOD);
+      return { action: "accept" };
+    });
+    const result = (await mcp.client.callTool({
+      name: "tokenhub_setup",
+      arguments: { action: "start" },
+    })) as CallToolResult;
+    const out = result.structuredContent as Structured;
+    assert.equal(out.state, "complete", textOf(result));
+    assert.equal(out.record?.result.key_source, "keychain");
+    assert.equal(elicited.length, 1);
+    assert.equal(elicited[0]?.mode, "url");
+    assert.match(elicited[0]?.url ?? "", /^http:\/\/127\.0\.0\.1:\d+\/\S{40,}$/);
+    assert.match(elicited[0]?.message ?? "", /never goes through the chat/);
+    assert.match(await (shown as Promise<string>), /Key accepted/);
+    assert.deepEqual(completed, [elicited[0]?.elicitationId]);
+    assert.deepEqual(Object.values(readFakeKeychain(keychain)).flatMap(Object.values), [GOOD]);
+  });
+
+  it("a key TokenHub rejects (401) in the server's environment: a new elicitation, and the page's key wins", async () => {
+    const { mcp } = await serve("rejected", { TOKENHUB_API_KEY: BAD }, true);
+    const urls: string[] = [];
+    mcp.client.setRequestHandler(ElicitRequestSchema, (request) => {
+      const url = (request.params as { url?: string }).url ?? "";
+      urls.push(url);
+      void enterKey(url, GOOD);
+      return { action: "accept" };
+    });
+    const result = (await mcp.client.callTool({
+      name: "tokenhub_setup",
+      arguments: { action: "start" },
+    })) as CallToolResult;
+    const out = result.structuredContent as Structured;
+    assert.equal(out.state, "complete", textOf(result));
+    assert.equal(out.record?.result.key_source, "keychain");
+    assert.equal(urls.length, 1, "one elicitation after the 401");
+  });
+
+  it("a client without URL elicitation: the link is in the result, and the flow resumes by itself", async () => {
+    const { mcp } = await serve("link", {}, false);
+    const waiting = (await mcp.client.callTool({
+      name: "tokenhub_setup",
+      arguments: { action: "start" },
+    })) as CallToolResult;
+    const out = waiting.structuredContent as Structured;
+    assert.equal(out.state, "awaitingKey");
+    const url = out.needKey?.keyPage?.url ?? "";
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\//);
+    assert.ok(textOf(waiting).includes(url), "the same link in the text, to open by hand");
+    // A key the page cannot accept first: it says so and keeps the link; then the right one.
+    assert.match(await enterKey(url, BAD), /Key not kept/);
+    assert.match(await enterKey(url, GOOD), /Key accepted/);
+    // The flow went on in the background: resume hands over how it ended, without another request.
+    let resumed: CallToolResult | undefined;
+    for (let i = 0; i < 50; i++) {
+      resumed = (await mcp.client.callTool({
+        name: "tokenhub_setup",
+        arguments: { action: "status" },
+      })) as CallToolResult;
+      if (/success/.test(textOf(resumed))) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(textOf(resumed as CallToolResult), /Last TokenHub check: success/);
+    const before = sim.requests.length;
+    const result = (await mcp.client.callTool({
+      name: "tokenhub_setup",
+      arguments: { action: "resume" },
+    })) as CallToolResult;
+    assert.equal((result.structuredContent as Structured).state, "complete");
+    assert.equal(sim.requests.length, before, "the result the flow reached by itself, not a new run");
+  });
+
+  it("the user declines: nothing is stored, the page is closed, and the model hears it", async () => {
+    const { mcp, keychain } = await serve("decline", {}, true);
+    let url = "";
+    mcp.client.setRequestHandler(ElicitRequestSchema, (request) => {
+      url = (request.params as { url?: string }).url ?? "";
+      return { action: "decline" };
+    });
+    const result = (await mcp.client.callTool({
+      name: "tokenhub_setup",
+      arguments: { action: "start" },
+    })) as CallToolResult;
+    assert.match(textOf(result), /declined the key page; nothing was stored/);
+    assert.equal((result.structuredContent as Structured).needKey?.keyPage, undefined);
+    await assert.rejects(fetch(url), "the page no longer answers");
+    assert.deepEqual(readFakeKeychain(keychain), {});
+  });
+});
