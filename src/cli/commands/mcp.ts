@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { createMcpApp, type HttpListener, listenHttp, type McpApp, serveStdio } from "../../mcp/index.ts";
 import { ConfigError, defaultStateDir, EXIT, TokenHubSetupError } from "../../session/index.ts";
 import { type Simulator, startSimulator } from "../../simulator/index.ts";
+import { inFlagTerms } from "../config-flags.ts";
 import { type CliContext, stringOption } from "../context.ts";
-import { inFlagTerms } from "./setup.ts";
 
 /**
  * `tokenhub-setup mcp`: the skill as an MCP server. On stdio (what a client's server entry starts) stdout

@@ -1,9 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
-  CAPABILITIES,
-  type Capability,
   ConfigError,
-  type ConfigInput,
   createSession,
   defaultStatusPath,
   EXIT,
@@ -19,13 +16,13 @@ import {
   type Session,
   type StatusStore,
   TokenHubSetupError,
-  VIDEO_PROTOCOLS,
 } from "../../session/index.ts";
 import { type Simulator, startSimulator } from "../../simulator/index.ts";
+import { inFlagTerms, multimodalOptions } from "../config-flags.ts";
 import { type CliContext, stringOption } from "../context.ts";
 import { createProgressLines } from "../progress-lines.ts";
 import { needKeyLines, type RenderFacts, renderNotification } from "../render.ts";
-import { freshSimulatedMediaDir, SIMULATED_MEDIA_FATE, simulatedMediaRoot } from "../simulated-media.ts";
+import { SIMULATED_MEDIA_FATE } from "../simulated-media.ts";
 import { createSpinner } from "../spinner.ts";
 import { terminalSafe } from "../terminal-text.ts";
 
@@ -191,13 +188,6 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
 }
 
 /**
- * The download cap with --simulate, unless --max-media-bytes says otherwise: far above any file the simulator
- * serves as good media, and below the 64 MiB its too-large scenarios serve, so those fail as they are named
- * (under the real default of 200 MiB they would pass).
- */
-const SIMULATED_MAX_MEDIA_BYTES = 16 * 1024 * 1024;
-
-/**
  * A video can take minutes: its waits say how long the check has run and when it gives up (the task's deadline),
  * so a person can tell a slow render from a stuck one. Other notifications pass through untouched.
  */
@@ -219,26 +209,6 @@ function duration(ms: number): string {
   return m < 60 ? `${m}m ${s % 60}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
-/** The options the config paths come from, so a refused value is named as the person typed it. */
-const FLAG_FOR_PATH: Array<[RegExp, string]> = [
-  [/^modelChain(\.|$)/, "--model"],
-  [/^baseUrl$/, "--base-url"],
-  [/^stream$/, "--stream"],
-  [/^multimodal\.outputDir$/, "--output-dir"],
-  [/^multimodal\.maxDownloadBytes$/, "--max-media-bytes"],
-  [/^multimodal\.image\.model$/, "--image-model"],
-  [/^multimodal\.video\.model$/, "--video-model"],
-  [/^multimodal\.video\.protocol$/, "--video-protocol"],
-  [/^multimodal\.video\.pollIntervalMs$/, "--poll-interval"],
-  [/^multimodal\.transferCommand(\.|$)/, "--transfer-command"],
-];
-
-export function inFlagTerms(err: ConfigError): string {
-  const flag = FLAG_FOR_PATH.find(([pattern]) => pattern.test(err.path ?? ""))?.[1];
-  if (!flag) return err.toLine();
-  return `${flag}: ${(err.detail ?? err.message).replace(/[.!]?$/, ".")} See \`tokenhub-setup --help\`.`;
-}
-
 /**
  * A run that ended before any request leaves the record as it was; this note beside it lets `status` say that
  * the record is older than the last attempt. Failing to write the note is said, never fatal.
@@ -256,94 +226,6 @@ async function noteRunWithoutRequest(
   await noteUnverifiedRun(recordPath, { at, outcome, message }).catch((err: unknown) =>
     ctx.logger.warn({ err }, "could not note the unverified run beside the record"),
   );
-}
-
-/**
- * --multimodal and its companions as the config's `multimodal` section (undefined when not asked for). With
- * --simulate the polls are fast, downloads are capped low and files go to the latest run's folder
- * (simulated-media.ts), so a demo neither waits nor litters.
- */
-function multimodalOptions(
-  ctx: CliContext,
-  simulated: boolean,
-): ConfigInput["multimodal"] | "usage" | undefined {
-  const { values } = ctx;
-  const list = stringOption(values, "multimodal");
-  if (list === undefined) return undefined;
-  const capabilities = [
-    ...new Set(
-      list
-        .split(",")
-        .map((c) => c.trim().toLowerCase())
-        .filter(Boolean),
-    ),
-  ];
-  const unknown = capabilities.filter((c) => !(CAPABILITIES as readonly string[]).includes(c));
-  if (capabilities.length === 0 || unknown.length > 0) {
-    ctx.say(`tokenhub-setup: --multimodal takes image, video or image,video (got "${list}"). See --help.`);
-    return "usage";
-  }
-  const protocol = stringOption(values, "video-protocol");
-  if (protocol !== undefined && !isVideoProtocol(protocol)) {
-    ctx.say(
-      `tokenhub-setup: --video-protocol is one of ${VIDEO_PROTOCOLS.join(", ")} (got "${protocol}"). See --help.`,
-    );
-    return "usage";
-  }
-  const pollText = stringOption(values, "poll-interval");
-  const pollSeconds = pollText === undefined ? (simulated ? 0.5 : undefined) : Number(pollText);
-  if (
-    pollSeconds !== undefined &&
-    !(Number.isFinite(pollSeconds) && pollSeconds >= 0.01 && pollSeconds <= 86_400)
-  ) {
-    ctx.say(
-      `tokenhub-setup: --poll-interval takes seconds, from 0.01 to 86400 (got "${pollText}"). See --help.`,
-    );
-    return "usage";
-  }
-  if (stringOption(values, "output-dir") === "") {
-    ctx.say("tokenhub-setup: --output-dir needs a folder (got an empty value). See --help.");
-    return "usage";
-  }
-  const capText = stringOption(values, "max-media-bytes");
-  if (
-    capText !== undefined &&
-    !(/^\d+$/.test(capText) && Number.isSafeInteger(Number(capText)) && Number(capText) >= 1)
-  ) {
-    ctx.say(
-      `tokenhub-setup: --max-media-bytes takes a whole number of bytes, at least 1 (got "${capText}"). See --help.`,
-    );
-    return "usage";
-  }
-  const maxDownloadBytes =
-    capText !== undefined ? Number(capText) : simulated ? SIMULATED_MAX_MEDIA_BYTES : undefined;
-  const transfer = stringOption(values, "transfer-command")?.split(/\s+/).filter(Boolean);
-  let outputDir = stringOption(values, "output-dir");
-  if (outputDir === undefined && simulated) {
-    try {
-      outputDir = freshSimulatedMediaDir(ctx.io.env);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      ctx.say(
-        `tokenhub-setup: cannot make a folder for the simulated media under ${simulatedMediaRoot(ctx.io.env)} (${e.code ?? e.message}); name one with --output-dir DIR.`,
-      );
-      return "usage";
-    }
-  }
-  const imageModel = stringOption(values, "image-model");
-  const videoModel = stringOption(values, "video-model");
-  return {
-    capabilities: capabilities as Capability[],
-    ...(outputDir ? { outputDir } : {}),
-    ...(maxDownloadBytes !== undefined ? { maxDownloadBytes } : {}),
-    ...(transfer && transfer.length > 0 ? { transferCommand: transfer } : {}),
-    ...(imageModel ? { image: { model: imageModel } } : {}),
-    video: {
-      ...(videoModel ? { model: videoModel } : {}),
-      ...(protocol ? { protocol } : {}),
-      ...(pollSeconds !== undefined ? { pollIntervalMs: Math.round(pollSeconds * 1000) } : {}),
-    },
-  };
 }
 
 function jsonResult(
@@ -485,8 +367,4 @@ async function offerKeychain(
   });
   if (clack.isCancel(answer)) return "cancel";
   return answer;
-}
-
-function isVideoProtocol(value: string): value is (typeof VIDEO_PROTOCOLS)[number] {
-  return (VIDEO_PROTOCOLS as readonly string[]).includes(value);
 }
