@@ -126,11 +126,16 @@ export const COMMANDS: Record<string, CommandSpec> = {
         complete: "command",
       },
       "no-input": { type: "boolean", help: "Never prompt, even on a terminal." },
+      "key-page": {
+        type: "boolean",
+        help: "Ask for a missing key on a one-time page on 127.0.0.1 (the link is printed) instead of the terminal: for runs without one.",
+      },
     },
     examples: [
       "tokenhub-setup                                   # on a terminal: guided, asks for the key if needed",
       "TOKENHUB_API_KEY=... tokenhub-setup --json       # in CI: record on stdout, exit code says how it went",
       "tokenhub-setup --simulate --scenario server-503-always",
+      "tokenhub-setup --key-page --json                 # no terminal: enter the key in a browser",
       "tokenhub-setup --model deepseek-v3.2 --model alibaba/deepseek-v3.2",
       "tokenhub-setup --multimodal image,video --output-dir ./tokenhub-media",
       "tokenhub-setup --simulate --multimodal image,video",

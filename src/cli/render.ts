@@ -8,6 +8,8 @@ export interface RenderFacts {
   keychain: boolean;
   /** A --simulate run: the key is the simulator's demo key, not one of the person's. */
   simulated?: boolean;
+  /** --key-page: the key is entered on the page whose link follows. */
+  keyPage?: boolean;
 }
 
 /**
@@ -50,8 +52,9 @@ export function needKeyLines(n: NeedKey, facts: RenderFacts): { headline: string
         ]
       : []),
     `Create a key at ${n.instructions.consoleUrl} (API Keys; it is shown only once).`,
-    store,
-    "Run tokenhub-setup again.",
+    ...(facts.keyPage
+      ? ["Enter it on the key page below: it is checked with TokenHub and kept, and this run goes on."]
+      : [store, "Run tokenhub-setup again."]),
   ];
   return { headline: [headline, ...notices].join(" "), steps };
 }

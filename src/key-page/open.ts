@@ -13,6 +13,8 @@ import type { KeyPage, KeyPageOptions } from "./types.ts";
 
 const DEFAULT_EXPIRES_IN_MS = 10 * 60_000;
 const DEFAULT_MAX_ATTEMPTS = 5;
+/** How long close() lets a response being written finish before it cuts the connection. */
+const CLOSE_GRACE_MS = 1_000;
 /** setTimeout's longest delay; a longer expiry is waited for in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -95,8 +97,15 @@ export async function openKeyPage(options: KeyPageOptions): Promise<KeyPage> {
         link.close();
         closing.abort();
         clearTimeout(timer);
-        server.close(() => resolve());
-        server.closeAllConnections();
+        // A page being written (the "Key accepted" answer, whose outcome the caller just read) may finish;
+        // idle connections go now, and anything still open after a moment is cut.
+        const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
       });
       return closed;
     },

@@ -20,6 +20,7 @@ import {
 import { type Simulator, startSimulator } from "../../simulator/index.ts";
 import { inFlagTerms, multimodalOptions } from "../config-flags.ts";
 import { type CliContext, stringOption } from "../context.ts";
+import { keyFromPage } from "../key-page-wait.ts";
 import { createProgressLines } from "../progress-lines.ts";
 import { needKeyLines, type RenderFacts, renderNotification } from "../render.ts";
 import { SIMULATED_MEDIA_FATE } from "../simulated-media.ts";
@@ -106,7 +107,9 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     throw err;
   }
 
-  const ui = ctx.interactive ? await interactiveUi(ctx, keys, sim !== undefined) : undefined;
+  // --key-page asks in a browser instead of the terminal; with --simulate the demo key is never missing.
+  const keyPage = values["key-page"] === true && keys !== undefined;
+  const ui = ctx.interactive && !keyPage ? await interactiveUi(ctx, keys, sim !== undefined) : undefined;
   let needKey: NeedKey | undefined;
   // Off a terminal, repeated updates (download progress) are thinned to a few lines (progress-lines.ts).
   const render = (n: Notification) => renderNotification(n, { keychain: true, simulated: sim !== undefined });
@@ -128,7 +131,10 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
   });
   let needKeyFacts: RenderFacts = { keychain: false };
   const showNeedKey = async (n: NeedKey) => {
-    const facts = { keychain: keys ? (await keys.keychainProblem()) === undefined : false };
+    const facts = {
+      keychain: keys ? (await keys.keychainProblem()) === undefined : false,
+      ...(keyPage ? { keyPage: true } : {}),
+    };
     needKeyFacts = facts;
     if (ui) ui.needKey(n, facts);
     else {
@@ -137,8 +143,10 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     }
   };
   let interrupted = false;
+  const interruption = new AbortController();
   const removeInterrupt = ctx.io.onInterrupt?.(() => {
     interrupted = true;
+    interruption.abort();
     ui?.interrupted();
     session.send({ type: "CANCEL", reason: "interrupted (Ctrl-C)" });
   });
@@ -147,9 +155,18 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     await session.untilRest();
     const waitsForKey = () => session.rest?.resumeWith === "KEY_READY";
     if (waitsForKey() && needKey) await showNeedKey(needKey);
-    // On a terminal, a missing or rejected key is asked for, and the flow goes on from where it rested.
-    while (waitsForKey() && ui && needKey) {
-      const answer = await ui.askForKey(needKey);
+    // On a terminal (or the key page), a missing or rejected key is asked for, and the flow goes on from there.
+    while (waitsForKey() && (ui || keyPage) && needKey && !interrupted) {
+      if (keyPage && keys) {
+        const answer = await keyFromPage(ctx, { keys, config, signal: interruption.signal });
+        if ("ended" in answer) break;
+        session.send(answer.event);
+        const asked = needKey;
+        await session.untilRest();
+        if (waitsForKey() && needKey !== asked) await showNeedKey(needKey);
+        continue;
+      }
+      const answer = await (ui as NonNullable<typeof ui>).askForKey(needKey);
       if (answer === "cancel") {
         session.send({ type: "CANCEL", reason: "cancelled at the key prompt" });
       } else {
