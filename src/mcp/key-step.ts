@@ -60,6 +60,7 @@ interface OpenPage {
 }
 
 const TICK_MS = 5_000;
+const SETTLED_PAGE_MS = 60_000;
 
 export function openKeySteps(options: {
   keys: Keys;
@@ -101,6 +102,8 @@ export function openKeySteps(options: {
   async function settled(conversation: Conversation, open: OpenPage, outcome: KeyPageOutcome) {
     open.settled = true;
     if (pages.get(conversation.id) === open) pages.delete(conversation.id);
+    // A settled page answers "already used" or "expired" for a while (a reload shows why), then closes.
+    setTimeout(() => void open.page.close(), SETTLED_PAGE_MS).unref();
     if (outcome.status !== "accepted") return;
     await open.complete?.().catch((err: unknown) => logger.debug({ err }, "elicitation complete not sent"));
     if (open.waiting) return;

@@ -78,7 +78,7 @@ describe("tokenhub-setup mcp over stdio, with the SDK's client", () => {
     assert.equal(tool.annotations?.openWorldHint, true);
     const action = (tool.inputSchema.properties as Record<string, { enum?: string[] }>).action;
     assert.deepEqual(action?.enum, ["start", "resume", "status", "cancel"]);
-    const record = (tool.outputSchema?.properties as Record<string, { properties?: object }>).record;
+    const record = ((tool.outputSchema?.properties ?? {}) as Record<string, { properties?: object }>).record;
     assert.ok(record?.properties && "integration_status" in record.properties, "the record's schema");
   });
 

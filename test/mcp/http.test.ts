@@ -1,0 +1,134 @@
+// `tokenhub-setup mcp --http`: Streamable HTTP on 127.0.0.1, driven by the SDK's client; and what a hostile
+// page in the user's browser could try (DNS rebinding, a cross-site request) refused before any MCP handling.
+import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
+import { after, before, describe, it } from "node:test";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
+import { spawnCli } from "../helpers/cli.ts";
+import { findLeaks } from "../helpers/leak-scan.ts";
+
+const KEY = "sk-mcp-http-0123456789abcdef012";
+const INITIALIZE = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+});
+
+/** A POST with headers as given (fetch would set Host and Origin itself). */
+function post(url: string, headers: Record<string, string>, body: string) {
+  const target = new URL(url);
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          ...headers,
+        },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (d: Buffer) => (text += d.toString("utf8")));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+describe("tokenhub-setup mcp --http", () => {
+  let sim: Simulator;
+  let child: ReturnType<typeof spawnCli>;
+  let url: string;
+  let stderr = "";
+  const seen: string[] = [];
+  before(async () => {
+    sim = await startSimulator({ scenario: "happy", acceptKeys: [KEY] });
+    child = spawnCli(["mcp", "--http", "--json", "--base-url", sim.baseUrl], { TOKENHUB_API_KEY: KEY });
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+    url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString("utf8");
+        const line = out.split("\n")[0];
+        if (out.includes("\n") && line) resolve((JSON.parse(line) as { url: string }).url);
+      });
+      child.once("exit", (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+  });
+  after(async () => {
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGINT");
+    await exited;
+    await sim.close();
+    assert.deepEqual(
+      findLeaks(
+        [KEY],
+        [
+          ["stderr", stderr],
+          ["answers", seen.join("\n")],
+        ],
+      ),
+      [],
+    );
+  });
+
+  it("prints {url} on 127.0.0.1 and serves the tool to the SDK's Streamable HTTP client", async () => {
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+    const client = new Client({ name: "http-client", version: "1" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+    const { tools } = await client.listTools();
+    assert.deepEqual(
+      tools.map((t) => t.name),
+      ["tokenhub_setup"],
+    );
+    const result = (await client.callTool({
+      name: "tokenhub_setup",
+      arguments: { action: "start" },
+    })) as CallToolResult;
+    seen.push(JSON.stringify(result));
+    assert.equal((result.structuredContent as { state: string }).state, "complete");
+    await client.close();
+  });
+
+  it("refuses a Host that is not this listener (DNS rebinding): 421, before any MCP handling", async () => {
+    const port = new URL(url).port;
+    for (const host of [
+      `evil.example:${port}`,
+      `localhost.evil.example:${port}`,
+      "127.0.0.1",
+      `127.0.0.1:${Number(port) + 1}`,
+    ]) {
+      const r = await post(url, { host }, INITIALIZE);
+      seen.push(r.body);
+      assert.equal(r.status, 421, host);
+    }
+  });
+
+  it("refuses a request from another origin (a page in the user's browser): 403", async () => {
+    for (const origin of ["https://evil.example", "null", `http://localhost:${new URL(url).port}`]) {
+      const r = await post(url, { origin }, INITIALIZE);
+      seen.push(r.body);
+      assert.equal(r.status, 403, origin);
+    }
+    // The same request from no page at all (a client) is served.
+    const ok = await post(url, {}, INITIALIZE);
+    assert.equal(ok.status, 200, ok.body);
+  });
+
+  it("answers only on /mcp, and a session it does not know is sent to initialize again", async () => {
+    assert.equal((await post(new URL("/other", url).href, {}, INITIALIZE)).status, 404);
+    const r = await post(url, { "mcp-session-id": "not-a-session" }, INITIALIZE);
+    assert.equal(r.status, 404);
+    assert.match(r.body, /initialize again/);
+  });
+});
