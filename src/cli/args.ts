@@ -282,8 +282,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
     examples: [
       "tokenhub-setup mcp                               # what an MCP client's server entry runs",
-      "claude mcp add tokenhub -- npx -y tokenhub-setup mcp",
-      "# OpenClaw: openclaw mcp add tokenhub --command npx --arg -y --arg tokenhub-setup --arg mcp",
+      "claude mcp add tokenhub -- tokenhub-setup mcp     # with tokenhub-setup on PATH (README: In any MCP client)",
+      "# OpenClaw: openclaw mcp add tokenhub --command tokenhub-setup --arg mcp",
       "tokenhub-setup mcp --http --port 8765          # Streamable HTTP on http://127.0.0.1:8765/mcp",
       "tokenhub-setup mcp --simulate                    # try it without a key or the internet",
     ],

@@ -4,6 +4,7 @@
  */
 import type { Readable, Writable } from "node:stream";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { McpApp } from "./server.ts";
 
 export { type HttpListener, listenHttp, MCP_PATH } from "./http.ts";
@@ -12,7 +13,7 @@ export { TOOL_NAME } from "./tool.ts";
 
 /**
  * Serves `app` on stdin/stdout (stdout carries only the protocol: every log line goes to stderr). Resolves when
- * the client closes the connection (stdin ends).
+ * the client closes the connection (stdin ends) and every call it made was answered.
  */
 export async function serveStdio(app: McpApp, io: { stdin: Readable; stdout: Writable }): Promise<void> {
   const transport = new StdioServerTransport(io.stdin, io.stdout);
@@ -22,6 +23,31 @@ export async function serveStdio(app: McpApp, io: { stdin: Readable; stdout: Wri
     io.stdin.once("close", () => resolve());
   });
   await app.server().connect(transport);
+  const answered = answeredRequests(transport);
   await closed;
+  // The client sent everything it will (its stdin is closed): the requests it made still get their answers.
+  await answered();
   await transport.close().catch(() => undefined);
+}
+
+/**
+ * Counts the requests `transport` received and the answers it sent; the function it returns resolves once every
+ * request read so far was answered. Read at the transport, where a line becomes a request, not in a handler
+ * the SDK starts some promise turns later.
+ */
+function answeredRequests(transport: Transport): () => Promise<void> {
+  const open = new Set<string | number>();
+  let waiting: (() => void) | undefined;
+  const receive = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    if ("method" in message && "id" in message) open.add(message.id);
+    receive?.(message, extra);
+  };
+  const send = transport.send.bind(transport);
+  transport.send = async (message, options) => {
+    await send(message, options);
+    if (!("method" in message) && "id" in message && message.id !== undefined) open.delete(message.id);
+    if (open.size === 0) waiting?.();
+  };
+  return () => (open.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (waiting = resolve)));
 }

@@ -140,6 +140,50 @@ const DISPOSITIONS: Record<string, Disposition> = {
   "openclaw secrets store set TOKENHUB_API_KEY --kind secret && openclaw secrets reload": {
     skip: "needs the OpenClaw CLI (npm run test:e2e:openclaw stores and reloads the key the same way)",
   },
+  "openclaw mcp add tokenhub --command tokenhub-setup --arg mcp": {
+    skip: "needs the OpenClaw CLI (npm run test:e2e:openclaw adds the server the same way: test/e2e/openclaw-mcp.e2e.ts)",
+  },
+  "claude mcp add tokenhub -- tokenhub-setup mcp": {
+    skip: "needs Claude Code (not on this machine); the server it starts is what test/mcp/stdio.test.ts drives with the SDK's client",
+  },
+  "npx tokenhub-setup mcp --simulate": {
+    run: () =>
+      `printf '%s\n' ${[
+        {
+          jsonrpc: "2.0",
+          id: 1,
+          method: "initialize",
+          params: {
+            protocolVersion: "2025-11-25",
+            capabilities: {},
+            clientInfo: { name: "readme", version: "1" },
+          },
+        },
+        { jsonrpc: "2.0", method: "notifications/initialized" },
+        {
+          jsonrpc: "2.0",
+          id: 2,
+          method: "tools/call",
+          params: { name: "tokenhub_setup", arguments: { action: "start" } },
+        },
+      ]
+        .map((m) => `'${JSON.stringify(m)}'`)
+        .join(" ")} | npx tokenhub-setup mcp --simulate`,
+    why: "a server waits for a client: here the client is three JSON-RPC lines on its stdin (initialize, initialized, the tool call), which it answers before it exits",
+    check: (r) => {
+      exits(EXIT.complete)(r);
+      assert.match(r.stderr, /serving MCP on stdio, for the simulator/);
+      const answers = r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { id: number; result: { structuredContent?: { state: string } } });
+      assert.deepEqual(
+        answers.map((a) => a.id),
+        [1, 2],
+      );
+      assert.equal(answers[1]?.result.structuredContent?.state, "complete");
+    },
+  },
   "npx tokenhub-setup": {
     why: "off a terminal and with no key it never prompts: it says where to create one and exits 3 (the guided prompt is test/cli/interactive.test.ts)",
     check: (r) => {
