@@ -48,6 +48,13 @@ export function buildManifest(version: string, chart: { restStates: Iterable<str
       turnBased: "runTurn",
       // From the chart's tags (machine/face.ts): where a snapshot may be taken and runTurn may return.
       restStates: [...chart.restStates],
+      // The same flow for any MCP client: test/mcp/stdio.test.ts checks these against the server's tools/list.
+      mcp: {
+        command: ["tokenhub-setup", "mcp"],
+        transports: ["stdio", "streamable-http"],
+        tools: ["tokenhub_setup"],
+        keyEntry: "url-elicitation",
+      },
     },
     events: {
       SETUP: schema(SetupEventSchema, "input"),

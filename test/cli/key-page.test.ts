@@ -8,7 +8,13 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
-import { type ConsoleLines, chromiumMissing, launchBrowser, openTab } from "../helpers/browser.ts";
+import {
+  type ConsoleLines,
+  chromiumMissing,
+  launchBrowser,
+  openTab,
+  submitForm,
+} from "../helpers/browser.ts";
 import { readFakeKeychain, spawnCli } from "../helpers/cli.ts";
 import { findLeaks } from "../helpers/leak-scan.ts";
 
@@ -80,7 +86,7 @@ describe("setup --key-page, without a terminal", { skip: chromiumMissing }, () =
     try {
       await tab.goto(url);
       await tab.getByLabel("API key", { exact: true }).fill(key);
-      await Promise.all([tab.waitForLoadState(), tab.keyboard.press("Enter")]);
+      await submitForm(tab, () => tab.keyboard.press("Enter"));
       return (await tab.getByRole("heading", { level: 1 }).textContent()) ?? "";
     } finally {
       await context.close();

@@ -3,7 +3,7 @@
 // texts of many lengths. Whatever the code keeps of that text is cut to a length somewhere; it must be scrubbed
 // before any cut, or a key straddling the cut survives in part. The property: no run of 8 or more of the key's
 // characters reaches any output channel (notifications, the record, the snapshot, logs at trace level, the
-// CLI's rendered lines, the OpenClaw tool's text and status).
+// CLI's rendered lines, the OpenClaw tool's text and status, the MCP tool's text and structured content).
 //
 // SERVER_TEXT_RUNS sets the number of cases (default 120); FUZZ_SEED replays a run (the seed is printed on
 // failure by fast-check).
@@ -12,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { renderNotification } from "../../src/cli/render.ts";
 import { createLogger } from "../../src/log.ts";
+import { turnText as mcpTurnText, turnOutput } from "../../src/mcp/text.ts";
 import { statusText, turnText } from "../../src/openclaw/text.ts";
 import { createVirtualClock } from "../../src/session/clock.ts";
 import { runTurn } from "../../src/session/turn.ts";
@@ -166,6 +167,8 @@ describe("server text that carries the key is scrubbed before any cut", () => {
           ["logs (trace)", lines.join("")],
           ["OpenClaw tool text", turnText(turn, { recordPath: "/tmp/status.json" })],
           ["OpenClaw status", statusText(record, "/tmp/status.json")],
+          ["MCP tool text", mcpTurnText(turn, { recordPath: "/tmp/status.json" })],
+          ["MCP structuredContent", JSON.stringify(turnOutput("start", turn))],
         ];
         const leaks = channels.flatMap(([name, text]) => runsOf(c.key, text).map((run) => `${name}: ${run}`));
         assert.deepEqual(

@@ -52,3 +52,15 @@ export async function scrollsSideways(tab: Page): Promise<boolean> {
   // A string: the tests are compiled without the DOM's types.
   return (await tab.evaluate("document.documentElement.scrollWidth > window.innerWidth")) === true;
 }
+
+/**
+ * Submits the page's form with `press` (Enter, a click) and waits for the answer's page to be shown: the new
+ * document committed, then loaded. (`waitForLoadState` alone resolves at once on the form's own page, which is
+ * loaded already, so a read right after it may still see the form.)
+ */
+export async function submitForm(tab: Page, press: () => Promise<void>): Promise<void> {
+  const navigated = tab.waitForEvent("framenavigated", (frame) => frame === tab.mainFrame());
+  await press();
+  await navigated;
+  await tab.waitForLoadState();
+}

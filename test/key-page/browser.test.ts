@@ -14,6 +14,7 @@ import {
   launchBrowser,
   openTab,
   scrollsSideways,
+  submitForm,
 } from "../helpers/browser.ts";
 import { type Channel, findLeaks } from "../helpers/leak-scan.ts";
 import { BAD, GOOD, KEY_FILE, type Opened, openTestPage, type TestPageOptions } from "./fixture.ts";
@@ -128,7 +129,7 @@ describe("the key page in a real browser", { skip: chromiumMissing }, () => {
     await tab.goto(opened.page.url);
     await tabToKeyField(tab);
     await tab.keyboard.type(BAD);
-    await Promise.all([tab.waitForLoadState(), tab.keyboard.press("Enter")]);
+    await submitForm(tab, () => tab.keyboard.press("Enter"));
     await tab.getByRole("alert").waitFor();
     assert.match((await tab.getByRole("alert").textContent()) ?? "", /TokenHub rejected this key/);
     const field = tab.getByLabel("API key", { exact: true });
@@ -144,7 +145,7 @@ describe("the key page in a real browser", { skip: chromiumMissing }, () => {
 
     await tabToKeyField(tab);
     await tab.keyboard.type(GOOD);
-    await Promise.all([tab.waitForLoadState(), tab.keyboard.press("Enter")]);
+    await submitForm(tab, () => tab.keyboard.press("Enter"));
     await tab.getByRole("heading", { name: "Key accepted" }).waitFor();
     assert.equal((await opened.page.outcome).status, "accepted");
   });
@@ -161,7 +162,7 @@ describe("the key page in a real browser", { skip: chromiumMissing }, () => {
     await tab.keyboard.press("Space");
     assert.equal(await box.isChecked(), true);
     await tab.keyboard.press("Tab");
-    await Promise.all([tab.waitForLoadState(), tab.keyboard.press("Enter")]);
+    await submitForm(tab, () => tab.keyboard.press("Enter"));
     await tab.getByRole("heading", { name: "Key accepted" }).waitFor();
     const html = await shown(tab);
     assert.ok(html.includes(KEY_FILE));
@@ -175,7 +176,7 @@ describe("the key page in a real browser", { skip: chromiumMissing }, () => {
     assert.equal(await tab.evaluate("window.innerWidth"), 375);
     const field = tab.getByLabel("API key", { exact: true });
     await field.fill(BAD);
-    await Promise.all([tab.waitForLoadState(), field.press("Enter")]);
+    await submitForm(tab, () => field.press("Enter"));
     await tab.getByRole("alert").waitFor();
     assert.equal(
       await scrollsSideways(tab),
@@ -185,7 +186,7 @@ describe("the key page in a real browser", { skip: chromiumMissing }, () => {
     const { width } = (await field.boundingBox()) ?? { width: 0 };
     assert.ok(width > 300, `the field spans the column (${width} px)`);
     await field.fill(GOOD);
-    await Promise.all([tab.waitForLoadState(), field.press("Enter")]);
+    await submitForm(tab, () => field.press("Enter"));
     await tab.getByRole("heading", { name: "Key accepted" }).waitFor();
     assert.equal(await scrollsSideways(tab), false, "the success page");
     await shown(tab);

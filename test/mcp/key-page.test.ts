@@ -14,7 +14,13 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Browser } from "playwright-core";
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
-import { type ConsoleLines, chromiumMissing, launchBrowser, openTab } from "../helpers/browser.ts";
+import {
+  type ConsoleLines,
+  chromiumMissing,
+  launchBrowser,
+  openTab,
+  submitForm,
+} from "../helpers/browser.ts";
 import { readFakeKeychain } from "../helpers/cli.ts";
 import { findLeaks } from "../helpers/leak-scan.ts";
 import { connectMcp, type McpSession, mcpChannels } from "../helpers/mcp-client.ts";
@@ -73,7 +79,7 @@ describe("the key page through MCP, in a real browser", { skip: chromiumMissing 
       await tab.goto(url);
       pages.push(await tab.content());
       await tab.getByLabel("API key", { exact: true }).fill(key);
-      await Promise.all([tab.waitForLoadState(), tab.keyboard.press("Enter")]);
+      await submitForm(tab, () => tab.keyboard.press("Enter"));
       await tab.getByRole("heading", { level: 1 }).waitFor();
       const shown = await tab.content();
       pages.push(shown);
@@ -86,7 +92,8 @@ describe("the key page through MCP, in a real browser", { skip: chromiumMissing 
   async function serve(dir: string, env: Record<string, string | undefined>, elicitation: boolean) {
     const keychain = join(home, dir, "keychain.json");
     const mcp = await connectMcp(
-      ["--base-url", sim.baseUrl],
+      // Debug logs on stderr (the key page's too), so the leak scan reads every line the server can log.
+      ["--base-url", sim.baseUrl, "--verbose"],
       { HOME: join(home, dir), TOKENHUB_TEST_KEYCHAIN: keychain, ...env },
       { elicitation, name: `client-${dir}` },
     );
@@ -127,6 +134,9 @@ describe("the key page through MCP, in a real browser", { skip: chromiumMissing 
     assert.match(elicited[0]?.message ?? "", /never goes through the chat/);
     assert.match(await (shown as Promise<string>), /Key accepted/);
     assert.deepEqual(completed, [elicited[0]?.elicitationId]);
+    // The page logged what happened (scanned for the key with everything else).
+    assert.match(mcp.stderr(), /"msg":"key page open"/);
+    assert.match(mcp.stderr(), /"msg":"key page settled"/);
     assert.deepEqual(Object.values(readFakeKeychain(keychain)).flatMap(Object.values), [GOOD]);
   });
 

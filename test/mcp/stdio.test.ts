@@ -13,6 +13,9 @@ import { connectMcp, type McpSession, mcpChannels } from "../helpers/mcp-client.
 import { completionTemplate, NO_PAGE, pageText } from "../helpers/quickstart-page.ts";
 
 const KEY = "sk-mcp-test-0123456789abcdef0123";
+const manifest = JSON.parse(
+  await readFile(new URL("../../skill.manifest.json", import.meta.url), "utf8"),
+) as { entry: { mcp: { tools: string[] } } };
 
 type Structured = {
   action: string;
@@ -78,6 +81,11 @@ describe("tokenhub-setup mcp over stdio, with the SDK's client", () => {
     assert.equal(tool.annotations?.openWorldHint, true);
     const action = (tool.inputSchema.properties as Record<string, { enum?: string[] }>).action;
     assert.deepEqual(action?.enum, ["start", "resume", "status", "cancel"]);
+    // What the manifest tells a runtime is what the server lists.
+    assert.deepEqual(
+      tools.map((t) => t.name),
+      manifest.entry.mcp.tools,
+    );
     const record = ((tool.outputSchema?.properties ?? {}) as Record<string, { properties?: object }>).record;
     assert.ok(record?.properties && "integration_status" in record.properties, "the record's schema");
   });
