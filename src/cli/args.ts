@@ -31,6 +31,37 @@ const COMMON: Record<string, OptionSpec> = {
   },
 };
 
+/** Which TokenHub a flow runs against and where its record goes: the flags `setup` and `mcp` share. */
+const TARGET_OPTIONS: Record<string, OptionSpec> = {
+  "base-url": {
+    type: "string",
+    arg: "URL",
+    help: "TokenHub API base (default https://tokenhub.link/v1; http: only on loopback).",
+  },
+  model: {
+    type: "string",
+    multiple: true,
+    arg: "M",
+    help: "Model format to try; repeat for a fallback chain.",
+  },
+  "status-file": {
+    type: "string",
+    arg: "F",
+    help: "Where to write the record (default $XDG_STATE_HOME/tokenhub-setup/status.json).",
+    complete: "file",
+  },
+  simulate: {
+    type: "boolean",
+    help: "Use the built-in simulator with a demo key instead of TokenHub; the real record is not touched.",
+  },
+  scenario: {
+    type: "string",
+    arg: "NAME",
+    help: "With --simulate: the scenario to play (default happy).",
+    complete: "scenarios",
+  },
+};
+
 interface CommandSpec {
   usage: string;
   /** One line in the command list of `tokenhub-setup --help`. */
@@ -53,34 +84,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
         type: "boolean",
         help: "Print the record (or the failure) as JSON on stdout; human text stays on stderr.",
       },
-      "base-url": {
-        type: "string",
-        arg: "URL",
-        help: "TokenHub API base (default https://tokenhub.link/v1; http: only on loopback).",
-      },
-      model: {
-        type: "string",
-        multiple: true,
-        arg: "M",
-        help: "Model format to try; repeat for a fallback chain.",
-      },
+      ...TARGET_OPTIONS,
       stream: { type: "boolean", help: "Validate over a server-sent-event stream." },
-      "status-file": {
-        type: "string",
-        arg: "F",
-        help: "Where to write the record (default $XDG_STATE_HOME/tokenhub-setup/status.json).",
-        complete: "file",
-      },
-      simulate: {
-        type: "boolean",
-        help: "Run against the built-in simulator with a demo key; the real record is not touched.",
-      },
-      scenario: {
-        type: "string",
-        arg: "NAME",
-        help: "With --simulate: the scenario to play (default happy).",
-        complete: "scenarios",
-      },
       multimodal: {
         type: "string",
         arg: "LIST",
@@ -252,33 +257,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         type: "boolean",
         help: "With --http: the first line on stdout is {url} as JSON (stdio speaks JSON-RPC on stdout anyway).",
       },
-      "base-url": {
-        type: "string",
-        arg: "URL",
-        help: "TokenHub API base (default https://tokenhub.link/v1; http: only on loopback).",
-      },
-      model: {
-        type: "string",
-        multiple: true,
-        arg: "M",
-        help: "Model format to try; repeat for a fallback chain.",
-      },
-      "status-file": {
-        type: "string",
-        arg: "F",
-        help: "Where to write the record (default $XDG_STATE_HOME/tokenhub-setup/status.json).",
-        complete: "file",
-      },
-      simulate: {
-        type: "boolean",
-        help: "Serve against the built-in simulator with a demo key; the real record is not touched.",
-      },
-      scenario: {
-        type: "string",
-        arg: "NAME",
-        help: "With --simulate: the scenario to play (default happy).",
-        complete: "scenarios",
-      },
+      ...TARGET_OPTIONS,
     },
     examples: [
       "tokenhub-setup mcp                               # what an MCP client's server entry runs",

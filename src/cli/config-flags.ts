@@ -26,6 +26,20 @@ const FLAG_FOR_PATH: Array<[RegExp, string]> = [
   [/^multimodal\.transferCommand(\.|$)/, "--transfer-command"],
 ];
 
+/**
+ * What is wrong with the flags `setup` and `mcp` share (an empty --base-url would quietly mean the production
+ * default; --simulate is its own base URL; --scenario plays only on the simulator), or undefined.
+ */
+export function targetProblem(values: CliContext["values"]): string | undefined {
+  const simulate = values.simulate === true;
+  const baseUrl = stringOption(values, "base-url");
+  if (baseUrl === "") return "--base-url needs a URL (got an empty value).";
+  if (simulate && baseUrl)
+    return "--simulate and --base-url cannot be combined: the simulator is the base URL.";
+  if (stringOption(values, "scenario") && !simulate) return "--scenario needs --simulate.";
+  return undefined;
+}
+
 /** A refused config value as the person typed it: `--model: ...` rather than `modelChain.0: ...`. */
 export function inFlagTerms(err: ConfigError): string {
   const flag = FLAG_FOR_PATH.find(([pattern]) => pattern.test(err.path ?? ""))?.[1];

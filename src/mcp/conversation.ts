@@ -6,6 +6,7 @@ import {
   type ConversationStore,
   type HostEvent,
   restOfSnapshot,
+  setupEvent,
   type Turn,
   type TurnResult,
   type TurnRunner,
@@ -75,15 +76,7 @@ export function openConversation(
           live,
         );
       }
-      const preferences = {
-        ...(input.model ? { modelChain: [input.model] } : {}),
-        ...(input.stream === undefined ? {} : { stream: input.stream }),
-        ...(input.multimodal ? { multimodal: input.multimodal } : {}),
-      };
-      const event: HostEvent = {
-        type: "SETUP",
-        ...(Object.keys(preferences).length ? { preferences } : {}),
-      };
+      const event = setupEvent(input);
       // resume continues a stored flow; start (or resume with nothing to continue) begins afresh.
       const resuming = action === "resume" && stored !== undefined && rest !== null && !rest.final;
       return turn(event, resuming ? { snapshot: stored, resume: true } : undefined, live);

@@ -3,7 +3,7 @@
  * schema is built from the contract's own record schema, so `structuredContent` is the record as written.
  */
 import { z } from "zod";
-import { CapabilitySchema, CompletionRecordSchema, EscalationSchema } from "../session/index.ts";
+import { CompletionRecordSchema, EscalationSchema, SetupRequestShape } from "../session/index.ts";
 
 export const TOOL_NAME = "tokenhub_setup";
 
@@ -17,20 +17,7 @@ export const ToolInputSchema = z
       .describe(
         "start: verify the TokenHub integration (TokenHub's agent quickstart, Steps 1-5); resume: continue after the user entered the key on the key page or a wait ended; status: the last recorded integration; cancel: stop a setup in progress.",
       ),
-    model: z
-      .string()
-      .min(1)
-      .max(200)
-      .optional()
-      .describe("A model to verify instead of the configured chain, bare (deepseek-v3.2) or provider/model."),
-    stream: z.boolean().optional().describe("Validate over a streamed response."),
-    multimodal: z
-      .array(CapabilitySchema)
-      .max(2)
-      .optional()
-      .describe(
-        "Only if the user asked: after the text check, also generate a test image and/or video and save the files (video takes minutes).",
-      ),
+    ...SetupRequestShape,
   })
   .strict();
 export type ToolInput = z.infer<typeof ToolInputSchema>;

@@ -7,6 +7,7 @@ import {
   EXIT,
   type HostEvent,
   restOfSnapshot,
+  setupEvent,
   TokenHubSetupError,
   type TurnResult,
   type TurnRunner,
@@ -177,18 +178,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
     }
 
     // resume continues a stored flow; start (or resume with nothing to continue) begins afresh.
-    const event: HostEvent = {
-      type: "SETUP",
-      ...(params.model || params.stream !== undefined || params.multimodal
-        ? {
-            preferences: {
-              ...(params.model ? { modelChain: [params.model] } : {}),
-              ...(params.stream === undefined ? {} : { stream: params.stream }),
-              ...(params.multimodal ? { multimodal: params.multimodal } : {}),
-            },
-          }
-        : {}),
-    };
+    const event = setupEvent(params);
     const resuming = params.action === "resume" && stored !== undefined && rest !== null && !rest.final;
     const result = await turn(
       sessionKey,

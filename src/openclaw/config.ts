@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CapabilitySchema, ConfigSchema } from "../session/index.ts";
+import { ConfigSchema, SetupRequestShape } from "../session/index.ts";
 
 export const PLUGIN_ID = "tokenhub-setup";
 export const TOOL_NAME = "tokenhub_setup";
@@ -37,20 +37,7 @@ export const ToolParamsSchema = z
       .describe(
         "start: verify the TokenHub integration; resume: continue after the user stored the key or a wait ended; status: the last recorded integration; cancel: stop a setup; unwire: remove the tokenhub model provider this tool added.",
       ),
-    model: z
-      .string()
-      .min(1)
-      .max(200)
-      .optional()
-      .describe("A model to verify instead of the configured chain, bare (deepseek-v3.2) or provider/model."),
-    stream: z.boolean().optional().describe("Validate over a streamed response."),
-    multimodal: z
-      .array(CapabilitySchema)
-      .max(2)
-      .optional()
-      .describe(
-        "Only if the user asked: after the text check, also generate a test image and/or video and save the files (video takes minutes).",
-      ),
+    ...SetupRequestShape,
     wire: z
       .boolean()
       .optional()

@@ -14,6 +14,28 @@ export const PreferencesSchema = z
   })
   .strict();
 
+/**
+ * What an agent's tool call may ask of a setup, besides its action (the OpenClaw tool's and the MCP tool's
+ * parameters): the JSON Schema a model sees is generated from these descriptions.
+ */
+export const SetupRequestShape = {
+  model: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("A model to verify instead of the configured chain, bare (deepseek-v3.2) or provider/model."),
+  stream: z.boolean().optional().describe("Validate over a streamed response."),
+  multimodal: z
+    .array(CapabilitySchema)
+    .max(2)
+    .optional()
+    .describe(
+      "Only if the user asked: after the text check, also generate a test image and/or video and save the files (video takes minutes).",
+    ),
+};
+export type SetupRequest = z.infer<z.ZodObject<typeof SetupRequestShape>>;
+
 export const SetupEventSchema = z
   .object({ type: z.literal("SETUP"), preferences: PreferencesSchema.optional() })
   .strict();

@@ -1,10 +1,11 @@
 /**
- * What a model reads after a tool call, for every agent host (the OpenClaw tool, the MCP server): what
+ * An agent host's tool (the OpenClaw tool, the MCP server's), its shared half: the SETUP event a call asks for,
+ * and what a model reads after a call: what
  * happened, what to tell the user, what to call next. Written as instructions it can follow, from the turn's
  * facts alone (scrubbed notifications, the record), so it never contains a key. A host adds its own sentences:
  * how the user stores a key there, and what it offers after a verified integration.
  */
-import type { Notification } from "../schema/host.ts";
+import type { HostEvent, Notification, SetupRequest } from "../schema/host.ts";
 import type { CompletionRecord } from "../schema/record.ts";
 import type { TurnResult } from "./turn.ts";
 
@@ -19,6 +20,16 @@ export interface AgentTextOptions {
   needKey(notification: NeedKeyNotification | undefined): string;
   /** Sentences after a verified integration (an offer to wire it in, say). */
   afterComplete?(record: CompletionRecord): string[];
+}
+
+/** The SETUP event for a tool call's request: its preferences, only those the call named. */
+export function setupEvent(request: SetupRequest): HostEvent {
+  const preferences = {
+    ...(request.model ? { modelChain: [request.model] } : {}),
+    ...(request.stream === undefined ? {} : { stream: request.stream }),
+    ...(request.multimodal ? { multimodal: request.multimodal } : {}),
+  };
+  return { type: "SETUP", ...(Object.keys(preferences).length ? { preferences } : {}) };
 }
 
 export function agentText(turn: TurnResult, options: AgentTextOptions): string {

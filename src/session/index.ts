@@ -27,7 +27,14 @@ export {
   ConfigSchema,
 } from "../schema/config.ts";
 /** Host events in, notifications and the final output out. */
-export { EscalationSchema, type HostEvent, type Notification, type Output } from "../schema/host.ts";
+export {
+  EscalationSchema,
+  type HostEvent,
+  type Notification,
+  type Output,
+  type SetupRequest,
+  SetupRequestShape,
+} from "../schema/host.ts";
 /** The agent quickstart's fixed values: base URL, model formats, media defaults, video protocols. */
 export { CONTRACT, MEDIA, VIDEO_PROTOCOLS } from "../schema/quickstart.ts";
 /** The Step-5 record, and where a key came from. */
@@ -37,12 +44,13 @@ export type { SnapshotEnvelope } from "../schema/snapshot.ts";
 export { scrub } from "../secrets/scrubber.ts";
 /** Whether a process with this pid exists (one of another user counts): for folders named by a run's pid. */
 export { isAlive as processIsAlive } from "../status/temp-files.ts";
-/** What a model reads after a tool call (every agent host), with the host's own sentences added. */
+/** An agent tool's shared half: the SETUP event a call asks for, what a model reads after it (host words added). */
 export {
   type AgentTextOptions,
   agentText,
   type NeedKeyNotification,
   recordText,
+  setupEvent,
 } from "./agent-text.ts";
 /** Checks outside a flow: one probe with a key (`status --check`), whether a base URL answers (`doctor`). */
 export {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createMcpApp, type HttpListener, listenHttp, type McpApp, serveStdio } from "../../mcp/index.ts";
 import { ConfigError, defaultStateDir, EXIT, TokenHubSetupError } from "../../session/index.ts";
 import { type Simulator, startSimulator } from "../../simulator/index.ts";
-import { inFlagTerms } from "../config-flags.ts";
+import { inFlagTerms, targetProblem } from "../config-flags.ts";
 import { type CliContext, stringOption } from "../context.ts";
 
 /**
@@ -20,10 +20,8 @@ export async function mcpCommand(ctx: CliContext): Promise<number> {
     ctx.say(`tokenhub-setup mcp: ${message} See \`tokenhub-setup mcp --help\`.`);
     return EXIT.usage;
   };
-  if (baseUrl === "") return usage("--base-url needs a URL (got an empty value).");
-  if (simulate && baseUrl)
-    return usage("--simulate and --base-url cannot be combined: the simulator is the base URL.");
-  if (scenario && !simulate) return usage("--scenario needs --simulate.");
+  const problem = targetProblem(values);
+  if (problem) return usage(problem);
   const portText = stringOption(values, "port");
   const port = portText === undefined ? 0 : Number(portText);
   if (portText !== undefined && values.http !== true) return usage("--port needs --http.");

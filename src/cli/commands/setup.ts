@@ -18,7 +18,7 @@ import {
   TokenHubSetupError,
 } from "../../session/index.ts";
 import { type Simulator, startSimulator } from "../../simulator/index.ts";
-import { inFlagTerms, multimodalOptions } from "../config-flags.ts";
+import { inFlagTerms, multimodalOptions, targetProblem } from "../config-flags.ts";
 import { type CliContext, stringOption } from "../context.ts";
 import { keyFromPage } from "../key-page-wait.ts";
 import { createProgressLines } from "../progress-lines.ts";
@@ -34,23 +34,13 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
   const { values } = ctx;
   const simulate = values.simulate === true;
   const baseUrl = stringOption(values, "base-url");
-  // An empty value would quietly mean the production default: say so instead.
-  if (baseUrl === "") {
-    ctx.say("tokenhub-setup: --base-url needs a URL (got an empty value). See --help.");
+  const problem = targetProblem(values);
+  if (problem) {
+    ctx.say(`tokenhub-setup: ${problem} See --help.`);
     return EXIT.usage;
   }
   const scenario = stringOption(values, "scenario");
   const statusFile = stringOption(values, "status-file");
-  if (simulate && baseUrl) {
-    ctx.say(
-      "tokenhub-setup: --simulate and --base-url cannot be combined: the simulator is the base URL. See --help.",
-    );
-    return EXIT.usage;
-  }
-  if (scenario && !simulate) {
-    ctx.say("tokenhub-setup: --scenario needs --simulate. See --help.");
-    return EXIT.usage;
-  }
 
   const multimodal = multimodalOptions(ctx, simulate);
   if (multimodal === "usage") return EXIT.usage;
