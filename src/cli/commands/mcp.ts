@@ -1,10 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createMcpApp, type HttpListener, listenHttp, type McpApp, serveStdio } from "../../mcp/index.ts";
 import { ConfigError, defaultStateDir, EXIT, TokenHubSetupError } from "../../session/index.ts";
-import { type Simulator, startSimulator } from "../../simulator/index.ts";
 import { inFlagTerms, targetProblem } from "../config-flags.ts";
 import { type CliContext, stringOption } from "../context.ts";
+import { type Demo, startDemo } from "../demo.ts";
 
 /**
  * `tokenhub-setup mcp`: the skill as an MCP server. On stdio (what a client's server entry starts) stdout
@@ -28,16 +27,13 @@ export async function mcpCommand(ctx: CliContext): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     return usage(`--port must be a number from 0 to 65535, not "${portText}".`);
 
-  // A fresh demo key per run, as `setup --simulate` does: the simulator accepts only it.
-  const demoKey = `sk-sim-${randomBytes(12).toString("hex")}`;
-  let sim: Simulator | undefined;
+  let demo: Demo | undefined;
   try {
-    sim = simulate
-      ? await startSimulator({ scenario: scenario ?? "happy", acceptKeys: [demoKey] })
-      : undefined;
+    demo = simulate ? await startDemo(scenario) : undefined;
   } catch (err) {
     return usage((err as Error).message);
   }
+  const sim = demo?.sim;
   // A simulated server keeps its conversations and record apart from the real ones.
   const stateDir = join(defaultStateDir(ctx.io.env), simulate ? "mcp-simulated" : "mcp");
   const models = values.model as string[] | undefined;
@@ -57,7 +53,7 @@ export async function mcpCommand(ctx: CliContext): Promise<number> {
       stateDir,
       logger: ctx.logger,
       version: ctx.io.version ?? "0.0.0",
-      ...(sim ? { sources: { env: { TOKENHUB_API_KEY: demoKey }, keychain: false } } : {}),
+      ...(demo ? { sources: demo.sources } : {}),
     });
   } catch (err) {
     await sim?.close();

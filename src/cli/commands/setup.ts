@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import {
   ConfigError,
   createSession,
@@ -17,9 +16,9 @@ import {
   type StatusStore,
   TokenHubSetupError,
 } from "../../session/index.ts";
-import { type Simulator, startSimulator } from "../../simulator/index.ts";
 import { inFlagTerms, multimodalOptions, targetProblem } from "../config-flags.ts";
 import { type CliContext, stringOption } from "../context.ts";
+import { type Demo, startDemo } from "../demo.ts";
 import { keyFromPage } from "../key-page-wait.ts";
 import { createProgressLines } from "../progress-lines.ts";
 import { needKeyLines, type RenderFacts, renderNotification } from "../render.ts";
@@ -45,17 +44,14 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
   const multimodal = multimodalOptions(ctx, simulate);
   if (multimodal === "usage") return EXIT.usage;
 
-  // A fresh demo key per run: the simulator accepts only it, and it is scrubbed like any real key.
-  const demoKey = `sk-sim-${randomBytes(12).toString("hex")}`;
-  let sim: Simulator | undefined;
+  let demo: Demo | undefined;
   try {
-    sim = simulate
-      ? await startSimulator({ scenario: scenario ?? "happy", acceptKeys: [demoKey] })
-      : undefined;
+    demo = simulate ? await startDemo(scenario) : undefined;
   } catch (err) {
     ctx.say(`tokenhub-setup: ${(err as Error).message}`);
     return EXIT.usage;
   }
+  const sim = demo?.sim;
   if (sim)
     ctx.info(
       `tokenhub-setup: simulator on ${sim.baseUrl} (scenario ${sim.scenario.name}); ${statusFile ? `the record goes to ${statusFile}` : "the real record is not touched"}.`,
@@ -83,7 +79,7 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     keys = sim ? undefined : openKeys({ env: ctx.io.env, config });
     session = createSession({
       config,
-      sources: keys ? keys.sources : { env: { TOKENHUB_API_KEY: demoKey }, keychain: false },
+      sources: keys ? keys.sources : (demo as Demo).sources,
       store,
       logger: ctx.logger,
       ...(ctx.io.clock ? { clock: ctx.io.clock } : {}),
