@@ -76,10 +76,11 @@ export function openConversation(
           live,
         );
       }
-      const event = setupEvent(input);
-      // resume continues a stored flow; start (or resume with nothing to continue) begins afresh.
-      const resuming = action === "resume" && stored !== undefined && rest !== null && !rest.final;
-      return turn(event, resuming ? { snapshot: stored, resume: true } : undefined, live);
+      // resume continues a stored flow, or reports one that ended meanwhile (the key page resumed it, perhaps in
+      // another process of this server); start (or resume with nothing stored) begins afresh.
+      if (action === "resume" && stored !== undefined && rest !== null)
+        return turn(rest.final ? undefined : setupEvent(input), { snapshot: stored, resume: true }, live);
+      return turn(setupEvent(input), undefined, live);
     },
     rest: async () => restOfSnapshot(await deps.store.load(id)),
     takeUnreported() {

@@ -25,7 +25,9 @@ export async function serveStdio(app: McpApp, io: { stdin: Readable; stdout: Wri
   await app.server().connect(transport);
   const answered = answeredRequests(transport);
   await closed;
-  // The client sent everything it will (its stdin is closed): the requests it made still get their answers.
+  // The client sent everything it will (its stdin is closed): the requests it made still get their answers, and
+  // a call waiting on a key page returns now (nobody is left to tell the user).
+  await app.closePages();
   await answered();
   await transport.close().catch(() => undefined);
 }

@@ -46,6 +46,8 @@ export interface KeySteps {
   /** A key the page accepted and could keep only in this process (no keychain, no file opt-in). */
   heldKey(): string | undefined;
   closePage(conversationId: string): Promise<void>;
+  /** Closes every open page: no call can be answered any more (the client went away). */
+  closePages(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,9 +59,20 @@ interface OpenPage {
   /** Who to tell when the page took the key (the client that elicited it). */
   complete?: () => Promise<void>;
   settled: boolean;
+  /** How the page ended, once it did. */
+  outcome?: KeyPageOutcome;
 }
 
 const TICK_MS = 5_000;
+
+/** A page that ended without a key, said so: its link must not be offered as if it still worked. */
+const PAGE_ENDED: Record<Exclude<KeyPageOutcome["status"], "accepted">, string> = {
+  expired:
+    'The key page expired before a key was entered; nothing was stored. Call this tool (tokenhub_setup) with {"action":"resume"} for a new link.',
+  exhausted:
+    'The key page was closed after several keys it could not keep (TokenHub rejected them, or could not check them); nothing was stored. Tell the user to check the key in the TokenHub console, then call this tool (tokenhub_setup) with {"action":"resume"} for a new link.',
+  closed: "The key page was closed; nothing was stored.",
+};
 const SETTLED_PAGE_MS = 60_000;
 
 export function openKeySteps(options: {
@@ -101,6 +114,7 @@ export function openKeySteps(options: {
 
   async function settled(conversation: Conversation, open: OpenPage, outcome: KeyPageOutcome) {
     open.settled = true;
+    open.outcome = outcome;
     if (pages.get(conversation.id) === open) pages.delete(conversation.id);
     // A settled page answers "already used" or "expired" for a while (a reload shows why), then closes.
     setTimeout(() => void open.page.close(), SETTLED_PAGE_MS).unref();
@@ -118,6 +132,8 @@ export function openKeySteps(options: {
 
   return {
     async offer(conversation, call) {
+      // One budget for the whole call (the elicitation, then the page): under a client's request timeout.
+      const deadline = Date.now() + waitMs;
       let open: OpenPage;
       try {
         open = await pageFor(conversation);
@@ -137,33 +153,51 @@ export function openKeySteps(options: {
             elicitationId: open.elicitationId,
             url: open.page.url,
           },
-          { relatedRequestId: call.relatedRequestId, signal: call.signal },
+          {
+            relatedRequestId: call.relatedRequestId,
+            signal: call.signal,
+            timeout: Math.max(1, deadline - Date.now()),
+          },
         );
         action = answer.action;
       } catch (err) {
-        // The client could not ask (a timeout, a bug): the link in the result still works.
+        if (call.signal.aborted) return cancelled(conversation.id);
+        // The client could not ask in time (the user has not answered, a bug): the link in the result works.
         logger.warn({ err }, "URL elicitation failed");
         return { link };
       }
       if (action !== "accept") {
         await closePage(conversation.id);
         return {
-          note: `The user ${action === "decline" ? "declined" : "dismissed"} the key page; nothing was stored. If they want to enter the key later, call tokenhub_setup with {"action":"start"} for a new link.`,
+          note: `The user ${action === "decline" ? "declined" : "dismissed"} the key page; nothing was stored. If they want to enter the key later, call this tool (tokenhub_setup) with {"action":"start"} for a new link.`,
         };
       }
       open.complete = call.client.createElicitationCompletionNotifier(open.elicitationId);
-      const outcome = await waitForPage(open, call);
-      if (outcome?.status !== "accepted") return { link, elicited: true };
-      const resumed = await call.resume();
-      return resumed ? { resumed, elicited: true } : { link, elicited: true };
+      // The user may have been quicker than their client's answer.
+      if (open.outcome?.status === "accepted") void open.complete().catch(() => undefined);
+      const outcome = open.outcome ?? (await waitForPage(open, call, deadline));
+      if (call.signal.aborted) return cancelled(conversation.id);
+      if (outcome === undefined) return { link, elicited: true };
+      if (outcome.status === "accepted") {
+        const resumed = await call.resume();
+        return resumed ? { resumed, elicited: true } : { link, elicited: true };
+      }
+      return { note: PAGE_ENDED[outcome.status] };
     },
     heldKey: () => entry?.held(),
     closePage,
+    closePages: async () => void (await Promise.all([...pages.keys()].map(closePage))),
     async close() {
       await Promise.all([...pages.keys()].map(closePage));
       await entry?.close();
     },
   };
+
+  /** The client cancelled the call: the page it was offered goes too (nothing goes on in the background). */
+  async function cancelled(conversationId: string): Promise<KeyStep> {
+    await closePage(conversationId);
+    return { note: "The call was cancelled; the key page was closed and nothing was stored." };
+  }
 
   async function closePage(conversationId: string) {
     const open = pages.get(conversationId);
@@ -171,13 +205,14 @@ export function openKeySteps(options: {
     await open?.page.close();
   }
 
-  /** The page's outcome, or undefined when the call stops waiting first (its time, or the client cancelled). */
+  /** The page's outcome, or undefined when the call stops waiting first (its time is up, or it was cancelled). */
   async function waitForPage(
     open: OpenPage,
     call: { signal: AbortSignal; tick(message: string): void },
+    deadline: number,
   ): Promise<KeyPageOutcome | undefined> {
     open.waiting = true;
-    const until = Math.min(Date.now() + waitMs, open.page.expiresAt);
+    const until = Math.min(deadline, open.page.expiresAt);
     let ticker: NodeJS.Timeout | undefined;
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;

@@ -4,6 +4,7 @@
  * resumes it. What a client can do decides how Step-2 reaches the user: a URL elicitation where the client
  * supports it, the same link in the result everywhere (see key-step.ts).
  */
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult, ServerNotification } from "@modelcontextprotocol/sdk/types.js";
@@ -51,6 +52,7 @@ export interface McpAppOptions {
 
 type Extra = {
   signal: AbortSignal;
+  sessionId?: string;
   requestId: string | number;
   _meta?: { progressToken?: string | number };
   sendNotification: (notification: ServerNotification) => Promise<void>;
@@ -62,6 +64,8 @@ type Extra = {
  */
 export interface McpApp {
   server(): McpServer;
+  /** Closes the key pages: the client is gone, so a call waiting on one returns (and nothing resumes). */
+  closePages(): Promise<void>;
   readonly recordPath: string;
   close(): Promise<void>;
 }
@@ -88,8 +92,13 @@ export function createMcpApp(options: McpAppOptions): McpApp {
     ...(options.keyWaitMs ? { waitMs: options.keyWaitMs } : {}),
   });
   // The person's places, then a key the page held in memory (no keychain, no file opt-in) as the host's secret.
-  const sources = (): Turn["sources"] => options.sources ?? keys.sources;
+  const sources = (): Turn["sources"] =>
+    options.sources ?? { ...keys.sources, hostSecret: () => keySteps.heldKey() };
   const conversations = new Map<string, Conversation>();
+  const target = createHash("sha256")
+    .update(JSON.stringify([runner.config.baseUrl, runner.recordPath, runner.config.modelChain]))
+    .digest("hex")
+    .slice(0, 16);
   const conversationOf = (id: string) => {
     let conversation = conversations.get(id);
     if (!conversation) {
@@ -116,9 +125,15 @@ export function createMcpApp(options: McpAppOptions): McpApp {
         annotations: TOOL_ANNOTATIONS,
       },
       async (input: ToolInput, extra: Extra): Promise<CallToolResult> => {
-        // One conversation per client: the name it gave at initialize survives a restart of this server.
+        // One conversation per client and target: the client's name (given at initialize) survives a restart of
+        // this server, and two server entries aimed at different TokenHubs or records keep their setups apart.
         const client = mcp.server.getClientVersion()?.name ?? "client";
-        const conversation = conversationOf(`mcp:${client}`);
+        // Over HTTP every MCP session has its own (its session id): a live key page is never another's.
+        const session = extra.sessionId === undefined ? "" : `:${extra.sessionId}`;
+        const conversation = conversationOf(`mcp:${client}:${target}${session}`);
+        // status only reads, and cancel closes the page a waiting call waits on: neither queues behind it.
+        if (input.action === "status") return status(conversation);
+        if (input.action === "cancel") await keySteps.closePage(conversation.id);
         return conversation.serial(() => call(mcp, conversation, input, extra));
       },
     );
@@ -132,25 +147,13 @@ export function createMcpApp(options: McpAppOptions): McpApp {
     extra: Extra,
   ): Promise<CallToolResult> {
     const { action } = input;
-    if (action === "status") {
-      const record = await runner.readRecord();
-      const rest = await conversation.rest();
-      const exitCode = rest && (rest.final || rest.needKey) ? rest.exitCode : 0;
-      return answer(statusText(record, runner.recordPath), {
-        action,
-        state: rest?.state ?? "none",
-        exitCode,
-        ...(record ? { record } : {}),
-      });
-    }
     if (action === "resume") {
       const finished = conversation.takeUnreported();
       if (finished) return described(action, finished);
     }
     const progress = progressOf(extra);
     const live = { signal: extra.signal, onNotification: progress.flowNotification };
-    if (action === "cancel") await keySteps.closePage(conversation.id);
-    const result = await conversation.act(action, input, live);
+    const result = await conversation.act(action as Exclude<typeof action, "status">, input, live);
     if (!result) return answer("No TokenHub setup is in progress.", { action, state: "none", exitCode: 0 });
     if (!result.rest.needKey) return described(action, result);
     // Step-2 without the chat: the key page, offered by URL elicitation where the client supports it.
@@ -163,6 +166,23 @@ export function createMcpApp(options: McpAppOptions): McpApp {
     });
     if (step.resumed) return described(action, step.resumed);
     return described(action, result, step);
+  }
+
+  async function status(conversation: Conversation): Promise<CallToolResult> {
+    const record = await runner.readRecord();
+    const rest = await conversation.rest();
+    const exitCode = rest && (rest.final || rest.needKey) ? rest.exitCode : 0;
+    const waiting = rest?.needKey
+      ? [
+          'A setup is waiting for the API key: call this tool (tokenhub_setup) with {"action":"resume"} for a key page link.',
+        ]
+      : [];
+    return answer([statusText(record, runner.recordPath), ...waiting].join("\n"), {
+      action: "status",
+      state: rest?.state ?? "none",
+      exitCode,
+      ...(record ? { record } : {}),
+    });
   }
 
   function described(
@@ -186,6 +206,7 @@ export function createMcpApp(options: McpAppOptions): McpApp {
 
   return {
     server,
+    closePages: () => keySteps.closePages(),
     recordPath: runner.recordPath,
     async close() {
       await keySteps.close();

@@ -11,6 +11,9 @@ import {
 } from "../session/index.ts";
 import { type Action, TOOL_NAME, type ToolOutput } from "./tool.ts";
 
+/** How the text names the tool: clients prefix it with the server's name, so "this tool" says which. */
+const TOOL_CALL = `this tool (${TOOL_NAME})`;
+
 export interface KeyPageLink {
   url: string;
   expiresAt: number;
@@ -21,7 +24,8 @@ export function turnText(
   context: { recordPath: string; keyPage?: KeyPageLink; elicited?: boolean },
 ): string {
   return agentText(turn, {
-    tool: TOOL_NAME,
+    // A client may name it with a prefix of its own (OpenClaw: tokenhub__tokenhub_setup).
+    tool: TOOL_CALL,
     recordPath: context.recordPath,
     needKey: (n) => needKeyText(n, context.keyPage, context.elicited === true),
   });
@@ -35,19 +39,19 @@ function needKeyText(n: NeedKeyNotification | undefined, page: KeyPageLink | und
       elicited
         ? `The key page was offered to the user: ${page.url} (it works until ${new Date(page.expiresAt).toISOString()}).`
         : `Give the user this link to open in their browser, on this machine: ${page.url} (it works until ${new Date(page.expiresAt).toISOString()}). They type the key there; the page checks it with TokenHub and stores it.`,
-      `Do NOT ask the user to paste the key into this conversation. When they say the page showed that the key was stored, call ${TOOL_NAME} with {"action":"resume"}.`,
+      `Do NOT ask the user to paste the key into this conversation. When they say the page showed that the key was stored, call ${TOOL_CALL} with {"action":"resume"}.`,
     );
   } else {
     lines.push(
       "Do NOT ask the user to paste the key into this conversation. They can store it in a terminal with `npx tokenhub-setup key set` (hidden input, OS keychain), or set TOKENHUB_API_KEY in this MCP server's environment (the client's server config) and restart it.",
-      `When they say it is stored, call ${TOOL_NAME} with {"action":"resume"}.`,
+      `When they say it is stored, call ${TOOL_CALL} with {"action":"resume"}.`,
     );
   }
   return lines.join("\n");
 }
 
 export function statusText(record: CompletionRecord | undefined, recordPath: string): string {
-  return recordText(record, recordPath, TOOL_NAME);
+  return recordText(record, recordPath, TOOL_CALL);
 }
 
 /** The turn's facts for `structuredContent` (the tool's output schema): the record as written, never a key. */

@@ -58,11 +58,24 @@ export function fingerprintOf(value: string): string {
  */
 export function parseKey(raw: string, source: KeySource, options: { subject?: string } = {}): SecretKey {
   const value = raw.trim();
-  // Register before any check, so that even a refused key cannot reach a log line through a later message;
-  // but not one too short to be a key, which would only redact ordinary words ("Open") everywhere.
-  if (value.length >= MIN_KEY_LENGTH) registerSecret(value);
   // How the messages name the key: "The key from TOKENHUB_API_KEY", or the caller's words ("The key you typed").
   const subject = options.subject ?? `The key from ${describeSource(source)}`;
+  // A host that fills `${VAR}` in its config passes the text on when VAR is not set (OpenClaw does, for an MCP
+  // server's env): that is the name of a key, not one (so not registered as a secret), and sending it would only
+  // earn a 401.
+  const reference = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value)?.[1];
+  if (reference) {
+    throw new KeyFormatError(
+      "key_unresolved_reference",
+      `${subject} is the reference \${${reference}}, not a key: ${reference} was not set where it was to be filled in.`,
+      {
+        remedy: `Set ${reference} in the environment of the program that starts this one (the MCP client or gateway), then restart it.`,
+      },
+    );
+  }
+  // Register before any other check, so that even a refused key cannot reach a log line through a later message;
+  // but not one too short to be a key, which would only redact ordinary words ("Open") everywhere.
+  if (value.length >= MIN_KEY_LENGTH) registerSecret(value);
   if (value.length === 0) {
     throw new KeyFormatError("key_empty", `${subject} is empty.`, {
       remedy: "Copy the whole key from the TokenHub console (API Keys) and supply it again.",

@@ -100,6 +100,33 @@ describe("tokenhub-setup mcp --http", () => {
     await client.close();
   });
 
+  it("two MCP sessions of clients with the same name keep their setups apart", async () => {
+    const connect = async () => {
+      const client = new Client({ name: "same-name", version: "1" });
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+      return client;
+    };
+    const first = await connect();
+    const second = await connect();
+    const a = (await first.callTool({
+      name: "tokenhub_setup",
+      arguments: { action: "start", model: "alibaba/deepseek-v3.2" },
+    })) as CallToolResult;
+    assert.equal(
+      (a.structuredContent as { record?: { model: string } }).record?.model,
+      "alibaba/deepseek-v3.2",
+    );
+    // Shared, resume would report the first session's setup; apart, there is none to resume, and it starts.
+    const b = (await second.callTool({
+      name: "tokenhub_setup",
+      arguments: { action: "resume" },
+    })) as CallToolResult;
+    seen.push(JSON.stringify(a), JSON.stringify(b));
+    assert.equal((b.structuredContent as { record?: { model: string } }).record?.model, "deepseek-v3.2");
+    await first.close();
+    await second.close();
+  });
+
   it("refuses a Host that is not this listener (DNS rebinding): 421, before any MCP handling", async () => {
     const port = new URL(url).port;
     for (const host of [

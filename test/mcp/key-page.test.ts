@@ -193,6 +193,97 @@ describe("the key page through MCP, in a real browser", { skip: chromiumMissing 
     assert.equal(sim.requests.length, before, "the result the flow reached by itself, not a new run");
   });
 
+  it("no keychain, no file chosen: the server holds the key, finishes the setup, and a restarted one reports it", async () => {
+    // No TOKENHUB_TEST_KEYCHAIN: no keychain answers, as on a server without a Secret Service.
+    const { mcp } = await serve("memory", { TOKENHUB_TEST_KEYCHAIN: undefined }, false);
+    const waiting = (await mcp.client.callTool({
+      name: "tokenhub_setup",
+      arguments: { action: "start" },
+    })) as CallToolResult;
+    const url = (waiting.structuredContent as Structured).needKey?.keyPage?.url ?? "";
+    assert.match(await enterKey(url, GOOD), /kept in this process only/);
+    let status = "";
+    for (let i = 0; i < 50 && !/success/.test(status); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = textOf(
+        (await mcp.client.callTool({
+          name: "tokenhub_setup",
+          arguments: { action: "status" },
+        })) as CallToolResult,
+      );
+    }
+    assert.match(status, /Last TokenHub check: success/, mcp.stderr().slice(-3000));
+    await mcp.close();
+    // Another process of the server (a restart, or a host that starts one per session): resume reports the
+    // setup that ended, without a new request and without the key it never had.
+    const before = sim.requests.length;
+    const again = await connectMcp(
+      ["--base-url", sim.baseUrl],
+      { HOME: join(home, "memory") },
+      { name: "client-memory" },
+    );
+    sessions.push(again);
+    const resumed = (await again.client.callTool({
+      name: "tokenhub_setup",
+      arguments: { action: "resume" },
+    })) as CallToolResult;
+    const out = resumed.structuredContent as Structured;
+    assert.equal(out.state, "complete", textOf(resumed));
+    assert.equal(out.record?.result.key_source, "host");
+    assert.equal(sim.requests.length, before);
+  });
+
+  it("while a call waits on the page, status answers at once and cancel closes the page and ends the setup", async () => {
+    const { mcp } = await serve("cancel", {}, true);
+    let url = "";
+    mcp.client.setRequestHandler(ElicitRequestSchema, (request) => {
+      url = (request.params as { url?: string }).url ?? "";
+      return { action: "accept" };
+    });
+    const started = Date.now();
+    const waiting = mcp.client.callTool({ name: "tokenhub_setup", arguments: { action: "start" } });
+    while (!url) await new Promise((r) => setTimeout(r, 50));
+    const status = (await mcp.client.callTool({
+      name: "tokenhub_setup",
+      arguments: { action: "status" },
+    })) as CallToolResult;
+    assert.match(textOf(status), /A setup is waiting for the API key/);
+    const cancelled = (await mcp.client.callTool({
+      name: "tokenhub_setup",
+      arguments: { action: "cancel" },
+    })) as CallToolResult;
+    assert.equal((cancelled.structuredContent as Structured).state, "cancelled");
+    const ended = (await waiting) as CallToolResult;
+    assert.ok(Date.now() - started < 20_000, "neither waited out the page's 50 s");
+    assert.match(textOf(ended), /The key page was closed; nothing was stored/);
+    assert.equal((ended.structuredContent as Structured).needKey?.keyPage, undefined, "no dead link offered");
+    await assert.rejects(fetch(url), "the page is closed");
+  });
+
+  it("a page used up by keys TokenHub rejects is not offered again as if it worked", async () => {
+    const { mcp } = await serve("exhausted", {}, true);
+    const shown: Promise<string>[] = [];
+    mcp.client.setRequestHandler(ElicitRequestSchema, (request) => {
+      const url = (request.params as { url?: string }).url ?? "";
+      // Five wrong keys, one after the other, as a person trying again would.
+      shown.push(
+        (async () => {
+          let last = "";
+          for (let i = 0; i < 5; i++) last = await enterKey(url, `${BAD.slice(0, -1)}${i}`);
+          return last;
+        })(),
+      );
+      return { action: "accept" };
+    });
+    const result = (await mcp.client.callTool({
+      name: "tokenhub_setup",
+      arguments: { action: "start" },
+    })) as CallToolResult;
+    assert.match(await (shown[0] as Promise<string>), /can no longer be used/);
+    assert.match(textOf(result), /closed after several keys it could not keep/);
+    assert.equal((result.structuredContent as Structured).needKey?.keyPage, undefined);
+  });
+
   it("the user declines: nothing is stored, the page is closed, and the model hears it", async () => {
     const { mcp, keychain } = await serve("decline", {}, true);
     let url = "";

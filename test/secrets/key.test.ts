@@ -58,6 +58,24 @@ describe("parseKey", () => {
     assert.equal(parseKey(key, "env").reveal(), key);
   });
 
+  it("refuses a $-brace reference a host passed on unfilled, naming the variable (a key with one inside is a key)", () => {
+    // Built, not written: a literal one reads as a template string gone wrong.
+    const reference = (name: string) => ["$", "{", name, "}"].join("");
+    const unfilled = reference("TOKENHUB_E2E_KEY");
+    assert.throws(
+      () => parseKey(unfilled, "env"),
+      (err: unknown) =>
+        err instanceof KeyFormatError &&
+        err.code === "key_unresolved_reference" &&
+        err.message.includes(unfilled) &&
+        err.remedy.includes("Set TOKENHUB_E2E_KEY"),
+    );
+    // Not a secret: the variable's name stays readable in every later message.
+    assert.equal(scrub(`see ${unfilled}`), `see ${unfilled}`);
+    const inside = `sk-ab${reference("NOT_A_REF")}cd0123456789`;
+    assert.equal(parseKey(inside, "env").reveal(), inside);
+  });
+
   it("refuses an empty or blank key", () => {
     refused("", "key_empty");
     refused("   \t\n ", "key_empty");
