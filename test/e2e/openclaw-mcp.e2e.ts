@@ -313,11 +313,8 @@ describe(`tokenhub-setup mcp on OpenClaw ${OPENCLAW_VERSION} (openclaw mcp add, 
   });
 
   // The page keeps the key in the server's memory when no keychain works and the file was not chosen, and says
-  // so; but src/mcp/server.ts never hands keySteps.heldKey() to the flow as its hostSecret source, so the flow
-  // resumes without it: "No TokenHub API key was found".
-  it("the key entered on the page (kept in the server's memory), then a resume turn in the same session completes", {
-    todo: "src/mcp/server.ts: the key the page holds in memory is not the flow's hostSecret",
-  }, async () => {
+  // so; the server hands it to the flow as its host secret and the flow goes on by itself.
+  it("the key entered on the page (kept in the server's memory), then a resume turn in the same session completes", async () => {
     const session = "agent:main:e2e-mcp-no-key";
     const link = await keyPageOffered(session);
     const answer = await enterKey(link, {});
