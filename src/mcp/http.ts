@@ -60,7 +60,13 @@ export async function listenHttp(
         onsessioninitialized: (id) => void transports.set(id, transport),
       });
       transport.onclose = () => {
-        if (transport.sessionId) transports.delete(transport.sessionId);
+        const id = transport.sessionId;
+        if (!id) return;
+        transports.delete(id);
+        // Its key page, held key and stored flow are no one's once the session is gone.
+        void app
+          .sessionEnded(id)
+          .catch((err: unknown) => options.logger.warn({ err }, "MCP session cleanup failed"));
       };
       await app.server().connect(transport);
       return transport.handleRequest(req, res, body);

@@ -37,30 +37,34 @@ export interface KeySteps {
       client: Server;
       relatedRequestId: string | number;
       signal: AbortSignal;
+      /** When the call's answer is due (a client's request timeout is usually 60 s from its start). */
+      deadline: number;
       /** A progress line while the call waits for the page. */
       tick(message: string): void;
       /** The resume turn to run once the page took a key (inside the waiting call). */
       resume(): Promise<TurnResult | undefined>;
     },
   ): Promise<KeyStep>;
-  /** A key the page accepted and could keep only in this process (no keychain, no file opt-in). */
-  heldKey(): string | undefined;
+  /** A key the conversation's page accepted and could keep only in this process (no keychain, no file). */
+  heldKey(conversationId: string): string | undefined;
   closePage(conversationId: string): Promise<void>;
   /** Closes every open page: no call can be answered any more (the client went away). */
   closePages(): Promise<void>;
+  /** Forgets a conversation: its page closed, its held key dropped (an HTTP session that ended). */
+  forget(conversationId: string): Promise<void>;
   close(): Promise<void>;
 }
 
 interface OpenPage {
   page: KeyPage;
-  elicitationId: string;
-  /** A call is waiting for this page: it resumes the flow itself. */
+  /** A call is running with this page: if the page takes a key meanwhile, that call resumes the flow. */
   waiting: boolean;
-  /** Who to tell when the page took the key (the client that elicited it). */
-  complete?: () => Promise<void>;
-  settled: boolean;
+  /** Who to tell when the page took the key: one notifier per elicitation that offered it. */
+  completions: Array<() => Promise<void>>;
   /** How the page ended, once it did. */
   outcome?: KeyPageOutcome;
+  /** Aborted when the page settles: an elicitation still open for it has nothing left to ask. */
+  settledSignal: AbortSignal;
 }
 
 const TICK_MS = 5_000;
@@ -82,47 +86,52 @@ export function openKeySteps(options: {
   logger: Logger;
   /** @default 10 minutes */
   pageMs?: number;
-  /** @default 50 s: under the 60 s a client's request times out by default */
-  waitMs?: number;
 }): KeySteps {
   const { logger } = options;
   const pageMs = options.pageMs ?? 10 * 60_000;
-  const waitMs = options.waitMs ?? 50_000;
-  let entry: KeyEntry | undefined;
-  const entryOf = () => {
-    entry ??= openKeyEntry({ keys: options.keys, config: options.config, env: options.env });
+  // One entry per conversation: a key one conversation's page holds in memory is that conversation's alone.
+  const entries = new Map<string, KeyEntry>();
+  const entryOf = (conversationId: string) => {
+    let entry = entries.get(conversationId);
+    if (!entry) {
+      entry = openKeyEntry({ keys: options.keys, config: options.config, env: options.env });
+      entries.set(conversationId, entry);
+    }
     return entry;
   };
   const pages = new Map<string, OpenPage>();
 
   async function pageFor(conversation: Conversation): Promise<OpenPage> {
     const current = pages.get(conversation.id);
-    if (current && !current.settled && current.page.expiresAt > Date.now() + 30_000) return current;
+    if (current && !current.outcome && current.page.expiresAt > Date.now() + 30_000) return current;
     await current?.page.close();
     const page = await openKeyPage({
-      entry: entryOf(),
+      entry: entryOf(conversation.id),
       consoleUrl: options.config.consoleUrl,
       keyFile: options.keys.keyFile,
       expiresInMs: pageMs,
       logger,
     });
-    const open: OpenPage = { page, elicitationId: randomUUID(), waiting: false, settled: false };
+    const settledAbort = new AbortController();
+    const open: OpenPage = { page, waiting: false, completions: [], settledSignal: settledAbort.signal };
     pages.set(conversation.id, open);
-    void page.outcome.then((outcome) => settled(conversation, open, outcome));
+    void page.outcome.then((outcome) => {
+      open.outcome = outcome;
+      settledAbort.abort();
+      if (pages.get(conversation.id) === open) pages.delete(conversation.id);
+      // A settled page answers "already used" or "expired" for a while (a reload shows why), then closes.
+      setTimeout(() => void open.page.close(), SETTLED_PAGE_MS).unref();
+      if (outcome.status !== "accepted") return;
+      for (const complete of open.completions)
+        void complete().catch((err: unknown) => logger.debug({ err }, "elicitation complete not sent"));
+      if (!open.waiting) resumeInBackground(conversation);
+    });
     return open;
   }
 
-  async function settled(conversation: Conversation, open: OpenPage, outcome: KeyPageOutcome) {
-    open.settled = true;
-    open.outcome = outcome;
-    if (pages.get(conversation.id) === open) pages.delete(conversation.id);
-    // A settled page answers "already used" or "expired" for a while (a reload shows why), then closes.
-    setTimeout(() => void open.page.close(), SETTLED_PAGE_MS).unref();
-    if (outcome.status !== "accepted") return;
-    await open.complete?.().catch((err: unknown) => logger.debug({ err }, "elicitation complete not sent"));
-    if (open.waiting) return;
-    // Nobody is asking: the flow goes on by itself, and the next call hears how it ended.
-    await conversation
+  /** Nobody is asking: the flow goes on by itself, and the next call hears how it ended. */
+  function resumeInBackground(conversation: Conversation) {
+    void conversation
       .serial(async () => {
         const result = await conversation.act("resume", {}, {});
         if (result) conversation.setUnreported(result);
@@ -132,8 +141,6 @@ export function openKeySteps(options: {
 
   return {
     async offer(conversation, call) {
-      // One budget for the whole call (the elicitation, then the page): under a client's request timeout.
-      const deadline = Date.now() + waitMs;
       let open: OpenPage;
       try {
         open = await pageFor(conversation);
@@ -143,55 +150,84 @@ export function openKeySteps(options: {
       }
       const link = { url: open.page.url, expiresAt: open.page.expiresAt };
       if (!call.client.getClientCapabilities()?.elicitation?.url) return { link };
-      let action: string;
+      // From here to the end of this call, a key the page takes is this call's to resume with.
+      open.waiting = true;
+      let resumed = false;
       try {
-        const answer = await call.client.elicitInput(
-          {
-            mode: "url",
-            message:
-              "Enter your TokenHub API key on this page on your own machine (127.0.0.1). It is checked with TokenHub and kept on this machine (your OS keychain where one works); it never goes through the chat.",
-            elicitationId: open.elicitationId,
-            url: open.page.url,
-          },
-          {
-            relatedRequestId: call.relatedRequestId,
-            signal: call.signal,
-            timeout: Math.max(1, deadline - Date.now()),
-          },
-        );
-        action = answer.action;
-      } catch (err) {
-        if (call.signal.aborted) return cancelled(conversation.id);
-        // The client could not ask in time (the user has not answered, a bug): the link in the result works.
-        logger.warn({ err }, "URL elicitation failed");
-        return { link };
+        const answer = await elicit(open, call);
+        if (call.signal.aborted) return await cancelled(conversation.id);
+        if ((answer === "decline" || answer === "cancel") && !open.outcome) {
+          await closePage(conversation.id);
+          return {
+            note: `The user ${answer === "decline" ? "declined" : "dismissed"} the key page; nothing was stored. If they want to enter the key later, call this tool (tokenhub_setup) with {"action":"start"} for a new link.`,
+          };
+        }
+        const outcome = open.outcome ?? (answer === "accept" ? await waitForPage(open, call) : undefined);
+        if (call.signal.aborted) return await cancelled(conversation.id);
+        if (outcome === undefined) return { link, elicited: answer === "accept" };
+        if (outcome.status !== "accepted") return { note: PAGE_ENDED[outcome.status] };
+        resumed = true;
+        const result = await call.resume();
+        return result ? { resumed: result, elicited: true } : { link, elicited: true };
+      } finally {
+        open.waiting = false;
+        // Taken while this call was on its way out without resuming: the flow goes on by itself.
+        if (!resumed && open.outcome?.status === "accepted") resumeInBackground(conversation);
       }
-      if (action !== "accept") {
-        await closePage(conversation.id);
-        return {
-          note: `The user ${action === "decline" ? "declined" : "dismissed"} the key page; nothing was stored. If they want to enter the key later, call this tool (tokenhub_setup) with {"action":"start"} for a new link.`,
-        };
-      }
-      open.complete = call.client.createElicitationCompletionNotifier(open.elicitationId);
-      // The user may have been quicker than their client's answer.
-      if (open.outcome?.status === "accepted") void open.complete().catch(() => undefined);
-      const outcome = open.outcome ?? (await waitForPage(open, call, deadline));
-      if (call.signal.aborted) return cancelled(conversation.id);
-      if (outcome === undefined) return { link, elicited: true };
-      if (outcome.status === "accepted") {
-        const resumed = await call.resume();
-        return resumed ? { resumed, elicited: true } : { link, elicited: true };
-      }
-      return { note: PAGE_ENDED[outcome.status] };
     },
-    heldKey: () => entry?.held(),
+    heldKey: (conversationId) => entries.get(conversationId)?.held(),
     closePage,
     closePages: async () => void (await Promise.all([...pages.keys()].map(closePage))),
+    async forget(conversationId) {
+      await closePage(conversationId);
+      await entries.get(conversationId)?.close();
+      entries.delete(conversationId);
+    },
     async close() {
       await Promise.all([...pages.keys()].map(closePage));
-      await entry?.close();
+      await Promise.all([...entries.values()].map((entry) => entry.close()));
+      entries.clear();
     },
   };
+
+  /**
+   * Asks the client to open the page: "accept" (the user agreed to open it), "decline", "cancel", or "none"
+   * when it could not ask in time. Ends early when the page settles (nothing left to ask) or the call is cancelled.
+   */
+  async function elicit(
+    open: OpenPage,
+    call: Parameters<KeySteps["offer"]>[1],
+  ): Promise<"accept" | "decline" | "cancel" | "none"> {
+    const elicitationId = randomUUID();
+    try {
+      const answer = await call.client.elicitInput(
+        {
+          mode: "url",
+          message:
+            "Enter your TokenHub API key on this page on your own machine (127.0.0.1). It is checked with TokenHub and kept on this machine (your OS keychain where one works); it never goes through the chat.",
+          elicitationId,
+          url: open.page.url,
+        },
+        {
+          relatedRequestId: call.relatedRequestId,
+          signal: AbortSignal.any([call.signal, open.settledSignal]),
+          timeout: Math.max(1, call.deadline - Date.now()),
+        },
+      );
+      if (answer.action === "accept") {
+        const complete = call.client.createElicitationCompletionNotifier(elicitationId);
+        // The user may have been quicker than their client's answer.
+        if (open.outcome?.status === "accepted") void complete().catch(() => undefined);
+        else open.completions.push(complete);
+      }
+      return answer.action;
+    } catch (err) {
+      // The page settled or the call was cancelled (both looked at by the caller), or the client did not answer
+      // in time: the link in the result still works.
+      if (!open.outcome && !call.signal.aborted) logger.warn({ err }, "URL elicitation failed");
+      return "none";
+    }
+  }
 
   /** The client cancelled the call: the page it was offered goes too (nothing goes on in the background). */
   async function cancelled(conversationId: string): Promise<KeyStep> {
@@ -208,11 +244,9 @@ export function openKeySteps(options: {
   /** The page's outcome, or undefined when the call stops waiting first (its time is up, or it was cancelled). */
   async function waitForPage(
     open: OpenPage,
-    call: { signal: AbortSignal; tick(message: string): void },
-    deadline: number,
+    call: { signal: AbortSignal; deadline: number; tick(message: string): void },
   ): Promise<KeyPageOutcome | undefined> {
-    open.waiting = true;
-    const until = Math.min(deadline, open.page.expiresAt);
+    const until = Math.min(call.deadline, open.page.expiresAt);
     let ticker: NodeJS.Timeout | undefined;
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
@@ -236,8 +270,6 @@ export function openKeySteps(options: {
       clearTimeout(timer);
       clearInterval(ticker);
       if (onAbort) call.signal.removeEventListener("abort", onAbort);
-      // Settled while we waited: this call resumes. Not settled: the background takes over when it does.
-      open.waiting = open.settled;
     }
   }
 }

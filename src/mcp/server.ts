@@ -66,6 +66,8 @@ export interface McpApp {
   server(): McpServer;
   /** Closes the key pages: the client is gone, so a call waiting on one returns (and nothing resumes). */
   closePages(): Promise<void>;
+  /** An HTTP session ended: its conversations (their pages, held keys and stored flows) go with it. */
+  sessionEnded(sessionId: string): Promise<void>;
   readonly recordPath: string;
   close(): Promise<void>;
 }
@@ -89,11 +91,12 @@ export function createMcpApp(options: McpAppOptions): McpApp {
     env: options.env,
     logger: options.logger,
     ...(options.keyPageMs ? { pageMs: options.keyPageMs } : {}),
-    ...(options.keyWaitMs ? { waitMs: options.keyWaitMs } : {}),
   });
-  // The person's places, then a key the page held in memory (no keychain, no file opt-in) as the host's secret.
-  const sources = (): Turn["sources"] =>
-    options.sources ?? { ...keys.sources, hostSecret: () => keySteps.heldKey() };
+  const keyWaitMs = options.keyWaitMs ?? 50_000;
+  // The person's places, then a key the conversation's page held in memory (no keychain, no file chosen) as the
+  // host's secret.
+  const sourcesOf = (conversationId: string) => (): Turn["sources"] =>
+    options.sources ?? { ...keys.sources, hostSecret: () => keySteps.heldKey(conversationId) };
   const conversations = new Map<string, Conversation>();
   const target = createHash("sha256")
     .update(JSON.stringify([runner.config.baseUrl, runner.recordPath, runner.config.modelChain]))
@@ -102,7 +105,7 @@ export function createMcpApp(options: McpAppOptions): McpApp {
   const conversationOf = (id: string) => {
     let conversation = conversations.get(id);
     if (!conversation) {
-      conversation = openConversation(id, { runner, store, sources });
+      conversation = openConversation(id, { runner, store, sources: sourcesOf(id) });
       conversations.set(id, conversation);
     }
     return conversation;
@@ -125,6 +128,8 @@ export function createMcpApp(options: McpAppOptions): McpApp {
         annotations: TOOL_ANNOTATIONS,
       },
       async (input: ToolInput, extra: Extra): Promise<CallToolResult> => {
+        // The budget of a call that waits on the key page counts from here, time in the queue included.
+        const deadline = Date.now() + keyWaitMs;
         // One conversation per client and target: the client's name (given at initialize) survives a restart of
         // this server, and two server entries aimed at different TokenHubs or records keep their setups apart.
         const client = mcp.server.getClientVersion()?.name ?? "client";
@@ -134,7 +139,7 @@ export function createMcpApp(options: McpAppOptions): McpApp {
         // status only reads, and cancel closes the page a waiting call waits on: neither queues behind it.
         if (input.action === "status") return status(conversation);
         if (input.action === "cancel") await keySteps.closePage(conversation.id);
-        return conversation.serial(() => call(mcp, conversation, input, extra));
+        return conversation.serial(() => call(mcp, conversation, input, extra, deadline));
       },
     );
     return mcp;
@@ -145,6 +150,7 @@ export function createMcpApp(options: McpAppOptions): McpApp {
     conversation: Conversation,
     input: ToolInput,
     extra: Extra,
+    deadline: number,
   ): Promise<CallToolResult> {
     const { action } = input;
     if (action === "resume") {
@@ -161,6 +167,7 @@ export function createMcpApp(options: McpAppOptions): McpApp {
       client: mcp.server,
       relatedRequestId: extra.requestId,
       signal: extra.signal,
+      deadline,
       tick: progress.tick,
       resume: () => conversation.act("resume", {}, live),
     });
@@ -172,12 +179,15 @@ export function createMcpApp(options: McpAppOptions): McpApp {
     const record = await runner.readRecord();
     const rest = await conversation.rest();
     const exitCode = rest && (rest.final || rest.needKey) ? rest.exitCode : 0;
-    const waiting = rest?.needKey
-      ? [
-          'A setup is waiting for the API key: call this tool (tokenhub_setup) with {"action":"resume"} for a key page link.',
-        ]
-      : [];
-    return answer([statusText(record, runner.recordPath), ...waiting].join("\n"), {
+    const waiting =
+      'A setup is waiting for the API key: call this tool (tokenhub_setup) with {"action":"resume"} for a key page link.';
+    // A waiting setup and no record: the one thing to do is resume (not "start", which the record text says).
+    const text = rest?.needKey
+      ? record
+        ? `${statusText(record, runner.recordPath)}\n${waiting}`
+        : waiting
+      : statusText(record, runner.recordPath);
+    return answer(text, {
       action: "status",
       state: rest?.state ?? "none",
       exitCode,
@@ -207,6 +217,13 @@ export function createMcpApp(options: McpAppOptions): McpApp {
   return {
     server,
     closePages: () => keySteps.closePages(),
+    async sessionEnded(sessionId) {
+      for (const id of [...conversations.keys()].filter((id) => id.endsWith(`:${sessionId}`))) {
+        conversations.delete(id);
+        await keySteps.forget(id);
+        await store.remove(id);
+      }
+    },
     recordPath: runner.recordPath,
     async close() {
       await keySteps.close();

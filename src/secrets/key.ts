@@ -63,7 +63,8 @@ export function parseKey(raw: string, source: KeySource, options: { subject?: st
   // A host that fills `${VAR}` in its config passes the text on when VAR is not set (OpenClaw does, for an MCP
   // server's env): that is the name of a key, not one (so not registered as a secret), and sending it would only
   // earn a 401.
-  const reference = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value)?.[1];
+  // Shell-style defaults too (`${VAR:-x}`): a host that does not know them passes the whole text on.
+  const reference = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=?+][^}]*)?\}$/.exec(value)?.[1];
   if (reference) {
     throw new KeyFormatError(
       "key_unresolved_reference",

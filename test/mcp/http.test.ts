@@ -1,7 +1,10 @@
 // `tokenhub-setup mcp --http`: Streamable HTTP on 127.0.0.1, driven by the SDK's client; and what a hostile
 // page in the user's browser could try (DNS rebinding, a cross-site request) refused before any MCP handling.
 import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -50,10 +53,15 @@ describe("tokenhub-setup mcp --http", () => {
   let child: ReturnType<typeof spawnCli>;
   let url: string;
   let stderr = "";
+  let home: string;
   const seen: string[] = [];
   before(async () => {
     sim = await startSimulator({ scenario: "happy", acceptKeys: [KEY] });
-    child = spawnCli(["mcp", "--http", "--json", "--base-url", sim.baseUrl], { TOKENHUB_API_KEY: KEY });
+    home = await mkdtemp(join(tmpdir(), "tokenhub-mcp-http-"));
+    child = spawnCli(["mcp", "--http", "--json", "--base-url", sim.baseUrl], {
+      TOKENHUB_API_KEY: KEY,
+      HOME: home,
+    });
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
     url = await new Promise<string>((resolve, reject) => {
       let out = "";
@@ -70,6 +78,7 @@ describe("tokenhub-setup mcp --http", () => {
     child.kill("SIGINT");
     await exited;
     await sim.close();
+    await rm(home, { recursive: true, force: true });
     assert.deepEqual(
       findLeaks(
         [KEY],
@@ -125,6 +134,25 @@ describe("tokenhub-setup mcp --http", () => {
     assert.equal((b.structuredContent as { record?: { model: string } }).record?.model, "deepseek-v3.2");
     await first.close();
     await second.close();
+  });
+
+  it("a session that ends takes its stored setup with it", async () => {
+    const conversations = join(home, ".local", "state", "tokenhub-setup", "mcp", "conversations");
+    const client = new Client({ name: "short-lived", version: "1" });
+    const transport = new StreamableHTTPClientTransport(new URL(url));
+    await client.connect(transport);
+    const before = await readdir(conversations).catch(() => [] as string[]);
+    await client.callTool({ name: "tokenhub_setup", arguments: { action: "start" } });
+    const during = await readdir(conversations);
+    assert.equal(during.length, before.length + 1);
+    await transport.terminateSession();
+    await client.close();
+    let after = during;
+    for (let i = 0; i < 50 && after.length > before.length; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await readdir(conversations);
+    }
+    assert.deepEqual(after.sort(), before.sort());
   });
 
   it("refuses a Host that is not this listener (DNS rebinding): 421, before any MCP handling", async () => {

@@ -260,6 +260,43 @@ describe("the key page through MCP, in a real browser", { skip: chromiumMissing 
     await assert.rejects(fetch(url), "the page is closed");
   });
 
+  /** A client that shows the link and never answers the elicitation (the request stays open): slow or stuck. */
+  async function silentClient(dir: string) {
+    const { mcp } = await serve(dir, {}, true);
+    const urls: string[] = [];
+    mcp.client.setRequestHandler(ElicitRequestSchema, (request) => {
+      urls.push((request.params as { url?: string }).url ?? "");
+      return new Promise(() => {});
+    });
+    const call = mcp.client.callTool({ name: "tokenhub_setup", arguments: { action: "start" } });
+    while (urls.length === 0) await new Promise((r) => setTimeout(r, 50));
+    return { mcp, url: urls[0] as string, call: call as Promise<CallToolResult> };
+  }
+
+  it("a client that never answers the elicitation: the key entered on the page ends the call at once", async () => {
+    const started = Date.now();
+    const { url, call } = await silentClient("silent-key");
+    assert.match(await enterKey(url, GOOD), /Key accepted/);
+    const done = await call;
+    assert.equal((done.structuredContent as Structured).state, "complete", textOf(done));
+    assert.ok(Date.now() - started < 20_000, "it did not wait out the unanswered elicitation");
+  });
+
+  it("a client that never answers the elicitation: cancel does not wait, and no dead link is offered", async () => {
+    const { mcp, url, call } = await silentClient("silent-cancel");
+    const asked = Date.now();
+    const cancelled = (await mcp.client.callTool({
+      name: "tokenhub_setup",
+      arguments: { action: "cancel" },
+    })) as CallToolResult;
+    assert.ok(Date.now() - asked < 20_000, "cancel did not queue behind the waiting call");
+    assert.equal((cancelled.structuredContent as Structured).state, "cancelled");
+    const ended = await call;
+    assert.equal((ended.structuredContent as Structured).needKey?.keyPage, undefined, "no dead link offered");
+    assert.match(textOf(ended), /The key page was closed; nothing was stored/);
+    await assert.rejects(fetch(url), "the page is closed");
+  });
+
   it("a page used up by keys TokenHub rejects is not offered again as if it worked", async () => {
     const { mcp } = await serve("exhausted", {}, true);
     const shown: Promise<string>[] = [];

@@ -70,6 +70,10 @@ describe("parseKey", () => {
         err.message.includes(unfilled) &&
         err.remedy.includes("Set TOKENHUB_E2E_KEY"),
     );
+    assert.throws(
+      () => parseKey(["$", "{", "TOKENHUB_E2E_KEY:-sk-fallback}"].join(""), "env"),
+      /TOKENHUB_E2E_KEY/,
+    );
     // Not a secret: the variable's name stays readable in every later message.
     assert.equal(scrub(`see ${unfilled}`), `see ${unfilled}`);
     const inside = `sk-ab${reference("NOT_A_REF")}cd0123456789`;
