@@ -7,13 +7,10 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
-import { zstdDecompressSync } from "node:zlib";
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
 import { createFileStatusStore } from "../../src/status/store.ts";
 import { findLeaks } from "../helpers/leak-scan.ts";
@@ -27,6 +24,7 @@ import {
   OPENCLAW_VERSION,
   startGateway,
 } from "./openclaw-host.ts";
+import { filesUnder, freePort, mockModelHostConfig, sqliteTexts } from "./scan.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BIN = join(ROOT, "dist", "cli", "main.js");
@@ -44,50 +42,6 @@ const SAY_SETUP = "set up TokenHub";
 const SAY_SETUP_NO_KEY = "set up TokenHub on the machine without a key";
 const SAY_RESUME = "I entered the key on the page";
 const log = (line: string) => process.stderr.write(`[e2e-mcp] ${line}\n`);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) out.push(join(entry.parentPath, entry.name));
-  }
-  return out;
-}
-
-const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
-
-/** Every blob and text in a sqlite database (read-only), zstd frames decompressed, labelled file#table. */
-function sqliteTexts(file: string): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  const db = new DatabaseSync(file, { readOnly: true });
-  try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{
-      name: string;
-    }>;
-    for (const { name } of tables) {
-      for (const row of db.prepare(`SELECT * FROM "${name.replaceAll('"', '""')}"`).all()) {
-        for (const value of Object.values(row)) {
-          if (typeof value === "string") out.push([`${file}#${name}`, value]);
-          if (!(value instanceof Uint8Array)) continue;
-          const bytes = Buffer.from(value);
-          out.push([`${file}#${name}`, bytes.toString("latin1")]);
-          if (bytes.subarray(0, 4).equals(ZSTD_MAGIC))
-            out.push([`${file}#${name} (zstd)`, zstdDecompressSync(bytes).toString("latin1")]);
-        }
-      }
-    }
-  } finally {
-    db.close();
-  }
-  return out;
-}
 
 const contentText = (content: unknown) => (typeof content === "string" ? content : JSON.stringify(content));
 
@@ -156,22 +110,7 @@ describe(`tokenhub-setup mcp on OpenClaw ${OPENCLAW_VERSION} (openclaw mcp add, 
       { trigger: SAY_RESUME, tool: toolOf(NO_KEY), args: { action: "resume" } },
     ]);
     port = await freePort();
-    host = await createHost(bin, tmp, {
-      gateway: { mode: "local", bind: "loopback", port },
-      models: {
-        providers: {
-          mock: {
-            baseUrl: model.baseUrl,
-            api: "openai-completions",
-            apiKey: "mock-model-key",
-            models: [
-              { id: "mock-1", name: "Mock 1", input: ["text"], contextWindow: 128000, maxTokens: 4096 },
-            ],
-          },
-        },
-      },
-      agents: { defaults: { model: { primary: "mock/mock-1" } } },
-    });
+    host = await createHost(bin, tmp, mockModelHostConfig(model.baseUrl, port));
     log(`state in ${tmp}`);
   });
 

@@ -3,13 +3,10 @@
 // the fault paths, and a scan of everything OpenClaw wrote for the key. `npm run test:e2e:openclaw`.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
-import { zstdDecompressSync } from "node:zlib";
 import { parse as parseYaml } from "yaml";
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
 import { createFileStatusStore } from "../../src/status/store.ts";
@@ -25,6 +22,7 @@ import {
   startGateway,
   waitForLog,
 } from "./openclaw-host.ts";
+import { filesUnder, freePort, mockModelHostConfig, sqliteTexts } from "./scan.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 // Made at run time, never written in this file: OpenClaw copies a linked plugin's whole folder (tests included)
@@ -36,53 +34,9 @@ const KEY_STORED = `sk-e2e-stored-${randomBytes(8).toString("hex")}`;
 const TOOL = "tokenhub_setup";
 const log = (line: string) => process.stderr.write(`[e2e] ${line}\n`);
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) out.push(join(entry.parentPath, entry.name));
-  }
-  return out;
-}
-
 const XML_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
 const unescapeXml = (text: string) =>
   text.replace(/&(amp|lt|gt|quot|apos);/g, (_, name: string) => XML_ENTITIES[name] ?? "");
-
-const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
-
-/** Every blob and text in a sqlite database (read-only), zstd frames decompressed, labelled file#table. */
-function sqliteTexts(file: string): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  const db = new DatabaseSync(file, { readOnly: true });
-  try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{
-      name: string;
-    }>;
-    for (const { name } of tables) {
-      for (const row of db.prepare(`SELECT * FROM "${name.replaceAll('"', '""')}"`).all()) {
-        for (const value of Object.values(row)) {
-          if (typeof value === "string") out.push([`${file}#${name}`, value]);
-          if (!(value instanceof Uint8Array)) continue;
-          const bytes = Buffer.from(value);
-          out.push([`${file}#${name}`, bytes.toString("latin1")]);
-          if (bytes.subarray(0, 4).equals(ZSTD_MAGIC))
-            out.push([`${file}#${name} (zstd)`, zstdDecompressSync(bytes).toString("latin1")]);
-        }
-      }
-    }
-  } finally {
-    db.close();
-  }
-  return out;
-}
 
 describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_000 }, () => {
   let bin: string;
@@ -135,22 +89,7 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
     sim = await startSimulator({ scenario: "happy", acceptKeys: [KEY_ONE, KEY_TWO, KEY_STORED] });
     model = await startMockModel("set up TokenHub", TOOL, { action: "start" });
     port = await freePort();
-    host = await createHost(bin, tmp, {
-      gateway: { mode: "local", bind: "loopback", port },
-      models: {
-        providers: {
-          mock: {
-            baseUrl: model.baseUrl,
-            api: "openai-completions",
-            apiKey: "mock-model-key",
-            models: [
-              { id: "mock-1", name: "Mock 1", input: ["text"], contextWindow: 128000, maxTokens: 4096 },
-            ],
-          },
-        },
-      },
-      agents: { defaults: { model: { primary: "mock/mock-1" } } },
-    });
+    host = await createHost(bin, tmp, mockModelHostConfig(model.baseUrl, port));
     log(`state in ${tmp}`);
   });
 
