@@ -115,7 +115,7 @@ const config: IConfiguration = {
       comment: "src/machine/ (rank 3) imports rank 0-3 only.",
       severity: "error",
       from: { path: "^src/machine/" },
-      to: { path: ["^src/(session|cli|openclaw|mcp|simulator)/", "^src/index\\.ts$"] },
+      to: { path: ["^src/(session|cli|openclaw|mcp|key-page|simulator)/", "^src/index\\.ts$"] },
     },
     {
       name: "machine-is-pure",

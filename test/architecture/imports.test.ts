@@ -132,6 +132,7 @@ describe("import directions in src/", () => {
         ],
         "src/machine/m.ts": [
           'import type { S } from "../session/s.ts";',
+          'import { page } from "../key-page/page.ts";',
           'import { A } from "../schema/ok.ts";',
         ],
         "src/machine/io.ts": [
@@ -197,6 +198,7 @@ describe("import directions in src/", () => {
         ["foundation-down-only", "src/errors.ts", "src/tokenhub/t.ts"],
         ["services-down-only", "src/status/st.ts", "src/machine/m.ts"],
         ["machine-down-only", "src/machine/m.ts", "src/session/s.ts"],
+        ["machine-down-only", "src/machine/m.ts", "src/key-page/page.ts"],
         ["machine-is-pure", "src/machine/io.ts", "fs/promises"],
         ["machine-is-pure", "src/machine/io.ts", "net"],
         ["machine-is-pure", "src/machine/io.ts", "keytar"],
