@@ -17,7 +17,7 @@ import {
   type TurnResult,
 } from "../session/index.ts";
 import type { Conversation } from "./conversation.ts";
-import type { KeyPageLink } from "./text.ts";
+import { type KeyPageLink, TOOL_CALL } from "./text.ts";
 
 export interface KeyStep {
   /** The page to give the user (absent when the user declined it). */
@@ -71,10 +71,8 @@ const TICK_MS = 5_000;
 
 /** A page that ended without a key, said so: its link must not be offered as if it still worked. */
 const PAGE_ENDED: Record<Exclude<KeyPageOutcome["status"], "accepted">, string> = {
-  expired:
-    'The key page expired before a key was entered; nothing was stored. Call this tool (tokenhub_setup) with {"action":"resume"} for a new link.',
-  exhausted:
-    'The key page was closed after several keys it could not keep (TokenHub rejected them, or could not check them); nothing was stored. Tell the user to check the key in the TokenHub console, then call this tool (tokenhub_setup) with {"action":"resume"} for a new link.',
+  expired: `The key page expired before a key was entered; nothing was stored. Call ${TOOL_CALL} with {"action":"resume"} for a new link.`,
+  exhausted: `The key page was closed after several keys it could not keep (TokenHub rejected them, or could not check them); nothing was stored. Tell the user to check the key in the TokenHub console, then call ${TOOL_CALL} with {"action":"resume"} for a new link.`,
   closed: "The key page was closed; nothing was stored.",
 };
 const SETTLED_PAGE_MS = 60_000;
@@ -159,7 +157,7 @@ export function openKeySteps(options: {
         if ((answer === "decline" || answer === "cancel") && !open.outcome) {
           await closePage(conversation.id);
           return {
-            note: `The user ${answer === "decline" ? "declined" : "dismissed"} the key page; nothing was stored. If they want to enter the key later, call this tool (tokenhub_setup) with {"action":"start"} for a new link.`,
+            note: `The user ${answer === "decline" ? "declined" : "dismissed"} the key page; nothing was stored. If they want to enter the key later, call ${TOOL_CALL} with {"action":"start"} for a new link.`,
           };
         }
         const outcome = open.outcome ?? (answer === "accept" ? await waitForPage(open, call) : undefined);
@@ -177,14 +175,14 @@ export function openKeySteps(options: {
     },
     heldKey: (conversationId) => entries.get(conversationId)?.held(),
     closePage,
-    closePages: async () => void (await Promise.all([...pages.keys()].map(closePage))),
+    closePages,
     async forget(conversationId) {
       await closePage(conversationId);
       await entries.get(conversationId)?.close();
       entries.delete(conversationId);
     },
     async close() {
-      await Promise.all([...pages.keys()].map(closePage));
+      await closePages();
       await Promise.all([...entries.values()].map((entry) => entry.close()));
       entries.clear();
     },
@@ -233,6 +231,10 @@ export function openKeySteps(options: {
   async function cancelled(conversationId: string): Promise<KeyStep> {
     await closePage(conversationId);
     return { note: "The call was cancelled; the key page was closed and nothing was stored." };
+  }
+
+  async function closePages() {
+    await Promise.all([...pages.keys()].map(closePage));
   }
 
   async function closePage(conversationId: string) {

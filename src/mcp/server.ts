@@ -1,7 +1,7 @@
 /**
  * The MCP server: one `tokenhub_setup` tool over the session's turns. The setup of one client is one
- * conversation (by the name the client gives in `initialize`), stored in the state folder so a restarted server
- * resumes it. What a client can do decides how Step-2 reaches the user: a URL elicitation where the client
+ * conversation (by the name the client gives in `initialize` and the server's target; over HTTP, by MCP
+ * session), stored in the state folder so a restarted server resumes it. What a client can do decides how Step-2 reaches the user: a URL elicitation where the client
  * supports it, the same link in the result everywhere (see key-step.ts).
  */
 import { createHash } from "node:crypto";
@@ -16,6 +16,8 @@ import {
   type Logger,
   type Notification,
   openKeys,
+  refusedSnapshotLines,
+  statusExitCode,
   type Turn,
   type TurnResult,
   type TurnRunner,
@@ -178,19 +180,10 @@ export function createMcpApp(options: McpAppOptions): McpApp {
   async function status(conversation: Conversation): Promise<CallToolResult> {
     const record = await runner.readRecord();
     const rest = await conversation.rest();
-    const exitCode = rest && (rest.final || rest.needKey) ? rest.exitCode : 0;
-    const waiting =
-      'A setup is waiting for the API key: call this tool (tokenhub_setup) with {"action":"resume"} for a key page link.';
-    // A waiting setup and no record: the one thing to do is resume (not "start", which the record text says).
-    const text = rest?.needKey
-      ? record
-        ? `${statusText(record, runner.recordPath)}\n${waiting}`
-        : waiting
-      : statusText(record, runner.recordPath);
-    return answer(text, {
+    return answer(statusText(record, runner.recordPath, Boolean(rest?.needKey)), {
       action: "status",
       state: rest?.state ?? "none",
-      exitCode,
+      exitCode: statusExitCode(rest),
       ...(record ? { record } : {}),
     });
   }
@@ -207,9 +200,7 @@ export function createMcpApp(options: McpAppOptions): McpApp {
         ...(step?.elicited ? { elicited: true } : {}),
       }),
       ...(step?.note ? [step.note] : []),
-      ...(result.refusedSnapshot
-        ? [`(A stored setup could not be resumed: ${result.refusedSnapshot.message} It started afresh.)`]
-        : []),
+      ...refusedSnapshotLines(result),
     ].join("\n");
     return answer(text, turnOutput(action, result, step?.link));
   }

@@ -6,13 +6,14 @@ import {
   agentText,
   type CompletionRecord,
   type NeedKeyNotification,
+  needKeyOf,
   recordText,
   type TurnResult,
 } from "../session/index.ts";
 import { type Action, TOOL_NAME, type ToolOutput } from "./tool.ts";
 
 /** How the text names the tool: clients prefix it with the server's name, so "this tool" says which. */
-const TOOL_CALL = `this tool (${TOOL_NAME})`;
+export const TOOL_CALL = `this tool (${TOOL_NAME})`;
 
 export interface KeyPageLink {
   url: string;
@@ -50,21 +51,31 @@ function needKeyText(n: NeedKeyNotification | undefined, page: KeyPageLink | und
   return lines.join("\n");
 }
 
-export function statusText(record: CompletionRecord | undefined, recordPath: string): string {
-  return recordText(record, recordPath, TOOL_CALL);
+/**
+ * The last record in words, and a setup waiting for its key, if one is: with no record, resuming that setup is
+ * the one thing to do (not "start", which the record's words say).
+ */
+export function statusText(
+  record: CompletionRecord | undefined,
+  recordPath: string,
+  waitingForKey: boolean,
+): string {
+  const waiting = `A setup is waiting for the API key: call ${TOOL_CALL} with {"action":"resume"} for a key page link.`;
+  if (!waitingForKey) return recordText(record, recordPath, TOOL_CALL);
+  return record ? `${recordText(record, recordPath, TOOL_CALL)}\n${waiting}` : waiting;
 }
 
 /** The turn's facts for `structuredContent` (the tool's output schema): the record as written, never a key. */
 export function turnOutput(action: Action, turn: TurnResult, keyPage?: KeyPageLink): ToolOutput {
   const { rest, output } = turn;
-  const needKey = [...turn.notifications].reverse().find((n) => n.type === "needKey");
-  const record = output?.status === "complete" ? output.record : output?.record;
+  const needKey = needKeyOf(turn);
+  const record = output?.record;
   return {
     action,
     state: turn.state,
     exitCode: rest.exitCode,
     ...(record ? { record } : {}),
-    ...(rest.needKey && needKey?.type === "needKey"
+    ...(rest.needKey && needKey
       ? {
           needKey: {
             reason: needKey.reason,

@@ -6,8 +6,11 @@ import {
   createTurnRunner,
   EXIT,
   type HostEvent,
+  needKeyOf,
+  refusedSnapshotLines,
   restOfSnapshot,
   setupEvent,
+  statusExitCode,
   TokenHubSetupError,
   type TurnResult,
   type TurnRunner,
@@ -154,8 +157,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
       }
       const record = await runner().readRecord();
       const text = statusText(record, recordPath());
-      // A conversation that ended badly or waits for a key says so in the exit code; none, or a wait, is fine.
-      const exitCode = rest && (rest.final || rest.needKey) ? rest.exitCode : 0;
+      const exitCode = statusExitCode(rest);
       if (params.wire)
         return withWiring({ text, details: { state: state ?? "none", record }, exitCode }, record, params);
       return { text, details: { state: state ?? "none", ...(record ? { record } : {}) }, exitCode };
@@ -193,24 +195,20 @@ export function createActions(api: HostApi, sdk: HostSdk) {
   }
 
   function describe(result: TurnResult, params: ToolParams, config: unknown): ActionResult {
-    const needKey = [...result.notifications].reverse().find((n) => n.type === "needKey");
+    const needKey = needKeyOf(result);
     const record = result.output?.status === "complete" ? result.output.record : undefined;
     return {
       text: [
         turnText(result, { recordPath: recordPath() }),
         ...(record && !params.wire ? [wiringPreview(record, config)] : []),
-        ...(result.refusedSnapshot
-          ? [`(A stored setup could not be resumed: ${result.refusedSnapshot.message} It started afresh.)`]
-          : []),
+        ...refusedSnapshotLines(result),
       ].join("\n"),
       details: {
         action: params.action,
         state: result.state,
         // Progress is for live displays; the model needs what the flow asked for and how it ended.
         notifications: result.notifications.filter((n) => n.type !== "progress"),
-        ...(needKey?.type === "needKey"
-          ? { needKey: { reason: needKey.reason, message: needKey.message } }
-          : {}),
+        ...(needKey ? { needKey: { reason: needKey.reason, message: needKey.message } } : {}),
         ...(record ? { record } : {}),
         ...(result.output?.status === "escalated" ? { escalation: result.output.escalation } : {}),
       },

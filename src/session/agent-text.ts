@@ -5,6 +5,7 @@
  * facts alone (scrubbed notifications, the record), so it never contains a key. A host adds its own sentences:
  * how the user stores a key there, and what it offers after a verified integration.
  */
+import type { Rest } from "../machine/face.ts";
 import type { HostEvent, Notification, SetupRequest } from "../schema/host.ts";
 import type { CompletionRecord } from "../schema/record.ts";
 import type { TurnResult } from "./turn.ts";
@@ -32,6 +33,27 @@ export function setupEvent(request: SetupRequest): HostEvent {
   return { type: "SETUP", ...(Object.keys(preferences).length ? { preferences } : {}) };
 }
 
+/** What the flow asked for last when it needed a key (the turn's latest needKey notification). */
+export function needKeyOf(turn: Pick<TurnResult, "notifications">): NeedKeyNotification | undefined {
+  const found = turn.notifications.findLast((n) => n.type === "needKey");
+  return found?.type === "needKey" ? found : undefined;
+}
+
+/** The sentence for a turn that could not resume the stored setup and started afresh (none otherwise). */
+export function refusedSnapshotLines(turn: Pick<TurnResult, "refusedSnapshot">): string[] {
+  return turn.refusedSnapshot
+    ? [`(A stored setup could not be resumed: ${turn.refusedSnapshot.message} It started afresh.)`]
+    : [];
+}
+
+/**
+ * The exit code a status read gives for a stored flow: a flow that ended, or waits for a key, says so; none
+ * stored, or one that waits for a time, is fine (0).
+ */
+export function statusExitCode(rest: Rest | null): number {
+  return rest && (rest.final || rest.needKey) ? rest.exitCode : 0;
+}
+
 export function agentText(turn: TurnResult, options: AgentTextOptions): string {
   const { rest, output } = turn;
   const { tool } = options;
@@ -45,10 +67,7 @@ export function agentText(turn: TurnResult, options: AgentTextOptions): string {
     return output.record?.failure?.code === "cancelled"
       ? "TokenHub setup was cancelled mid-check. The record now says the check was cancelled (the last verified integration is kept inside it as last_success)."
       : "TokenHub setup was cancelled. The record was not changed.";
-  if (rest.needKey) {
-    const needKey = [...turn.notifications].reverse().find((n) => n.type === "needKey");
-    return options.needKey(needKey?.type === "needKey" ? needKey : undefined);
-  }
+  if (rest.needKey) return options.needKey(needKeyOf(turn));
   if (rest.wait) {
     const when = Number.isFinite(rest.wait.until) ? new Date(rest.wait.until).toISOString() : "a moment";
     return rest.wait.for === "video"

@@ -49,8 +49,11 @@ export {
   type AgentTextOptions,
   agentText,
   type NeedKeyNotification,
+  needKeyOf,
   recordText,
+  refusedSnapshotLines,
   setupEvent,
+  statusExitCode,
 } from "./agent-text.ts";
 /** Checks outside a flow: one probe with a key (`status --check`), whether a base URL answers (`doctor`). */
 export {
