@@ -8,13 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
-import {
-  type ConsoleLines,
-  chromiumMissing,
-  launchBrowser,
-  openTab,
-  submitForm,
-} from "../helpers/browser.ts";
+import { type ConsoleLines, chromiumMissing, enterKeyOnPage, launchBrowser } from "../helpers/browser.ts";
 import { readFakeKeychain, spawnCli } from "../helpers/cli.ts";
 import { findLeaks } from "../helpers/leak-scan.ts";
 
@@ -81,17 +75,8 @@ describe("setup --key-page, without a terminal", { skip: chromiumMissing }, () =
     );
   }
 
-  async function enterKey(url: string, key: string): Promise<string> {
-    const { context, tab } = await openTab(browser, consoleLines);
-    try {
-      await tab.goto(url);
-      await tab.getByLabel("API key", { exact: true }).fill(key);
-      await submitForm(tab, () => tab.keyboard.press("Enter"));
-      return (await tab.getByRole("heading", { level: 1 }).textContent()) ?? "";
-    } finally {
-      await context.close();
-    }
-  }
+  const enterKey = async (url: string, key: string) =>
+    (await enterKeyOnPage(browser, consoleLines, url, key)).heading;
 
   it("prints the link, takes the key in the browser, keeps it in the keychain and completes: exit 0", async () => {
     const keychain = join(home, "keychain", "keychain.json");

@@ -64,3 +64,30 @@ export async function submitForm(tab: Page, press: () => Promise<void>): Promise
   await navigated;
   await tab.waitForLoadState();
 }
+
+/** Both pages a person sees on a key page link, as shown, and the answer's heading. */
+export interface KeyEntered {
+  form: string;
+  answer: string;
+  heading: string;
+}
+
+/** What a person does with a key page link: open it in a fresh tab, type the key into the labelled field, Enter. */
+export async function enterKeyOnPage(
+  browser: Browser,
+  lines: ConsoleLines,
+  url: string,
+  key: string,
+): Promise<KeyEntered> {
+  const { context, tab } = await openTab(browser, lines);
+  try {
+    await tab.goto(url);
+    const form = await tab.content();
+    await tab.getByLabel("API key", { exact: true }).fill(key);
+    await submitForm(tab, () => tab.keyboard.press("Enter"));
+    const heading = (await tab.getByRole("heading", { level: 1 }).textContent()) ?? "";
+    return { form, answer: await tab.content(), heading };
+  } finally {
+    await context.close();
+  }
+}

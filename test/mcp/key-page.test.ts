@@ -14,13 +14,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Browser } from "playwright-core";
 import { type Simulator, startSimulator } from "../../src/simulator/index.ts";
-import {
-  type ConsoleLines,
-  chromiumMissing,
-  launchBrowser,
-  openTab,
-  submitForm,
-} from "../helpers/browser.ts";
+import { type ConsoleLines, chromiumMissing, enterKeyOnPage, launchBrowser } from "../helpers/browser.ts";
 import { readFakeKeychain } from "../helpers/cli.ts";
 import { findLeaks } from "../helpers/leak-scan.ts";
 import { connectMcp, type McpSession, mcpChannels } from "../helpers/mcp-client.ts";
@@ -74,19 +68,9 @@ describe("the key page through MCP, in a real browser", { skip: chromiumMissing 
 
   /** What a person does with the link: open it, type the key, submit; the page's answer as shown. */
   async function enterKey(url: string, key: string): Promise<string> {
-    const { context, tab } = await openTab(browser, consoleLines);
-    try {
-      await tab.goto(url);
-      pages.push(await tab.content());
-      await tab.getByLabel("API key", { exact: true }).fill(key);
-      await submitForm(tab, () => tab.keyboard.press("Enter"));
-      await tab.getByRole("heading", { level: 1 }).waitFor();
-      const shown = await tab.content();
-      pages.push(shown);
-      return shown;
-    } finally {
-      await context.close();
-    }
+    const { form, answer } = await enterKeyOnPage(browser, consoleLines, url, key);
+    pages.push(form, answer);
+    return answer;
   }
 
   async function serve(dir: string, env: Record<string, string | undefined>, elicitation: boolean) {
