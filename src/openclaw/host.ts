@@ -70,6 +70,10 @@ export interface HostApi {
     registrar: (ctx: { program: CliCommand }) => void,
     options: { descriptors: Array<{ name: string; description: string; hasSubcommands: boolean }> },
   ): void;
+  /** A model provider (OpenClaw 2026.3.24 and later; absent on hosts without provider plugins). */
+  registerProvider?(provider: HostProvider): void;
+  /** Rows for the host's model pickers and `models list` (newer hosts only). */
+  registerModelCatalogProvider?(provider: HostModelCatalogProvider): void;
   /** Touch only inside handlers: in cli-metadata registration it throws. */
   readonly runtime: {
     config: { mutateConfigFile<R>(mutation: ConfigMutation<R>): Promise<{ path: string; result: R }> };
@@ -88,6 +92,136 @@ export interface HostSdk {
    * resolved to values, which would make a key stored by reference look like plain text.
    */
   sourceConfig?(): unknown;
+  /** OpenClaw's `createProviderApiKeyAuthMethod`; absent on a host without provider plugins. */
+  createApiKeyAuthMethod?(options: ApiKeyAuthOptions): HostAuthMethod;
   /** The flows' clock; api.ts gives none (the system clock). Tests pass a virtual one so waits take no time. */
   clock?: Clock;
+}
+
+/** The host's runtime, as an auth method sees it (`RuntimeEnv`): `error` then `exit(1)` is its refusal path. */
+export interface HostRuntime {
+  log(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+  exit(code: number): void;
+}
+
+/** What `ctx.resolveApiKey` gives a non-interactive auth method: the key and where it came from. */
+export interface ResolvedApiKey {
+  key: string;
+  source: "profile" | "env" | "flag";
+  envVarName?: string;
+}
+
+export interface NonInteractiveAuthContext {
+  config: Record<string, unknown>;
+  opts: Record<string, unknown>;
+  runtime: HostRuntime;
+  resolveApiKey(params: {
+    provider: string;
+    flagValue?: string;
+    flagName: `--${string}`;
+    envVar: string;
+    allowProfile?: boolean;
+    required?: boolean;
+  }): Promise<ResolvedApiKey | null>;
+}
+
+/** The interactive context (`openclaw onboard`, `models auth login`), as far as we use it. */
+export interface InteractiveAuthContext {
+  config: Record<string, unknown>;
+  runtime: HostRuntime;
+  prompter: { note(message: string, title?: string): Promise<void> };
+  signal?: AbortSignal;
+}
+
+/** OpenClaw's ProviderAuthMethod, as far as we wrap it. */
+export interface HostAuthMethod {
+  id: string;
+  label: string;
+  kind: string;
+  run(ctx: InteractiveAuthContext): Promise<unknown>;
+  runNonInteractive?(ctx: NonInteractiveAuthContext): Promise<unknown>;
+  [other: string]: unknown;
+}
+
+/** The options of OpenClaw's `createProviderApiKeyAuthMethod` (openclaw/plugin-sdk/provider-auth). */
+export interface ApiKeyAuthOptions {
+  providerId: string;
+  methodId: string;
+  label: string;
+  hint?: string;
+  optionKey: string;
+  flagName: `--${string}`;
+  envVar: string;
+  promptMessage: string;
+  defaultModel?: string;
+  preserveExistingPrimary?: boolean;
+  noteTitle?: string;
+  noteMessage?: string;
+  wizard?: Record<string, unknown>;
+  /** Called with the key after it was captured, before the host stores it (interactive) or after (not). */
+  resolveDefaultModel?(params: {
+    apiKey: string;
+    config: unknown;
+    signal?: AbortSignal;
+  }): Promise<string | undefined>;
+}
+
+/** One model of a provider's config entry (`models.providers.<id>.models[]`). */
+export interface HostModelDefinition {
+  id: string;
+  name: string;
+  reasoning: boolean;
+  input: Array<"text" | "image">;
+  cost: { input: number; output: number; cacheRead: number; cacheWrite: number };
+  contextWindow: number;
+  maxTokens: number;
+}
+
+export interface HostProviderConfig {
+  baseUrl: string;
+  api: "openai-completions";
+  apiKey?: string;
+  models: HostModelDefinition[];
+}
+
+export interface CatalogContext {
+  config: unknown;
+  env: NodeJS.ProcessEnv;
+  resolveProviderApiKey(providerId?: string): { apiKey: string | undefined };
+}
+
+export interface HostProvider {
+  id: string;
+  label: string;
+  docsPath?: string;
+  envVars?: string[];
+  auth: HostAuthMethod[];
+  catalog?: { order?: "simple" | "profile" | "paired" | "late"; run(ctx: CatalogContext): Promise<unknown> };
+  staticCatalog?: {
+    order?: "simple" | "profile" | "paired" | "late";
+    run(ctx: CatalogContext): Promise<unknown>;
+  };
+}
+
+export type CatalogKind = "text" | "image_generation" | "video_generation";
+
+/** A row of the host's unified model catalog (`UnifiedModelCatalogEntry`). */
+export interface CatalogRow {
+  kind: CatalogKind;
+  provider: string;
+  model: string;
+  label?: string;
+  source: "static" | "configured";
+  default?: boolean;
+  capabilities?: { verified: boolean; verifiedAt?: string };
+  authEnvVars?: string[];
+  docsPath?: string;
+  warnings?: string[];
+}
+
+export interface HostModelCatalogProvider {
+  provider: string;
+  kinds: CatalogKind[];
+  staticCatalog?(ctx: CatalogContext): Promise<CatalogRow[] | null>;
 }

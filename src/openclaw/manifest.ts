@@ -1,5 +1,8 @@
 import { z } from "zod";
+import { ENV_VAR } from "../session/index.ts";
 import { PLUGIN_ID, PluginConfigSchema, TOOL_NAME } from "./config.ts";
+import { AUTH_CHOICE_ID, AUTH_FLAG, AUTH_METHOD_ID, AUTH_OPTION_KEY, PROVIDER_LABEL } from "./provider.ts";
+import { PROVIDER_ID } from "./wiring.ts";
 
 /**
  * openclaw.plugin.json, generated from the zod config schema (`npm run manifest`); a test fails on drift.
@@ -21,6 +24,27 @@ export function buildPluginManifest(version: string) {
     version,
     activation: { onStartup: true },
     contracts: { tools: [TOOL_NAME] },
+    // The provider: found by `openclaw onboard --auth-choice tokenhub-api-key` and `models auth` without loading
+    // the plugin. No `modelSupport`: TokenHub's bare model names (deepseek-v3.2) belong to their makers' own
+    // providers, and a prefix here would take shorthand ids away from them.
+    providers: [PROVIDER_ID],
+    setup: { providers: [{ id: PROVIDER_ID, envVars: [ENV_VAR] }] },
+    providerAuthChoices: [
+      {
+        provider: PROVIDER_ID,
+        method: AUTH_METHOD_ID,
+        choiceId: AUTH_CHOICE_ID,
+        choiceLabel: "TokenHub API key",
+        choiceHint: "TokenHub LLM gateway; the key is checked before it is stored",
+        groupId: PROVIDER_ID,
+        groupLabel: PROVIDER_LABEL,
+        groupHint: "TokenHub LLM gateway",
+        optionKey: AUTH_OPTION_KEY,
+        cliFlag: AUTH_FLAG,
+        cliOption: `${AUTH_FLAG} <key>`,
+        cliDescription: "TokenHub API key",
+      },
+    ],
     skills: ["./skills"],
     cliCommands: [
       { name: "tokenhub", description: "Verify and record the TokenHub integration", hasSubcommands: true },

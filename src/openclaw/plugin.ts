@@ -3,6 +3,7 @@ import { EXIT, scrub, TokenHubSetupError } from "../session/index.ts";
 import { type ActionResult, createActions } from "./actions.ts";
 import { PLUGIN_ID, TOOL_NAME, type ToolParams, ToolParamsSchema } from "./config.ts";
 import type { CliCommand, HostApi, HostSdk, ToolResult } from "./host.ts";
+import { registerTokenHubProvider } from "./provider.ts";
 
 /** The session a call belongs to when the host gives none (tools.invoke without a session key). */
 const DEFAULT_SESSION = "agent:main:main";
@@ -20,6 +21,7 @@ export const TOOL_PARAMETERS = z.toJSONSchema(ToolParamsSchema, { io: "input" })
  */
 export function registerTokenHub(api: HostApi, sdk: HostSdk): void {
   const actions = createActions(api, sdk);
+  registerTokenHubProvider(api, sdk);
 
   api.registerTool(
     (ctx) => ({

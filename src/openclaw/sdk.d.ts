@@ -24,3 +24,16 @@ declare module "openclaw/plugin-sdk/runtime-config-snapshot" {
 declare module "openclaw/plugin-sdk/state-paths" {
   export function resolveStateDir(env?: NodeJS.ProcessEnv, homedir?: () => string): string;
 }
+
+declare module "openclaw/plugin-sdk/provider-auth" {
+  export function createProviderApiKeyAuthMethod(params: {
+    providerId: string;
+    methodId: string;
+    label: string;
+    optionKey: string;
+    flagName: `--${string}`;
+    envVar: string;
+    promptMessage: string;
+    [option: string]: unknown;
+  }): unknown;
+}

@@ -5,7 +5,7 @@
 import { EXIT } from "../machine/face.ts";
 import type { Config } from "../schema/config.ts";
 import { CONTRACT } from "../schema/quickstart.ts";
-import type { SecretKey } from "../secrets/key.ts";
+import { parseKey, type SecretKey } from "../secrets/key.ts";
 import { classify, type OutcomeKind } from "../tokenhub/classify.ts";
 import { probeReachability, type Reachability } from "../tokenhub/reachability.ts";
 import { type Env, proxyFromEnv } from "../tokenhub/transport.ts";
@@ -33,10 +33,15 @@ export interface KeyCheck {
   readonly baseUrl: string;
   /**
    * Sends the quickstart's minimal request once with `key` (Step-3 and Step-4: no retry, no fallback, no record
-   * written). Resolves undefined when `signal` aborted it.
+   * written). Resolves undefined when `signal` aborted it. A key given as text (a host's auth prompt hands one
+   * over) is checked for its shape first: a typed error (code `key_*`) when it cannot be a key.
    * @default model: the quickstart's first model format
    */
-  ask(options: { key: SecretKey; model?: string; signal?: AbortSignal }): Promise<KeyCheckAnswer | undefined>;
+  ask(options: {
+    key: SecretKey | string;
+    model?: string;
+    signal?: AbortSignal;
+  }): Promise<KeyCheckAnswer | undefined>;
   /** Closes the connection pool. */
   close(): Promise<void>;
 }
@@ -53,7 +58,8 @@ export function openKeyCheck(options: { baseUrl?: string; env: Env; config?: Con
   });
   return {
     baseUrl: client.baseUrl,
-    async ask({ key, model = CONTRACT.modelFormats[0], signal }) {
+    async ask({ key: given, model = CONTRACT.modelFormats[0], signal }) {
+      const key = typeof given === "string" ? parseKey(given, "host", { subject: "The key" }) : given;
       const response = await client
         .chat({ model, stream: false, key, ...(signal ? { signal } : {}) })
         .catch((err: unknown) => {
