@@ -28,6 +28,9 @@ export function buildPluginManifest(version: string) {
     // the plugin. No `modelSupport`: TokenHub's bare model names (deepseek-v3.2) belong to their makers' own
     // providers, and a prefix here would take shorthand ids away from them.
     providers: [PROVIDER_ID],
+    // The list is known only to the runtime (the verified model comes from the record), as for litellm:
+    // `models list --refresh` runs the catalog (docs/plugins/manifest/models.md, docs/cli/models.md "List").
+    modelCatalog: { discovery: { [PROVIDER_ID]: "runtime" } },
     setup: { providers: [{ id: PROVIDER_ID, envVars: [ENV_VAR] }] },
     providerAuthChoices: [
       {

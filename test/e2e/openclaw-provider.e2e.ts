@@ -102,8 +102,8 @@ describe(`TokenHub as an OpenClaw provider (real host)`, { timeout: 600_000 }, (
   // todo: `models list --provider tokenhub --json` prints {"count": 0} after onboarding (it reads models.json and
   // runs no provider discovery, docs/cli/models.md); `--all` printed nothing. Next: find which command runs the
   // catalog (models list --refresh? a gateway start?) and whether staticCatalog rows need manifest modelCatalog.
-  it("models list shows the TokenHub models", { todo: "models list runs no catalog discovery" }, async () => {
-    const listed = await host.oc(["models", "list", "--provider", "tokenhub", "--json"], {
+  it("models list --refresh shows the TokenHub models", async () => {
+    const listed = await host.oc(["models", "list", "--provider", "tokenhub", "--refresh", "--json"], {
       TOKENHUB_API_KEY: GOOD,
     });
     log(`models list: ${listed.ms} ms; ${listed.stdout.slice(0, 600)}`);
