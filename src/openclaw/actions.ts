@@ -4,11 +4,13 @@ import {
   type ConversationStore,
   createConversationStore,
   createTurnRunner,
+  ENV_VAR,
   EXIT,
   type HostEvent,
   needKeyOf,
   refusedSnapshotLines,
   restOfSnapshot,
+  scrub,
   setupEvent,
   statusExitCode,
   TokenHubSetupError,
@@ -27,7 +29,25 @@ import {
 import type { HostApi, HostSdk } from "./host.ts";
 import { hostLogger } from "./logging.ts";
 import { statusText, turnText } from "./text.ts";
-import { keyRefFor, providerEntry, rawApiKeyOf, unwire, wire } from "./wiring.ts";
+import {
+  type Credential,
+  credentialFor,
+  modelRef,
+  PROVIDER_ID,
+  rawApiKeyOf,
+  unwire,
+  type WireResult,
+  wire,
+} from "./wiring.ts";
+
+/** Where the host finds the key once wired, in words (a SecretRef's coordinates, never a key). */
+function credentialText(credential: Exclude<Credential, { refusal: string }>): string {
+  if ("use" in credential && credential.use === "profile")
+    return `key: OpenClaw's auth profile ${credential.profileId}`;
+  if ("use" in credential) return `key: ${ENV_VAR} in the gateway's environment`;
+  const { source, provider, id } = credential.ref;
+  return `key: a new auth profile ${credential.add} holding the SecretRef ${source}:${provider}:${id}`;
+}
 
 export interface ActionResult {
   text: string;
@@ -146,12 +166,21 @@ export function createActions(api: HostApi, sdk: HostSdk) {
 
     if (params.action === "status" || params.action === "unwire") {
       if (params.action === "unwire") {
-        const undone = await unwire(api, pluginStateDir());
+        const undone = await unwire(api, sdk.authProfiles, pluginStateDir());
         return {
           text: undone.restored
-            ? `Removed the tokenhub model provider (and restored what was there before) in ${undone.path}.`
-            : "Nothing to undo: this plugin has not wired a tokenhub provider.",
-          details: { state: state ?? "none", unwired: undone.restored },
+            ? [
+                `Took back the TokenHub wiring in ${undone.path}: the default model and what was added for the tokenhub provider are as they were before.`,
+                ...(undone.kept.length > 0
+                  ? [`Left as changed since wiring: ${undone.kept.join(", ")}.`]
+                  : []),
+              ].join("\n")
+            : "Nothing to undo: this plugin has not wired TokenHub in.",
+          details: {
+            state: state ?? "none",
+            unwired: undone.restored,
+            ...(undone.restored ? { kept: undone.kept } : {}),
+          },
           exitCode: 0,
         };
       }
@@ -159,7 +188,12 @@ export function createActions(api: HostApi, sdk: HostSdk) {
       const text = statusText(record, recordPath());
       const exitCode = statusExitCode(rest);
       if (params.wire)
-        return withWiring({ text, details: { state: state ?? "none", record }, exitCode }, record, params);
+        return withWiring(
+          { text, details: { state: state ?? "none", record }, exitCode },
+          record,
+          params,
+          config,
+        );
       return { text, details: { state: state ?? "none", ...(record ? { record } : {}) }, exitCode };
     }
 
@@ -191,7 +225,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
     );
     const described = describe(result, params, config);
     const record = result.output?.status === "complete" ? result.output.record : undefined;
-    return params.wire && record ? withWiring(described, record, params) : described;
+    return params.wire && record ? withWiring(described, record, params, config) : described;
   }
 
   function describe(result: TurnResult, params: ToolParams, config: unknown): ActionResult {
@@ -216,19 +250,37 @@ export function createActions(api: HostApi, sdk: HostSdk) {
     };
   }
 
-  /** What wiring would write, shown before anything is written. Only ever a SecretRef, never a key. */
+  /** The key as written in the config (SecretRefs intact): the runtime config has them resolved to the key. */
+  const rawApiKey = (config: unknown) => rawApiKeyOf(sdk.sourceConfig?.() ?? config);
+
+  /** The credential wiring would rely on, read without writing anything. */
+  function plannedCredential(record: CompletionRecord, config: unknown): Credential {
+    if (!sdk.authProfiles)
+      return { refusal: "this OpenClaw has no provider auth store; update OpenClaw to 2026.9.6 or later." };
+    let profiles: string[];
+    try {
+      profiles = sdk.authProfiles.list(PROVIDER_ID);
+    } catch (err) {
+      return {
+        refusal: `OpenClaw's auth store cannot be read: ${scrub(String((err as Error)?.message ?? err))}`,
+      };
+    }
+    return credentialFor(record, rawApiKey(config), profiles);
+  }
+
+  /** What wiring would do, shown before anything is written. Only ever a SecretRef, never a key. */
   function wiringPreview(record: CompletionRecord, config: unknown): string {
-    // The reference is read where it is written down: the runtime config has it resolved to the key.
-    const ref = keyRefFor(record, rawApiKeyOf(sdk.sourceConfig?.() ?? config));
-    if ("refusal" in ref)
-      return `(Wiring TokenHub in as a model provider is not possible yet: ${ref.refusal})`;
-    return `If the user agrees, wiring would write models.providers.tokenhub = ${JSON.stringify(providerEntry(record, ref))}.`;
+    const credential = plannedCredential(record, config);
+    if ("refusal" in credential)
+      return `(Wiring TokenHub in as the default model is not possible yet: ${credential.refusal})`;
+    return `If the user agrees, wiring would make ${modelRef(record)} usable (${credentialText(credential)}) and, with setDefault, OpenClaw's default model.`;
   }
 
   async function withWiring(
     described: ActionResult,
     record: CompletionRecord | undefined,
     params: ToolParams,
+    config: unknown,
   ): Promise<ActionResult> {
     if (record?.integration_status !== "success") {
       return {
@@ -236,20 +288,41 @@ export function createActions(api: HostApi, sdk: HostSdk) {
         text: `${described.text}\nNot wired: there is no verified integration to wire; run the setup first.`,
       };
     }
-    const done = await wire(api, pluginStateDir(), record, params.setDefault ?? false);
+    const planned = plannedCredential(record, config);
+    if ("refusal" in planned || !sdk.authProfiles)
+      return {
+        ...described,
+        text: `${described.text}\nNot wired: ${"refusal" in planned ? planned.refusal : ""}`,
+      };
+    let done: WireResult;
+    try {
+      done = await wire(
+        api,
+        sdk.authProfiles,
+        pluginStateDir(),
+        record,
+        rawApiKey(config),
+        params.setDefault ?? false,
+      );
+    } catch (err) {
+      const line =
+        err instanceof TokenHubSetupError ? err.toLine() : scrub(String((err as Error)?.message ?? err));
+      return { ...described, text: `${described.text}\nNot wired: ${line}` };
+    }
     if ("refusal" in done) return { ...described, text: `${described.text}\nNot wired: ${done.refusal}` };
     return {
       ...described,
       text: [
         described.text,
-        `Wired: models.providers.tokenhub = ${JSON.stringify(done.entry)} in ${done.path}${done.defaultModel ? `, default model ${done.defaultModel}` : ""}.`,
-        `To undo: ${TOOL_NAME} {"action":"unwire"} or openclaw config unset models.providers.tokenhub.`,
+        `Wired: ${modelRef(record)} is served by the tokenhub provider (${credentialText(done.credential)})${done.defaultModel ? `; it is now the default model (was ${JSON.stringify(done.previous ?? null)})` : ""}. Config: ${done.path}.`,
+        `To undo: ${TOOL_NAME} {"action":"unwire"}.`,
       ].join("\n"),
       details: {
         ...described.details,
         wiring: {
-          provider: "tokenhub",
-          entry: done.entry,
+          provider: PROVIDER_ID,
+          model: modelRef(record),
+          credential: done.credential,
           ...(done.defaultModel ? { defaultModel: done.defaultModel } : {}),
         },
       },

@@ -35,14 +35,14 @@ export const ToolParamsSchema = z
     action: z
       .enum(["start", "resume", "status", "cancel", "unwire"])
       .describe(
-        "start: verify the TokenHub integration; resume: continue after the user stored the key or a wait ended; status: the last recorded integration; cancel: stop a setup; unwire: remove the tokenhub model provider this tool added.",
+        "start: verify the TokenHub integration; resume: continue after the user stored the key or a wait ended; status: the last recorded integration; cancel: stop a setup; unwire: take back what wire changed (the default model, the auth profile it added).",
       ),
     ...SetupRequestShape,
     wire: z
       .boolean()
       .optional()
       .describe(
-        "After a verified integration, add TokenHub to OpenClaw as model provider 'tokenhub'. Only after the user agreed.",
+        "After a verified integration, make the verified model usable as tokenhub/<model> (OpenClaw's tokenhub provider gets the key's SecretRef as an auth profile if it has no key). Only after the user agreed.",
       ),
     setDefault: z
       .boolean()

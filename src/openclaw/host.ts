@@ -92,10 +92,27 @@ export interface HostSdk {
    * resolved to values, which would make a key stored by reference look like plain text.
    */
   sourceConfig?(): unknown;
+  /** The host's auth-profile store (openclaw/plugin-sdk/provider-auth), where provider credentials live. */
+  authProfiles?: HostAuthProfiles;
   /** OpenClaw's `createProviderApiKeyAuthMethod`; absent on a host without provider plugins. */
   createApiKeyAuthMethod?(options: ApiKeyAuthOptions): HostAuthMethod;
   /** The flows' clock; api.ts gives none (the system clock). Tests pass a virtual one so waits take no time. */
   clock?: Clock;
+}
+
+/** An API-key credential that holds a SecretRef, never a key (the host resolves it when it calls the provider). */
+export interface ApiKeyRefCredential {
+  type: "api_key";
+  provider: string;
+  keyRef: { source: string; provider: string; id: string };
+}
+
+/** The default agent's auth-profile store, by profile id. */
+export interface HostAuthProfiles {
+  /** Ids of the profiles the store holds for `provider`. */
+  list(provider: string): string[];
+  add(profileId: string, credential: ApiKeyRefCredential): Promise<void>;
+  remove(provider: string, profileIds: string[]): Promise<void>;
 }
 
 /** The host's runtime, as an auth method sees it (`RuntimeEnv`): `error` then `exit(1)` is its refusal path. */

@@ -70,7 +70,7 @@ export function registerTokenHub(api: HostApi, sdk: HostSdk): void {
       const root = program.command("tokenhub").description("Verify and record the TokenHub integration");
       cliCommand(root, "setup", "Run the TokenHub agent quickstart (Steps 1-5) and record the result")
         .option("--model <model>", "a model to verify instead of the configured chain")
-        .option("--wire", "after success, add TokenHub as model provider 'tokenhub'")
+        .option("--wire", "after success, make the verified model usable as tokenhub/<model>")
         .option("--set-default", "with --wire: make the verified model the default")
         .option(
           "--multimodal <list>",

@@ -36,4 +36,24 @@ declare module "openclaw/plugin-sdk/provider-auth" {
     promptMessage: string;
     [option: string]: unknown;
   }): unknown;
+  /** The default agent's auth-profile store when no agentDir is given. */
+  export function ensureAuthProfileStore(agentDir?: string): { profiles: Record<string, unknown> };
+  export function listProfilesForProvider(
+    store: { profiles: Record<string, unknown> },
+    provider: string,
+  ): string[];
+  export function upsertAuthProfileWithLock(params: {
+    profileId: string;
+    credential: {
+      type: "api_key";
+      provider: string;
+      keyRef: { source: string; provider: string; id: string };
+    };
+    agentDir?: string;
+  }): Promise<unknown>;
+  export function removeProviderAuthProfilesWithLock(params: {
+    provider: string;
+    profileIds?: readonly string[];
+    agentDir?: string;
+  }): Promise<unknown>;
 }

@@ -17,7 +17,7 @@ export function turnText(turn: TurnResult, context: { recordPath: string }): str
     recordPath: context.recordPath,
     needKey: needKeyText,
     afterComplete: (record) => [
-      `Offer the user to add TokenHub to OpenClaw as model provider "tokenhub" with model ${record.model} (the API key stays a SecretRef). If they agree, call ${TOOL_NAME} with {"action":"status","wire":true} (add "setDefault":true to make it the default model).`,
+      `Offer the user to use TokenHub in OpenClaw as model tokenhub/${record.model} (the key stays a SecretRef or in OpenClaw's auth store), and to make it their default model. If they agree, call ${TOOL_NAME} with {"action":"status","wire":true} (add "setDefault":true for the default model).`,
     ],
   });
 }

@@ -140,6 +140,16 @@ const DISPOSITIONS: Record<string, Disposition> = {
   "openclaw secrets store set TOKENHUB_API_KEY --kind secret && openclaw secrets reload": {
     skip: "needs the OpenClaw CLI (npm run test:e2e:openclaw stores and reloads the key the same way)",
   },
+  "TOKENHUB_API_KEY=sk-... openclaw onboard --non-interactive --accept-risk --auth-choice tokenhub-api-key --secret-input-mode ref":
+    {
+      skip: "needs the OpenClaw CLI (test/e2e/openclaw-provider.e2e.ts onboards with these flags, plus --skip-* for a headless host)",
+    },
+  "openclaw models auth login --provider tokenhub": {
+    skip: "needs the OpenClaw CLI and a terminal (test/e2e/openclaw-provider.e2e.ts runs it in tmux)",
+  },
+  "openclaw models list --provider tokenhub --refresh": {
+    skip: "needs the OpenClaw CLI (test/e2e/openclaw-provider.e2e.ts lists with --json)",
+  },
   "openclaw mcp add tokenhub --command tokenhub-setup --arg mcp": {
     skip: "needs the OpenClaw CLI (npm run test:e2e:openclaw adds the server the same way: test/e2e/openclaw-mcp.e2e.ts)",
   },

@@ -185,7 +185,7 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
     // The gateway hands tools a resolved config; the preview still shows the reference, not "plain text".
     assert.match(
       resumed.text,
-      /wiring would write models\.providers\.tokenhub = .*"apiKey":\{"source":"env","provider":"default","id":"TOKENHUB_E2E_KEY"\}/,
+      /wiring would make tokenhub\/deepseek-v3\.2 usable \(key: a new auth profile tokenhub:default holding the SecretRef env:default:TOKENHUB_E2E_KEY\)/,
     );
     const record = await createFileStatusStore(recordPath()).read();
     assert.equal(record?.integration_status, "success");
@@ -301,26 +301,63 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
     if (late.length > 0) log(`model calls during the slash commands, from elsewhere: ${late.join(" | ")}`);
   });
 
-  it("wires the verified model in as models.providers.tokenhub with the SecretRef, and unwire restores the config", async () => {
+  it("wire: the key's SecretRef becomes OpenClaw's tokenhub auth profile and tokenhub/<model> the default; an agent turn runs on TokenHub; unwire gives back the config exactly", async () => {
     // As SKILL.md tells the model: wire the recorded integration (the /tokenhub setup above), no new check.
+    const configBefore = await readFile(host.configPath, "utf8");
     const requests = sim.requests.length;
-    const wired = await invoke({ action: "status", wire: true }, "e2e-restart");
-    assert.match(wired.text, /Wired: models\.providers\.tokenhub/, wired.text);
+    const offset = await logOffset(host);
+    const wired = await invoke({ action: "status", wire: true, setDefault: true }, "e2e-restart");
+    assert.match(
+      wired.text,
+      /Wired: tokenhub\/deepseek-v3\.2 .*auth profile tokenhub:default holding the SecretRef env:default:TOKENHUB_E2E_KEY_TWO/,
+      wired.text,
+    );
     assert.equal(sim.requests.length, requests, "wiring sends nothing to TokenHub");
     const config = JSON.parse(await readFile(host.configPath, "utf8"));
-    assert.deepEqual(config.models.providers.tokenhub.apiKey, {
-      source: "env",
-      provider: "default",
-      id: "TOKENHUB_E2E_KEY_TWO",
-    });
-    assert.equal(config.models.providers.tokenhub.baseUrl, sim.baseUrl);
-    assert.equal(config.models.providers.tokenhub.api, "openai-completions");
+    assert.equal(config.agents.defaults.model.primary, "tokenhub/deepseek-v3.2");
+    assert.deepEqual(config.auth.profiles["tokenhub:default"], { provider: "tokenhub", mode: "api_key" });
+    assert.equal(config.models.providers.tokenhub, undefined, "the registered provider's catalog serves it");
     assert.ok(config.models.providers.mock, "the other providers are untouched");
+    const profiles = await host.ocJson<{ profiles?: Array<{ id?: string; profileId?: string }> }>([
+      "models",
+      "auth",
+      "list",
+      "--provider",
+      "tokenhub",
+      "--json",
+    ]);
+    log(`auth list after wire: ${JSON.stringify(profiles).slice(0, 400)}`);
+    assert.match(JSON.stringify(profiles), /tokenhub:default/);
+    await waitForLog(host, /config hot reload applied/, offset);
+
+    // The gateway now answers on TokenHub: the simulator accepts only the configured keys, and answers "OK".
+    const before = sim.requests.length;
+    const turn = await host.oc(
+      [
+        "agent",
+        "--agent",
+        "main",
+        "--session-key",
+        "agent:main:e2e-on-tokenhub",
+        "--message",
+        "Say OK",
+        "--json",
+      ],
+      gatewayEnv,
+    );
+    log(`agent turn on tokenhub/deepseek-v3.2: ${turn.ms} ms; ${turn.stdout.slice(0, 300)}`);
+    const calls = sim.requests.slice(before).filter((r) => r.path.endsWith("/chat/completions"));
+    assert.ok(calls.length >= 1, "the turn reached the simulator");
+    assert.equal((calls[0]?.body as { model?: string } | undefined)?.model, "deepseek-v3.2");
+    assert.equal(calls[0]?.authorization, "present");
+    assert.match(turn.stdout, /\bOK\b/);
+    toolTexts.push(turn.stdout);
+
     const undone = await invoke({ action: "unwire" }, "e2e-restart");
     assert.equal(undone.details.unwired, true, undone.text);
-    const after = JSON.parse(await readFile(host.configPath, "utf8"));
-    assert.equal(after.models.providers.tokenhub, undefined);
-    assert.ok(after.models.providers.mock);
+    assert.deepEqual(JSON.parse(await readFile(host.configPath, "utf8")), JSON.parse(configBefore));
+    const left = await host.ocJson<unknown>(["models", "auth", "list", "--provider", "tokenhub", "--json"]);
+    assert.doesNotMatch(JSON.stringify(left), /tokenhub:default/);
   });
 
   it("no apiKey configured: the key stored in OpenClaw's secret store under TOKENHUB_API_KEY -> resume completes", async () => {
@@ -358,7 +395,7 @@ describe(`tokenhub-setup on OpenClaw ${OPENCLAW_VERSION}`, { timeout: 20 * 60_00
     // Wiring would reference the store entry, never copy the key.
     assert.match(
       resumed.text,
-      /wiring would write models\.providers\.tokenhub = .*"apiKey":\{"source":"store","provider":"default","id":"TOKENHUB_API_KEY"\}/,
+      /wiring would make tokenhub\/deepseek-v3\.2 usable \(key: a new auth profile tokenhub:default holding the SecretRef store:default:TOKENHUB_API_KEY\)/,
     );
   });
 

@@ -1,8 +1,8 @@
 // The OpenClaw adapter against a fake host (the real host runs in test/e2e/openclaw.e2e.ts).
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type {
   CliCommand,
@@ -26,6 +26,8 @@ interface FakeHost {
   /** Runs `openclaw tokenhub <name>` as registered through registerCli: its output and exit code. */
   cli(name: string, opts: Record<string, unknown>): Promise<{ stdout: string; exitCode: number }>;
   configFile: Record<string, unknown>;
+  /** The host's auth-profile store: profile id -> credential. */
+  authStore: Map<string, { provider: string; keyRef?: unknown }>;
   logs: string[];
 }
 
@@ -86,8 +88,18 @@ function fakeHost(
       },
     },
   };
+  const authStore: FakeHost["authStore"] = new Map();
   const sdk: HostSdk = {
     stateDir: () => stateDir,
+    authProfiles: {
+      list: (provider) => [...authStore].filter(([, c]) => c.provider === provider).map(([id]) => id),
+      add: async (id, credential) => {
+        authStore.set(id, structuredClone(credential));
+      },
+      remove: async (_provider, ids) => {
+        for (const id of ids) authStore.delete(id);
+      },
+    },
     sourceConfig: () => configFile,
     async resolveSecret({ value }) {
       if (typeof value === "string") return { value };
@@ -100,6 +112,7 @@ function fakeHost(
   return {
     api,
     configFile,
+    authStore,
     logs,
     // As on the real host, a tool's context carries the runtime config: SecretRefs already resolved to values.
     tool: (ctx = { sessionKey: "agent:main:t1", getRuntimeConfig: () => resolveRefs(configFile, secrets) }) =>
@@ -170,7 +183,7 @@ describe("OpenClaw adapter (fake host)", () => {
     // What wiring would write is shown before anything is written: the SecretRef, never the key.
     assert.match(
       resumed.content[0]?.text ?? "",
-      /wiring would write models\.providers\.tokenhub = .*"id":"E2E_KEY"/,
+      /wiring would make tokenhub\/deepseek-v3\.2 usable \(key: a new auth profile tokenhub:default holding the SecretRef env:default:E2E_KEY\)/,
     );
     assert.deepEqual(
       (resumed.details.notifications as Array<{ type: string }>).map((n) => n.type),
@@ -269,47 +282,155 @@ describe("OpenClaw adapter (fake host)", () => {
     );
   });
 
-  it("wires TokenHub as a provider with the SecretRef, never the key, and unwire restores the config", async () => {
+  it("wires TokenHub in: an auth profile holding the SecretRef, the default model and its allowlist entry; unwire gives back the config exactly", async () => {
     const stateDir = join(dir, "wire");
     const configFile: Record<string, unknown> = {
       plugins: { entries: { "tokenhub-setup": { config: { apiKey: KEY_REF } } } },
-      agents: { defaults: { model: { primary: "mock/mock-1" } } },
+      agents: {
+        defaults: {
+          model: { primary: "mock/mock-1", fallbacks: ["mock/mock-2"] },
+          models: { "mock/mock-1": {} },
+        },
+      },
     };
+    const before = structuredClone(configFile);
     const host = fakeHost({ baseUrl: sim.baseUrl, apiKey: KEY_REF }, stateDir, { E2E_KEY: KEY }, configFile);
-    const wired = await host.tool().execute("c1", { action: "start", wire: true, setDefault: true });
-    assert.equal(wired.details.state, "complete");
-    const providers = (
-      configFile.models as { providers: Record<string, { apiKey: unknown; baseUrl: string; api: string }> }
-    ).providers;
-    assert.deepEqual(providers.tokenhub?.apiKey, KEY_REF);
-    assert.equal(providers.tokenhub?.api, "openai-completions");
-    assert.equal(providers.tokenhub?.baseUrl, sim.baseUrl);
-    assert.equal(
-      (configFile.agents as { defaults: { model: { primary: string } } }).defaults.model.primary,
-      "tokenhub/deepseek-v3.2",
+    const requests = sim.requests.length;
+    const preview = await host.tool().execute("c0", { action: "start" });
+    assert.match(
+      preview.content[0]?.text ?? "",
+      /If the user agrees, wiring would make tokenhub\/deepseek-v3\.2 usable \(key: a new auth profile tokenhub:default holding the SecretRef env:default:E2E_KEY\)/,
     );
-    assert.ok(!JSON.stringify(configFile).includes(KEY));
+    assert.deepEqual(configFile, before, "the preview writes nothing");
+
+    const wired = await host.tool().execute("c1", { action: "status", wire: true, setDefault: true });
+    assert.equal(
+      sim.requests.length,
+      requests + 1,
+      "wiring sends nothing to TokenHub (one request was the preview's setup)",
+    );
+    assert.deepEqual(host.authStore.get("tokenhub:default"), {
+      type: "api_key",
+      provider: "tokenhub",
+      keyRef: KEY_REF,
+    });
+    const after = configFile as {
+      auth?: { profiles?: Record<string, unknown> };
+      agents: {
+        defaults: { model: { primary: string; fallbacks: string[] }; models: Record<string, unknown> };
+      };
+      models?: unknown;
+    };
+    assert.deepEqual(after.auth?.profiles?.["tokenhub:default"], { provider: "tokenhub", mode: "api_key" });
+    assert.equal(after.agents.defaults.model.primary, "tokenhub/deepseek-v3.2");
+    assert.deepEqual(after.agents.defaults.model.fallbacks, ["mock/mock-2"]);
+    assert.deepEqual(after.agents.defaults.models["tokenhub/deepseek-v3.2"], {});
+    assert.equal(
+      after.models,
+      undefined,
+      "no models.providers entry: the registered provider's catalog serves it",
+    );
+    for (const text of [
+      JSON.stringify(configFile),
+      JSON.stringify([...host.authStore]),
+      JSON.stringify(wired),
+    ])
+      assert.ok(!text.includes(KEY));
+    assert.match(
+      wired.content[0]?.text ?? "",
+      /Wired: tokenhub\/deepseek-v3\.2 .*now the default model \(was \{"primary":"mock\/mock-1"/,
+    );
     assert.match(wired.content[0]?.text ?? "", /To undo/);
 
     const undone = await host.tool().execute("c2", { action: "unwire" });
-    assert.equal(undone.details.unwired, true);
-    assert.equal(providers.tokenhub, undefined);
-    assert.equal(
-      (configFile.agents as { defaults: { model: { primary: string } } }).defaults.model.primary,
-      "mock/mock-1",
-    );
+    assert.equal(undone.details.unwired, true, undone.content[0]?.text);
+    assert.deepEqual(configFile, before);
+    assert.equal(host.authStore.size, 0);
+    const again = await host.tool().execute("c3", { action: "unwire" });
+    assert.equal(again.details.unwired, false);
   });
 
-  it("refuses to wire a key configured as plain text", async () => {
+  it("uses a TokenHub profile the host already has, and unwire leaves it; a default changed since wiring stays", async () => {
+    const configFile: Record<string, unknown> = {
+      plugins: { entries: { "tokenhub-setup": { config: { apiKey: KEY_REF } } } },
+    };
+    const host = fakeHost(
+      { baseUrl: sim.baseUrl, apiKey: KEY_REF },
+      join(dir, "wire-existing"),
+      { E2E_KEY: KEY },
+      configFile,
+    );
+    host.authStore.set("tokenhub:work", {
+      provider: "tokenhub",
+      keyRef: { source: "env", provider: "default", id: "W" },
+    });
+    const wired = await host.tool().execute("c1", { action: "start", wire: true, setDefault: true });
+    assert.match(wired.content[0]?.text ?? "", /key: OpenClaw's auth profile tokenhub:work/);
+    assert.equal((configFile as { auth?: unknown }).auth, undefined);
+    (configFile.agents as { defaults: { model: { primary: string } } }).defaults.model.primary =
+      "other/chosen";
+    const undone = await host.tool().execute("c2", { action: "unwire" });
+    assert.match(
+      undone.content[0]?.text ?? "",
+      /Left as changed since wiring: agents\.defaults\.model\.primary/,
+    );
+    assert.equal(
+      (configFile.agents as { defaults: { model: { primary: string } } }).defaults.model.primary,
+      "other/chosen",
+    );
+    assert.deepEqual([...host.authStore.keys()], ["tokenhub:work"]);
+  });
+
+  it("refuses to wire a key configured as plain text, naming the host's way to store it, and writes nothing", async () => {
     const configFile: Record<string, unknown> = {
       plugins: { entries: { "tokenhub-setup": { config: { apiKey: KEY } } } },
     };
+    const before = structuredClone(configFile);
     const host = fakeHost({ baseUrl: sim.baseUrl, apiKey: KEY }, join(dir, "plain"), {}, configFile);
-    const result = await host.tool().execute("c1", { action: "start", wire: true });
+    const result = await host.tool().execute("c1", { action: "start", wire: true, setDefault: true });
     assert.equal(result.details.state, "complete");
-    assert.match(result.content[0]?.text ?? "", /Not wired: .*plain text/);
-    assert.equal(configFile.models, undefined);
+    assert.match(
+      result.content[0]?.text ?? "",
+      /Not wired: .*plain text.*openclaw models auth login --provider tokenhub/,
+    );
+    assert.deepEqual(configFile, before);
+    assert.equal(host.authStore.size, 0);
     assert.ok(!JSON.stringify(result).includes(KEY));
+  });
+
+  it("a wiring record that cannot be read is named, left in place, and nothing is undone", async () => {
+    const stateDir = join(dir, "wire-corrupt");
+    const configFile: Record<string, unknown> = {
+      agents: { defaults: { model: { primary: "tokenhub/x" } } },
+    };
+    const host = fakeHost({ baseUrl: sim.baseUrl }, stateDir, {}, configFile);
+    const file = join(stateDir, "plugins", "tokenhub-setup", "wiring-backup.json");
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, "{not json");
+    const undone = await host.tool().execute("c1", { action: "unwire" });
+    assert.match(undone.content[0]?.text ?? "", /cannot be read: it is not JSON.*left in place/);
+    assert.equal(await readFile(file, "utf8"), "{not json");
+    assert.deepEqual(configFile, { agents: { defaults: { model: { primary: "tokenhub/x" } } } });
+  });
+
+  it("unwire takes back what an earlier version wired (models.providers.tokenhub and the default)", async () => {
+    const stateDir = join(dir, "wire-legacy");
+    const configFile: Record<string, unknown> = {
+      models: {
+        providers: { tokenhub: { baseUrl: "https://tokenhub.link/v1" }, mock: { baseUrl: "http://m" } },
+      },
+      agents: { defaults: { model: { primary: "tokenhub/deepseek-v3.2" } } },
+    };
+    const host = fakeHost({ baseUrl: sim.baseUrl }, stateDir, {}, configFile);
+    const file = join(stateDir, "plugins", "tokenhub-setup", "wiring-backup.json");
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify({ defaultModel: "mock/mock-1", wroteDefault: true }));
+    const undone = await host.tool().execute("c1", { action: "unwire" });
+    assert.equal(undone.details.unwired, true, undone.content[0]?.text);
+    assert.deepEqual(configFile, {
+      models: { providers: { mock: { baseUrl: "http://m" } } },
+      agents: { defaults: { model: { primary: "mock/mock-1" } } },
+    });
   });
 
   it("answers bad parameters and an invalid plugin config with a sentence", async () => {
