@@ -205,6 +205,8 @@ export interface HostProviderConfig {
 export interface CatalogContext {
   config: unknown;
   env: NodeJS.ProcessEnv;
+  /** The providers this run asks for (`models list --provider x`); absent means all. */
+  providerIds?: readonly string[];
   resolveProviderApiKey(providerId?: string): { apiKey: string | undefined };
 }
 

@@ -294,6 +294,8 @@ export function providerCatalog(deps: ProviderDeps) {
   return {
     order: "simple" as const,
     async run(ctx: CatalogContext) {
+      // As the host's own catalogs do (matchesProviderCatalogScope): a run scoped to other providers gets nothing.
+      if (ctx.providerIds && !ctx.providerIds.includes(PROVIDER_ID)) return null;
       const apiKey = ctx.resolveProviderApiKey(PROVIDER_ID).apiKey;
       if (!apiKey) return null;
       return { provider: { ...providerConfig(await loadVerified(deps), deps.config), apiKey } };

@@ -284,6 +284,12 @@ describe("TokenHub as an OpenClaw provider", () => {
     const built = (await provider?.catalog?.run(ctx("TOKENHUB_API_KEY"))) as {
       provider: { baseUrl: string; apiKey: string; models: Array<{ id: string }> };
     };
+    assert.equal(
+      await provider?.catalog?.run({ ...ctx("TOKENHUB_API_KEY"), providerIds: ["openai"] }),
+      null,
+      "a run scoped to other providers gets nothing",
+    );
+    assert.ok(await provider?.catalog?.run({ ...ctx("TOKENHUB_API_KEY"), providerIds: ["tokenhub"] }));
     assert.equal(built.provider.baseUrl, sim.baseUrl);
     assert.equal(built.provider.models[0]?.id, "alibaba/deepseek-v3.2");
     assert.deepEqual(rows?.kinds, ["text", "image_generation", "video_generation"]);
