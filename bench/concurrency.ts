@@ -34,7 +34,7 @@ import {
 
 const FILE = "bench/concurrency.ts";
 export const CONCURRENCY = 1_000;
-const SMOKE_CONCURRENCY = 250;
+const SMOKE_CONCURRENCY = 100;
 export const MANY = 10_000;
 export const DEFAULT_CONNECTIONS = 256;
 
@@ -235,7 +235,7 @@ export async function run(smoke: boolean, connections = DEFAULT_CONNECTIONS): Pr
     const rows: Row[] = [
       {
         bench: "concurrency",
-        measurement: `${concurrency.toLocaleString("en")} flows at once vs bare, throughput (cap ${connections} on both; fresh processes, ${repeats} repeats)${smoke ? " (smoke: 250, not 1,000)" : ""}`,
+        measurement: `${concurrency.toLocaleString("en")} flows at once vs bare, throughput (cap ${connections} on both; fresh processes, ${repeats} repeats)${smoke ? " (smoke: 100, not 1,000)" : ""}`,
         value: `${((concurrency / m.flow) * 1000).toFixed(0)} flows/s (batch ${ms(m.flow, 1)})`,
         against: `bare undici ${((concurrency / m.bare) * 1000).toFixed(0)} req/s (batch ${ms(m.bare, 1)})`,
         ratio: x(ratios.median),

@@ -179,10 +179,10 @@ export async function flowRows(smoke: boolean): Promise<{ rows: Row[]; details: 
   const sim = await spawnSimulator("happy");
   const dir = await mkdtemp(join(tmpdir(), "tokenhub-bench-record-"));
   const recordPath = join(dir, "record.json");
-  const repeats = smoke ? 3 : 5;
-  const flowRounds = smoke ? 300 : 2_000;
-  const flowWarmup = smoke ? 100 : 500;
-  const writeRounds = smoke ? 40 : 300;
+  const repeats = smoke ? 2 : 5;
+  const flowRounds = smoke ? 150 : 2_000;
+  const flowWarmup = smoke ? 50 : 500;
+  const writeRounds = smoke ? 20 : 300;
   const writeWarmup = smoke ? 5 : 20;
   const args = (v: Variant, rounds: number, warmup: number) => [
     "--child",
