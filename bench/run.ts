@@ -1,7 +1,10 @@
 // Runs every benchmark, each in a fresh child process (so one's heap and JIT state do not colour the next),
-// and prints one table of ratios with each goal met or missed.
+// and prints one table of ratios with each goal met or missed, then the goal rows alone. flow and concurrency
+// go further: each of their variants runs in fresh processes of its own, alternating (bench/lib/fresh.ts).
 //   node bench/run.ts [--smoke] [--only flow,concurrency,parked,startup,scrubber] [--markdown] [--cpu-prof-dir DIR]
-// --smoke   short mode (about 30 s); every ratio is still computed and printed (fewer repeats and rounds).
+// --smoke   short mode (about 30 s on a quiet machine); every row is still printed, from fewer repeats and
+//           rounds (1-2 repeats, so its spreads say little; the 10,000-flow row is full-run only).
+// --markdown  also prints both tables as markdown (for BENCHMARKS.md).
 // Exit code: 0 whenever every benchmark ran, missed goals included; 1 only when one crashed.
 
 import { execFileSync, spawn } from "node:child_process";
