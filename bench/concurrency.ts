@@ -188,7 +188,7 @@ function manyRow(r: ManyResult, how: string, goal: boolean): Row {
 
 export async function run(smoke: boolean, connections = DEFAULT_CONNECTIONS): Promise<BenchReport> {
   const sim = await spawnSimulator("happy");
-  const repeats = smoke ? 2 : 5;
+  const repeats = smoke ? 1 : 5;
   const batches = smoke ? 1 : 3;
   const warmup = 1;
   // The smoke run starts fewer at once (the row says so); its ratio is a smoke signal, not the result.

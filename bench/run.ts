@@ -3,7 +3,7 @@
 // go further: each of their variants runs in fresh processes of its own, alternating (bench/lib/fresh.ts).
 //   node bench/run.ts [--smoke] [--only flow,concurrency,parked,startup,scrubber] [--markdown] [--cpu-prof-dir DIR]
 // --smoke   short mode (about 30 s on a quiet machine); every row is still printed, from fewer repeats and
-//           rounds (1-2 repeats, so its spreads say little; the 10,000-flow row is full-run only).
+//           rounds (one repeat, so its spreads say nothing; the 10,000-flow row is full-run only).
 // --markdown  also prints both tables as markdown (for BENCHMARKS.md).
 // Exit code: 0 whenever every benchmark ran, missed goals included; 1 only when one crashed.
 

@@ -6,7 +6,8 @@
 //   node dist/cli/main.js --base-url SIM --json           a whole setup run against the simulator
 //   node bench/openai-probe.mjs SIM RECORD                the same with the official openai client
 // Each case runs twice per round: with a cold compile cache (NODE_COMPILE_CACHE set to a new, empty folder for
-// every process: a first run) and a warm one (NODE_COMPILE_CACHE set to a folder primed before the rounds). The
+// every process: a first run) and a warm one (NODE_COMPILE_CACHE set to the folder the case's first cold run
+// filled, as a second run of the same command finds it). The
 // bin calls module.enableCompileCache() with no folder, which means NODE_COMPILE_CACHE when it is set and a
 // shared folder under os.tmpdir() otherwise; the old benchmark removed the variable, so the bin used that
 // shared, warm folder while the row said "from scratch". Here every case has the variable set, baseline included.
@@ -104,25 +105,30 @@ export async function run(smoke: boolean): Promise<BenchReport> {
   const names = Object.keys(cases);
   const modes: Mode[] = ["cold", "warm"];
   const runs = modes.flatMap((mode) => names.map((name) => ({ mode, name })));
-  const warmCache = join(scratch, "warm-compile-cache");
+  // Each case's warm cache is the folder its first cold run filled (round 0 runs every cold case first).
+  const warmCache: Record<string, string> = {};
   let fresh = 0;
-  const envFor = (mode: Mode) => ({
-    ...env,
-    NODE_COMPILE_CACHE: mode === "warm" ? warmCache : join(scratch, `cold-${++fresh}`),
-  });
+  const cacheFor = (mode: Mode, name: string) => {
+    if (mode === "warm") {
+      const primed = warmCache[name];
+      if (!primed) throw new Error(`no primed compile cache for ${name}`);
+      return primed;
+    }
+    return join(scratch, `cold-${++fresh}`);
+  };
   const rounds = smoke ? 1 : 20;
   const times: Record<string, number[]> = Object.fromEntries(runs.map((r) => [`${r.mode}:${r.name}`, []]));
   try {
     note(
-      `startup: ${rounds} rounds of fresh processes, cold and warm compile cache: ${names.join(" / ")} (the warm cache primed first)`,
+      `startup: ${rounds} rounds of fresh processes, cold and warm compile cache: ${names.join(" / ")} (a case's warm cache is what its first cold run wrote)`,
     );
-    for (const name of names) runOnce(cases[name] as Case, envFor("warm"));
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < runs.length; i++) {
         const { mode, name } = runs[(round + i) % runs.length] as { mode: Mode; name: string };
-        const runEnv = envFor(mode);
-        times[`${mode}:${name}`]?.push(runOnce(cases[name] as Case, runEnv));
-        if (mode === "cold") rmSync(runEnv.NODE_COMPILE_CACHE, { recursive: true, force: true });
+        const cache = cacheFor(mode, name);
+        times[`${mode}:${name}`]?.push(runOnce(cases[name] as Case, { ...env, NODE_COMPILE_CACHE: cache }));
+        if (mode === "cold" && warmCache[name] === undefined) warmCache[name] = cache;
+        else if (mode === "cold") rmSync(cache, { recursive: true, force: true });
       }
     }
   } finally {
