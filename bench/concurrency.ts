@@ -235,13 +235,14 @@ export async function run(smoke: boolean, connections = DEFAULT_CONNECTIONS): Pr
     const rows: Row[] = [
       {
         bench: "concurrency",
-        measurement: `${concurrency.toLocaleString("en")} flows at once vs bare, throughput (cap ${connections} on both; fresh processes, ${repeats} repeats)${smoke ? " (smoke: 100, not 1,000)" : ""}`,
+        measurement: `${concurrency.toLocaleString("en")} flows at once vs bare, throughput (cap ${connections} on both; fresh processes, ${repeats} repeat${repeats === 1 ? "" : "s"})${smoke ? " (smoke: 100, not 1,000)" : ""}`,
         value: `${((concurrency / m.flow) * 1000).toFixed(0)} flows/s (batch ${ms(m.flow, 1)})`,
         against: `bare undici ${((concurrency / m.bare) * 1000).toFixed(0)} req/s (batch ${ms(m.bare, 1)})`,
         ratio: x(ratios.median),
         spread: spreadText(ratios),
-        goal: ">= 0.5x",
-        met: ratios.median >= 0.5,
+        // 100 at once says nothing about 1,000 at once: the smoke run prints the ratio but judges no goal.
+        goal: smoke ? ">= 0.5x (judged at 1,000: full run)" : ">= 0.5x",
+        met: smoke ? null : ratios.median >= 0.5,
       },
       {
         bench: "concurrency",

@@ -231,7 +231,7 @@ export async function flowRows(smoke: boolean): Promise<{ rows: Row[]; details: 
     const w = Object.fromEntries(WRITE_VARIANTS.map((v) => [v, perChild.map((c) => c[v])])) as {
       [K in WriteVariant]: { medianMs: number; p90Ms: number }[];
     };
-    const fresh = `fresh processes, ${repeats} repeats`;
+    const fresh = `fresh processes, ${repeats} repeat${repeats === 1 ? "" : "s"}`;
     const cpuAdded = spreadOf(
       pairedDiffs(
         f.flow.map((r) => r.cpuUs),
@@ -288,7 +288,7 @@ export async function flowRows(smoke: boolean): Promise<{ rows: Row[]; details: 
         "record write",
         w.store,
         w.bareDirWrite,
-        `createFileStatusStore().write(record) (interleaved call by call; ${repeats} fresh processes)`,
+        `createFileStatusStore().write(record) (interleaved call by call; ${repeats} fresh process${repeats === 1 ? "" : "es"})`,
         "bare write+fsync+rename+dir fsync",
         { text: "<= 1.05x", max: 1.05 },
       ),
