@@ -1,14 +1,17 @@
 // Runs every benchmark, each in a fresh child process (so one's heap and JIT state do not colour the next),
-// and prints one table of ratios with each goal met or missed.
+// and prints one table of ratios with each goal met or missed, then the goal rows alone. flow and concurrency
+// go further: each of their variants runs in fresh processes of its own, alternating (bench/lib/fresh.ts).
 //   node bench/run.ts [--smoke] [--only flow,concurrency,parked,startup,scrubber] [--markdown] [--cpu-prof-dir DIR]
-// --smoke   short mode (< 20 s); every ratio is still computed and printed.
+// --smoke   short mode (about 30 s on a quiet machine); every row is still printed, from fewer repeats and
+//           rounds (one repeat, so its spreads say nothing; the 10,000-flow row is full-run only).
+// --markdown  also prints both tables as markdown (for BENCHMARKS.md).
 // Exit code: 0 whenever every benchmark ran, missed goals included; 1 only when one crashed.
 
 import { execFileSync, spawn } from "node:child_process";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { type BenchReport, formatTable, markdownTable, type Row } from "./lib/stats.ts";
+import { type BenchReport, formatTable, goalRows, markdownTable, type Row } from "./lib/stats.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -92,6 +95,8 @@ async function main(): Promise<number> {
   const smoke = process.argv.includes("--smoke");
   const only = option("--only")?.split(",");
   const profileDir = option("--cpu-prof-dir");
+  // The benchmarks measure in child processes of their own (bench/lib/fresh.ts); they profile those too.
+  if (profileDir) process.env.BENCH_CPU_PROF_DIR = profileDir;
   const started = performance.now();
   const info = machine();
   const header = [
@@ -130,11 +135,14 @@ async function main(): Promise<number> {
   const withGoal = rows.filter((r) => r.met !== null);
   const missed = withGoal.filter((r) => r.met === false);
   process.stdout.write(`\n${formatTable(rows)}\n\n`);
+  process.stdout.write(`The goals (issue 15), one line each:\n${formatTable(goalRows(rows))}\n\n`);
   process.stdout.write(
     `goals: ${withGoal.length - missed.length} met, ${missed.length} missed` +
       `${crashed.length ? `; CRASHED: ${crashed.join(", ")}` : ""}; wall time ${wall.toFixed(1)} s; load ${load()} at end\n`,
   );
-  if (process.argv.includes("--markdown")) process.stdout.write(`\n${markdownTable(rows)}\n`);
+  if (process.argv.includes("--markdown")) {
+    process.stdout.write(`\n${markdownTable(goalRows(rows))}\n\nAll rows:\n\n${markdownTable(rows)}\n`);
+  }
   if (profileDir) process.stdout.write(`CPU profiles in ${profileDir}: node bench/profile-summary.ts FILE\n`);
   // Missed goals are results, not failures: only a crash fails the run.
   return crashed.length > 0 ? 1 : 0;

@@ -72,6 +72,50 @@ export function pairedRatio(a: readonly number[], b: readonly number[]): number 
   return median(a.map((x, i) => x / (b[i] as number)));
 }
 
+/** The per-round ratios a[i] / b[i] (pairs share a round, so conditions). */
+export function pairedRatios(a: readonly number[], b: readonly number[]): number[] {
+  return a.map((x, i) => x / (b[i] as number));
+}
+
+/** The per-round differences a[i] - b[i]. */
+export function pairedDiffs(a: readonly number[], b: readonly number[]): number[] {
+  return a.map((x, i) => x - (b[i] as number));
+}
+
+/** Median and spread of a sample: min-max always, the quartiles when there are enough values to mean much. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  q1: number;
+  q3: number;
+  n: number;
+}
+
+export function spreadOf(values: readonly number[]): Spread {
+  return {
+    median: median(values),
+    min: Math.min(...values),
+    max: Math.max(...values),
+    q1: percentile(values, 0.25),
+    q3: percentile(values, 0.75),
+    n: values.length,
+  };
+}
+
+/**
+ * The spread in words: min-max for up to 9 values (repeats), the interquartile range beyond that (rounds),
+ * with n. `unit` formats one value ("1.23x", "45 µs").
+ */
+export function spreadText(s: Spread, unit: (v: number) => string = x): string {
+  if (s.n <= 9) return `${unit(s.min)} - ${unit(s.max)} (min-max, n=${s.n})`;
+  return `${unit(s.q1)} - ${unit(s.q3)} (IQR, n=${s.n})`;
+}
+
+export function µs(value: number, digits = 0): string {
+  return `${value.toFixed(digits)} µs`;
+}
+
 /** One line of the results table. */
 export interface Row {
   bench: string;
@@ -82,6 +126,8 @@ export interface Row {
   against: string;
   /** The ratio or difference the goal is about, formatted, or "". */
   ratio: string;
+  /** The spread of `ratio` over repeats (min-max) or rounds (IQR), or "". */
+  spread?: string;
   /** The goal in words, or "" for an informative row. */
   goal: string;
   /** true met, false missed, null no goal. */
@@ -138,20 +184,34 @@ function verdict(r: Row, markdown = false): string {
 }
 
 export function formatTable(rows: readonly Row[]): string {
-  const header = ["bench", "measurement", "value", "against", "ratio / delta", "goal", "result"];
-  const lines = rows.map((r) => [r.bench, r.measurement, r.value, r.against, r.ratio, r.goal, verdict(r)]);
+  const header = ["bench", "measurement", "value", "against", "ratio / delta", "spread", "goal", "result"];
+  const lines = rows.map((r) => [
+    r.bench,
+    r.measurement,
+    r.value,
+    r.against,
+    r.ratio,
+    r.spread ?? "",
+    r.goal,
+    verdict(r),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join("  ");
   return [fmt(header), fmt(widths.map((w) => "-".repeat(w))), ...lines.map(fmt)].join("\n");
 }
 
+/** Only the rows that carry a goal: the one-screen answer to "which goals are met". */
+export function goalRows(rows: readonly Row[]): Row[] {
+  return rows.filter((r) => r.met !== null || r.crashed);
+}
+
 export function markdownTable(rows: readonly Row[]): string {
-  const header = "| bench | measurement | value | against | ratio / delta | goal | result |";
-  const sep = "| --- | --- | --- | --- | --- | --- | --- |";
+  const header = "| bench | measurement | value | against | ratio / delta | spread | goal | result |";
+  const sep = "| --- | --- | --- | --- | --- | --- | --- | --- |";
   const esc = (s: string) => s.replaceAll("|", "\\|");
   const lines = rows.map(
     (r) =>
-      `| ${[r.bench, r.measurement, r.value, r.against, r.ratio, r.goal, verdict(r, true)].map(esc).join(" | ")} |`,
+      `| ${[r.bench, r.measurement, r.value, r.against, r.ratio, r.spread ?? "", r.goal, verdict(r, true)].map(esc).join(" | ")} |`,
   );
   return [header, sep, ...lines].join("\n");
 }
