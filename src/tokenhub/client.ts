@@ -8,7 +8,13 @@ import { scrubbedLine } from "../secrets/scrubber.ts";
 import { inflated, inflaterFor, isDecodeError } from "./content-encoding.ts";
 import type { ProbeResponse, ResponseBody } from "./response.ts";
 import { createStreamAssembler } from "./sse.ts";
-import { createDispatcher, type Env, loadUndici, readTransportError } from "./transport.ts";
+import {
+  type DispatcherLease,
+  type Env,
+  leaseDispatcher,
+  loadUndici,
+  readTransportError,
+} from "./transport.ts";
 import { endpointUrl, isLoopbackHost, parseBaseUrl } from "./url.ts";
 
 /** The quickstart's Step-3 message. */
@@ -71,8 +77,13 @@ export interface ClientOptions {
   baseUrl: string;
   timeouts: Config["timeouts"];
   maxResponseBytes: number;
-  /** A dispatcher shared across clients; otherwise the client owns one Agent and closes it in `close()`. */
+  /**
+   * A dispatcher of the caller's; otherwise the process's shared one for these options (see leaseDispatcher),
+   * given back in `close()`.
+   */
   dispatcher?: Dispatcher;
+  /** Most connections open at once to the origin, shared by the clients of the process. @default 128 */
+  maxConnectionsPerOrigin?: number;
   userAgent?: string;
   /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read. @default process.env */
   env?: Env;
@@ -89,21 +100,26 @@ export interface ClientOptions {
 export function createTokenHubClient(options: ClientOptions): TokenHubClient {
   const base = parseBaseUrl(options.baseUrl);
   const endpoint = endpointUrl(base, "chat/completions");
-  const ownsDispatcher = options.dispatcher === undefined;
-  // Created on the first request (see loadUndici); the environment is read now, as before.
+  // Leased on the first request (see loadUndici); the environment is read now, as before.
   const env = options.env ?? process.env;
-  let dispatcher: Promise<Dispatcher> | undefined = options.dispatcher && Promise.resolve(options.dispatcher);
-  const ensureDispatcher = () => {
+  const given = options.dispatcher && Promise.resolve(options.dispatcher);
+  let lease: DispatcherLease | undefined;
+  let closed = false;
+  const ensureDispatcher = (): Promise<Dispatcher> => {
+    if (given) return given;
     // The key never reaches a proxy in clear: a loopback base (the only plain-http one allowed) is always
     // reached directly, any other is https, tunnelled through CONNECT (see Reach in transport.ts).
-    dispatcher ??= createDispatcher({
+    lease ??= leaseDispatcher({
       reach: isLoopbackHost(base.hostname) ? "loopback" : "any",
       connectMs: options.timeouts.connectMs,
       headersMs: options.timeouts.headersMs,
       bodyMs: options.timeouts.bodyMs,
       env,
+      ...(options.maxConnectionsPerOrigin === undefined
+        ? {}
+        : { connections: options.maxConnectionsPerOrigin }),
     });
-    return dispatcher;
+    return lease.dispatcher;
   };
   const userAgent = options.userAgent ?? "tokenhub-setup";
 
@@ -111,7 +127,8 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
     baseUrl: `${base.origin}${base.pathname.replace(/\/+$/, "")}`,
     endpoint,
     close: async () => {
-      if (ownsDispatcher && dispatcher) await (await dispatcher).close();
+      closed = true;
+      await lease?.release();
     },
     chat(probe) {
       return exchange({
@@ -175,6 +192,8 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
 
     let response: Dispatcher.ResponseData;
     try {
+      // A closed client stays closed, as when it owned its Agent: the request fails as undici fails it.
+      if (closed) throw new ClientClosedError();
       response = await request(init.url, {
         method: init.method,
         dispatcher,
@@ -236,6 +255,14 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
 }
 
 class DecodeError extends Error {}
+
+/** A request on a client after its `close()`: a transport failure with undici's code for a closed client. */
+class ClientClosedError extends Error {
+  readonly code = "UND_ERR_CLOSED";
+  constructor() {
+    super("The client is closed");
+  }
+}
 
 function rethrowIfCancelled(signal: AbortSignal | undefined, err: unknown): void {
   if (signal?.aborted) throw signal.reason ?? err;
