@@ -1,4 +1,4 @@
-import { EXIT, scrub, TokenHubSetupError } from "../session/index.ts";
+import { EXIT, scrub, TokenHubSetupError } from "../session/basics.ts";
 import { COMMANDS, helpText, type Parsed, parseCommandLine } from "./args.ts";
 import type { CliContext } from "./context.ts";
 import { type CliIo, createContext } from "./context.ts";

@@ -31,6 +31,13 @@ async function modulesLoadedBy(args: string[]): Promise<string[]> {
 /** What neither answer needs, by the part of a module's URL that names it. */
 const NOT_AT_START: ReadonlyArray<[what: string, pattern: RegExp]> = [
   ["undici", /\/node_modules\/undici\//],
+  ["zod", /\/node_modules\/zod\//],
+  ["pino", /\/node_modules\/pino[^/]*\//],
+  ["xstate", /\/node_modules\/xstate\//],
+  [
+    "the flow (the session's face past src/session/basics.ts, the chart)",
+    /\/src\/(session\/(?!basics\.)|machine\/(?!exit-codes\.))/,
+  ],
   ["node:http (which loads Node's own undici)", /^node:https?$/],
   ["the prompt library", /\/node_modules\/@clack\//],
   ["the MCP SDK", /\/node_modules\/@modelcontextprotocol\//],
@@ -42,7 +49,7 @@ const NOT_AT_START: ReadonlyArray<[what: string, pattern: RegExp]> = [
 
 describe("start-up", () => {
   for (const args of [["--help"], ["--version"], ["status", "--help"], ["version", "--json"]]) {
-    it(`\`tokenhub-setup ${args.join(" ")}\` loads no undici, simulator, server or prompt library`, async () => {
+    it(`\`tokenhub-setup ${args.join(" ")}\` loads no zod, pino, xstate, undici, flow, simulator, server or prompt library`, async () => {
       const loaded = await modulesLoadedBy(args);
       assert.ok(
         loaded.some((url) => url.endsWith("/src/cli/args.ts")),
