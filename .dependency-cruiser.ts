@@ -5,7 +5,9 @@
 //   3 machine     src/machine/          pure: no I/O modules, no undici, keytar or pino
 //   4 session     src/session/
 //   5 adapters    src/cli/, src/openclaw/, src/mcp/, src/key-page/: their own files and the session's face
-//                 (src/session/index.ts), and each the faces of others it names in ADAPTERS below: the CLI
+//                 (src/session/index.ts, or its small face src/session/basics.ts, a part of it that loads no
+//                 zod, xstate or undici: a CLI's --help and --version then load only the argument table),
+//                 and each the faces of others it names in ADAPTERS below: the CLI
 //                 starts the simulator, the MCP server and the key page; the MCP server opens the key page
 //   the simulator (src/simulator/) is a product of its own: its own files and src/schema/ only
 //   src/index.ts, the package entry, may import anything.
@@ -56,14 +58,15 @@ function adapterRule({ dir, alsoFaces, why }: (typeof ADAPTERS)[number]): IForbi
   const faces = alsoFaces.map((face) => `src/${face}/index.ts`);
   return {
     name: `${dir}-through-faces`,
-    comment: `src/${dir}/ (${why}) imports its own files, src/session/index.ts${faces.map((f) => `, ${f}`).join("")}.`,
+    comment: `src/${dir}/ (${why}) imports its own files, src/session/index.ts or basics.ts${faces.map((f) => `, ${f}`).join("")}.`,
     severity: "error",
     from: { path: `^src/${dir}/` },
     to: {
       path: "^src/",
       pathNot: [
         `^src/${dir}/`,
-        "^src/session/index\\.ts$",
+        // The session's face, or the small part of it that loads without the flow (what --help needs).
+        "^src/session/(index|basics)\\.ts$",
         ...alsoFaces.map((face) => `^src/${face}/index\\.ts$`),
       ],
     },
@@ -136,6 +139,21 @@ const config: IConfiguration = {
       severity: "error",
       from: { path: "^src/session/" },
       to: { path: ["^src/(cli|openclaw|mcp|key-page|simulator)/", "^src/index\\.ts$"] },
+    },
+    {
+      name: "session-basics-stays-small",
+      comment:
+        "src/session/basics.ts re-exports leaves only (errors, log, exit codes, the quickstart's constants, the scrubber): whatever it imports, every CLI --help loads.",
+      severity: "error",
+      from: { path: "^src/session/basics\\.ts$" },
+      to: {
+        pathNot: [
+          "^src/(errors|log)\\.ts$",
+          "^src/machine/exit-codes\\.ts$",
+          "^src/schema/quickstart\\.ts$",
+          "^src/secrets/scrubber\\.ts$",
+        ],
+      },
     },
     ...ADAPTERS.map(adapterRule),
     {

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { MEDIA, VIDEO_PROTOCOLS } from "../session/index.ts";
+import { MEDIA, VIDEO_PROTOCOLS } from "../session/basics.ts";
 import { closest } from "./suggest.ts";
 
 /**

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from "node:stream";
-import { type Clock, createLogger, type Logger } from "../session/index.ts";
+import { createLogger, type Logger } from "../session/basics.ts";
+import type { Clock } from "../session/index.ts";
 import type { Parsed } from "./args.ts";
 
 export interface CliIo {
@@ -44,11 +45,7 @@ export function createContext(parsed: Parsed, io: CliIo): CliContext {
   // https://no-color.org: any non-empty NO_COLOR turns colour off; so does --no-color or a non-terminal stderr.
   const color =
     values["no-color"] !== true && !io.env.NO_COLOR && (io.stderr as { isTTY?: boolean }).isTTY === true;
-  const logger = createLogger({
-    level: values.verbose === true ? "debug" : (io.env.TOKENHUB_SETUP_LOG_LEVEL ?? "error"),
-    // Through io.stderr, not fd 2: the caller decides where the (scrubbed) log lines go.
-    destination: io.stderr,
-  });
+  let logger: Logger | undefined;
   const say = (text: string) => void io.stderr.write(`${text}\n`);
   return {
     io,
@@ -58,7 +55,15 @@ export function createContext(parsed: Parsed, io: CliIo): CliContext {
     quiet,
     color,
     interactive: io.interactive === true && values["no-input"] !== true && !json,
-    logger,
+    // Made when first asked for: `--version` and `help` log nothing, and need not load pino.
+    get logger() {
+      logger ??= createLogger({
+        level: values.verbose === true ? "debug" : (io.env.TOKENHUB_SETUP_LOG_LEVEL ?? "error"),
+        // Through io.stderr, not fd 2: the caller decides where the (scrubbed) log lines go.
+        destination: io.stderr,
+      });
+      return logger;
+    },
     say,
     out: (text) => void io.stdout.write(`${text}\n`),
     info: (text) => {

@@ -1,29 +1,28 @@
-import { EXIT, scrub, TokenHubSetupError } from "../session/index.ts";
+import { EXIT, scrub, TokenHubSetupError } from "../session/basics.ts";
 import { COMMANDS, helpText, type Parsed, parseCommandLine } from "./args.ts";
-import { completionCommand } from "./commands/completion.ts";
-import { doctorCommand } from "./commands/doctor.ts";
-import { helpCommand } from "./commands/help.ts";
-import { keyCommand } from "./commands/key.ts";
-import { mcpCommand } from "./commands/mcp.ts";
-import { setupCommand } from "./commands/setup.ts";
-import { simulateCommand } from "./commands/simulate.ts";
-import { statusCommand } from "./commands/status.ts";
-import { versionCommand } from "./commands/version.ts";
+import type { CliContext } from "./context.ts";
 import { type CliIo, createContext } from "./context.ts";
 
 export type { CliIo } from "./context.ts";
 
+type Handler = (ctx: CliContext) => Promise<number>;
+
+/**
+ * Each command's module is loaded when that command runs: `--help` and `--version` then load neither the MCP
+ * server, the simulator, the key page (each of which pulls node:http, and with it Node's own undici) nor the
+ * prompt library.
+ */
 const HANDLERS = {
-  setup: setupCommand,
-  status: statusCommand,
-  key: keyCommand,
-  doctor: doctorCommand,
-  simulate: simulateCommand,
-  mcp: mcpCommand,
-  help: helpCommand,
-  completion: completionCommand,
-  version: versionCommand,
-} as const;
+  setup: async () => (await import("./commands/setup.ts")).setupCommand,
+  status: async () => (await import("./commands/status.ts")).statusCommand,
+  key: async () => (await import("./commands/key.ts")).keyCommand,
+  doctor: async () => (await import("./commands/doctor.ts")).doctorCommand,
+  simulate: async () => (await import("./commands/simulate.ts")).simulateCommand,
+  mcp: async () => (await import("./commands/mcp.ts")).mcpCommand,
+  help: async () => (await import("./commands/help.ts")).helpCommand,
+  completion: async () => (await import("./commands/completion.ts")).completionCommand,
+  version: async () => (await import("./commands/version.ts")).versionCommand,
+} satisfies Record<string, () => Promise<Handler>>;
 
 /** The `tokenhub-setup` command line. Returns the exit code; errors are one line with a remedy, never a stack. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -44,8 +43,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const ctx = createContext(parsed, io);
   try {
     // --version on any command is the version command (as JSON when that command takes --json).
-    if (parsed.values.version === true) return await versionCommand(ctx);
-    return await HANDLERS[parsed.command as keyof typeof HANDLERS](ctx);
+    const command = parsed.values.version === true ? "version" : parsed.command;
+    const handler = await HANDLERS[command as keyof typeof HANDLERS]();
+    return await handler(ctx);
   } catch (err) {
     const line =
       err instanceof TokenHubSetupError

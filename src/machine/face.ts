@@ -8,25 +8,15 @@ import type { AnyStateNode, SnapshotFrom } from "xstate";
 import { type FailureCode, LOCAL_FAILURE_CODES } from "../schema/record.ts";
 import { setupMachine } from "./chart.ts";
 import type { SetupContext, Wait } from "./context.ts";
+import { EXIT } from "./exit-codes.ts";
 import { mediaChecksMachine } from "./media-checks.ts";
 import type { NeedKeyReason } from "./notifications.ts";
 
 export type SetupSnapshot = SnapshotFrom<typeof setupMachine>;
 
-/** The CLI's exit codes (`tokenhub-setup` and `openclaw tokenhub`); the README's table is checked against it. */
-export const EXIT = {
-  complete: 0,
-  /** Escalated for a reason other than the ones below (also: an unexpected internal error). */
-  failure: 1,
-  usage: 2,
-  keyMissing: 3,
-  keyRejected: 4,
-  escalated: 5,
-  invalidResponse: 6,
-  /** TokenHub could not be reached, or the base URL is not its API: a fault on this side, not escalated. */
-  localFault: 7,
-  cancelled: 130,
-} as const;
+/** The CLI's exit codes: their table lives in exit-codes.ts, free of the chart, so a CLI can answer `--help`
+ * without loading it. */
+export { EXIT } from "./exit-codes.ts";
 
 /** Where a flow stands when it is at rest: the only thing hosts read to decide what to do next. */
 export interface Rest {

@@ -207,6 +207,12 @@ export const MultimodalSchema = z
   .strict();
 export type MultimodalConfig = z.output<typeof MultimodalSchema>;
 
+/**
+ * The default cap on connections to one origin, per process: enough to keep a gateway busy, few enough that
+ * thousands of concurrent flows queue for a connection instead of running out of file descriptors (EMFILE).
+ */
+export const DEFAULT_CONNECTIONS_PER_ORIGIN = 128;
+
 export const ConfigSchema = z
   .object({
     baseUrl: z
@@ -233,6 +239,14 @@ export const ConfigSchema = z
       .positive()
       .default(1024 * 1024)
       .describe("Largest response body read, bytes (after decompression)."),
+    maxConnectionsPerOrigin: z
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULT_CONNECTIONS_PER_ORIGIN)
+      .describe(
+        "Most connections open at once to one origin, shared by every flow of the process; further requests queue.",
+      ),
     statusPath: z
       .string()
       .min(1)

@@ -5,18 +5,15 @@
  *
  * - driving the flow: `createSession` (live), `runTurn` (one call per turn), `createTurnRunner` (the turns of a
  *   long-lived host, sharing one client), `createConversationStore` (a stored snapshot per conversation);
- * - where the flow stands: `Rest` and `EXIT` from the machine's one face, `restOfSnapshot` for a stored one;
+ * - where the flow stands: `Rest` from the machine's one face (`EXIT` by ./basics.ts), `restOfSnapshot` for a stored one;
  * - effects with plain facts back, the words being the adapter's: the key's places (`openKeys`), the record
  *   (`readRecord`, `recordFile`, `noteUnverifiedRun`), checks outside a flow (`openKeyCheck`, `probeReach`);
- * - re-exported: the contract's types and constants, the error hierarchy, the scrubber, the logger.
+ * - re-exported: the contract's types and constants, the error hierarchy, the scrubber, the logger (the last
+ *   three and the quickstart's constants by way of ./basics.ts, the small face an adapter may load alone).
  */
 
-/** The skill's typed errors: match on `code`; `toLine()` is one sentence and the remedy. */
-export { ConfigError, TokenHubSetupError } from "../errors.ts";
-/** pino, scrubbed at the last moment (every line a host's logger receives is key-free). */
-export { createLogger, type Logger } from "../log.ts";
-/** Where the flow stands at rest, and the exit code a command gives for it (the README's table). */
-export { EXIT, type Rest } from "../machine/face.ts";
+/** Where the flow stands at rest. */
+export type { Rest } from "../machine/face.ts";
 /** The skill's config: its schema (a host may extend it), the capabilities, the input type. */
 export {
   CAPABILITIES,
@@ -35,13 +32,9 @@ export {
   type SetupRequest,
   SetupRequestShape,
 } from "../schema/host.ts";
-/** The agent quickstart's fixed values: base URL, model formats, media defaults, video protocols. */
-export { CONTRACT, MEDIA, VIDEO_PROTOCOLS } from "../schema/quickstart.ts";
 /** The Step-5 record, and where a key came from. */
 export { type CompletionRecord, CompletionRecordSchema, type KeySource } from "../schema/record.ts";
 export type { SnapshotEnvelope } from "../schema/snapshot.ts";
-/** Replaces every key this process has seen with `[redacted]`: for text of unknown origin (a foreign error). */
-export { scrub } from "../secrets/scrubber.ts";
 /** Whether a process with this pid exists (one of another user counts): for folders named by a run's pid. */
 export { isAlive as processIsAlive } from "../status/temp-files.ts";
 /** An agent tool's shared half: the SETUP event a call asks for, what a model reads after it (host words added). */
@@ -55,6 +48,21 @@ export {
   setupEvent,
   statusExitCode,
 } from "./agent-text.ts";
+/**
+ * The small face (./basics.ts): the typed errors, the logger, the exit codes, the quickstart's constants, the
+ * scrubber; what an adapter may load without the rest of this file.
+ */
+export {
+  CONTRACT,
+  ConfigError,
+  createLogger,
+  EXIT,
+  type Logger,
+  MEDIA,
+  scrub,
+  TokenHubSetupError,
+  VIDEO_PROTOCOLS,
+} from "./basics.ts";
 /** Checks outside a flow: one probe with a key (`status --check`), whether a base URL answers (`doctor`). */
 export {
   type KeyCheck,

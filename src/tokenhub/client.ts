@@ -8,7 +8,13 @@ import { scrubbedLine } from "../secrets/scrubber.ts";
 import { inflated, inflaterFor, isDecodeError } from "./content-encoding.ts";
 import type { ProbeResponse, ResponseBody } from "./response.ts";
 import { createStreamAssembler } from "./sse.ts";
-import { createDispatcher, type Env, loadUndici, readTransportError } from "./transport.ts";
+import {
+  type DispatcherLease,
+  type Env,
+  leaseDispatcher,
+  loadUndici,
+  readTransportError,
+} from "./transport.ts";
 import { endpointUrl, isLoopbackHost, parseBaseUrl } from "./url.ts";
 
 /** The quickstart's Step-3 message. */
@@ -71,8 +77,13 @@ export interface ClientOptions {
   baseUrl: string;
   timeouts: Config["timeouts"];
   maxResponseBytes: number;
-  /** A dispatcher shared across clients; otherwise the client owns one Agent and closes it in `close()`. */
+  /**
+   * A dispatcher of the caller's; otherwise the process's shared one for these options (see leaseDispatcher),
+   * given back in `close()`.
+   */
   dispatcher?: Dispatcher;
+  /** Most connections open at once to the origin, shared by the clients of the process. @default 128 */
+  maxConnectionsPerOrigin?: number;
   userAgent?: string;
   /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read. @default process.env */
   env?: Env;
@@ -89,21 +100,26 @@ export interface ClientOptions {
 export function createTokenHubClient(options: ClientOptions): TokenHubClient {
   const base = parseBaseUrl(options.baseUrl);
   const endpoint = endpointUrl(base, "chat/completions");
-  const ownsDispatcher = options.dispatcher === undefined;
-  // Created on the first request (see loadUndici); the environment is read now, as before.
+  // Leased on the first request (see loadUndici); the environment is read now, as before.
   const env = options.env ?? process.env;
-  let dispatcher: Promise<Dispatcher> | undefined = options.dispatcher && Promise.resolve(options.dispatcher);
-  const ensureDispatcher = () => {
+  const given = options.dispatcher && Promise.resolve(options.dispatcher);
+  let lease: DispatcherLease | undefined;
+  let closed = false;
+  const ensureDispatcher = (): Promise<Dispatcher> => {
+    if (given) return given;
     // The key never reaches a proxy in clear: a loopback base (the only plain-http one allowed) is always
     // reached directly, any other is https, tunnelled through CONNECT (see Reach in transport.ts).
-    dispatcher ??= createDispatcher({
+    lease ??= leaseDispatcher({
       reach: isLoopbackHost(base.hostname) ? "loopback" : "any",
       connectMs: options.timeouts.connectMs,
       headersMs: options.timeouts.headersMs,
       bodyMs: options.timeouts.bodyMs,
       env,
+      ...(options.maxConnectionsPerOrigin === undefined
+        ? {}
+        : { connections: options.maxConnectionsPerOrigin }),
     });
-    return dispatcher;
+    return lease.dispatcher;
   };
   const userAgent = options.userAgent ?? "tokenhub-setup";
 
@@ -111,7 +127,8 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
     baseUrl: `${base.origin}${base.pathname.replace(/\/+$/, "")}`,
     endpoint,
     close: async () => {
-      if (ownsDispatcher && dispatcher) await (await dispatcher).close();
+      closed = true;
+      await lease?.release();
     },
     chat(probe) {
       return exchange({
@@ -165,77 +182,122 @@ export function createTokenHubClient(options: ClientOptions): TokenHubClient {
     const [{ request }, dispatcher] = await Promise.all([loadUndici(), ensureDispatcher()]);
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
-    const timeout = AbortSignal.timeout(Math.max(0, Math.round(endsAt - started)));
-    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     const extra: Record<string, string> = {};
     for (const [name, value] of Object.entries(init.headers ?? {})) {
       // The key goes in one header only, set below; a caller cannot add or replace credentials.
       if (!/^(authorization|proxy-authorization|cookie)$/i.test(name)) extra[name.toLowerCase()] = value;
     }
-
-    let response: Dispatcher.ResponseData;
+    // One controller and one timer per request: the whole-call limit, or the caller going away.
+    const deadline = abortAfter(Math.max(0, Math.round(endsAt - started)), init.signal);
     try {
-      response = await request(init.url, {
-        method: init.method,
-        dispatcher,
-        signal,
-        headersTimeout: options.timeouts.headersMs,
-        bodyTimeout: options.timeouts.bodyMs,
-        headers: {
-          ...extra,
-          authorization: `Bearer ${init.key.reveal()}`,
-          ...(init.body === undefined ? {} : { "content-type": "application/json" }),
-          accept: init.accept,
-          "user-agent": userAgent,
-        },
-        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-      });
-    } catch (err) {
-      rethrowIfCancelled(init.signal, err);
-      return transport(err, timeout.aborted, "headers", elapsed());
+      return await send(deadline.signal);
+    } finally {
+      deadline.dispose();
     }
 
-    // Errors surface through reading the body. Destroying it unread (below) makes undici emit an AbortError
-    // 'error' event; without a listener that event would be an uncaught exception and end the host process.
-    response.body.on("error", () => {});
-    const headers = keptHeaders(response.headers);
-    const declared = Number(response.headers["content-length"]);
-    const overflow = (): ProbeResponse => {
-      response.body.destroy();
-      return {
-        type: "overflow",
-        status: response.statusCode,
-        headers,
-        limitBytes: limit,
-        latencyMs: elapsed(),
-      };
-    };
-    if (Number.isFinite(declared) && declared > limit && !headers["content-encoding"]) {
-      return overflow();
-    }
+    async function send(signal: AbortSignal): Promise<ProbeResponse> {
+      let response: Dispatcher.ResponseData;
+      try {
+        // A closed client stays closed, as when it owned its Agent: the request fails as undici fails it.
+        if (closed) throw new ClientClosedError();
+        response = await request(init.url, {
+          method: init.method,
+          dispatcher,
+          signal,
+          headersTimeout: options.timeouts.headersMs,
+          bodyTimeout: options.timeouts.bodyMs,
+          headers: {
+            ...extra,
+            authorization: `Bearer ${init.key.reveal()}`,
+            ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+            accept: init.accept,
+            "user-agent": userAgent,
+          },
+          ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+        });
+      } catch (err) {
+        rethrowIfCancelled(init.signal, err);
+        return transport(err, deadline.timedOut, "headers", elapsed());
+      }
 
-    try {
-      const read = await readBody(response, headers, limit);
-      if (read === "overflow") return overflow();
-      return { type: "response", status: response.statusCode, headers, body: read, latencyMs: elapsed() };
-    } catch (err) {
-      response.body.destroy();
-      rethrowIfCancelled(init.signal, err);
-      if (err instanceof DecodeError) {
+      // Errors surface through reading the body. Destroying it unread (below) makes undici emit an AbortError
+      // 'error' event; without a listener that event would be an uncaught exception and end the host process.
+      response.body.on("error", () => {});
+      const headers = keptHeaders(response.headers);
+      const declared = Number(response.headers["content-length"]);
+      const overflow = (): ProbeResponse => {
+        response.body.destroy();
         return {
-          type: "response",
+          type: "overflow",
           status: response.statusCode,
           headers,
-          body: { kind: "malformed", reason: err.message, text: "" },
+          limitBytes: limit,
           latencyMs: elapsed(),
         };
+      };
+      if (Number.isFinite(declared) && declared > limit && !headers["content-encoding"]) {
+        return overflow();
       }
-      return transport(err, timeout.aborted, "body", elapsed());
+
+      try {
+        const read = await readBody(response, headers, limit, declared);
+        if (read === "overflow") return overflow();
+        return { type: "response", status: response.statusCode, headers, body: read, latencyMs: elapsed() };
+      } catch (err) {
+        response.body.destroy();
+        rethrowIfCancelled(init.signal, err);
+        if (err instanceof DecodeError) {
+          return {
+            type: "response",
+            status: response.statusCode,
+            headers,
+            body: { kind: "malformed", reason: err.message, text: "" },
+            latencyMs: elapsed(),
+          };
+        }
+        return transport(err, deadline.timedOut, "body", elapsed());
+      }
     }
   }
 }
 
 class DecodeError extends Error {}
+
+/**
+ * A signal that aborts after `ms` or when `outer` aborts, whichever comes first: one AbortController and one
+ * timer (unref'd, as AbortSignal.timeout's), where AbortSignal.timeout plus AbortSignal.any cost a signal per
+ * layer and a listener on each. `dispose` clears the timer and lets go of `outer`.
+ */
+function abortAfter(ms: number, outer: AbortSignal | undefined) {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError"));
+  }, ms);
+  timer.unref();
+  const onAbort = () => controller.abort(outer?.reason);
+  if (outer?.aborted) onAbort();
+  else outer?.addEventListener("abort", onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    get timedOut() {
+      return timedOut;
+    },
+    dispose() {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+/** A request on a client after its `close()`: a transport failure with undici's code for a closed client. */
+class ClientClosedError extends Error {
+  readonly code = "UND_ERR_CLOSED";
+  constructor() {
+    super("The client is closed");
+  }
+}
 
 function rethrowIfCancelled(signal: AbortSignal | undefined, err: unknown): void {
   if (signal?.aborted) throw signal.reason ?? err;
@@ -258,8 +320,14 @@ async function readBody(
   response: Dispatcher.ResponseData,
   headers: Record<string, string>,
   limit: number,
+  declared: number,
 ): Promise<ResponseBody | "overflow"> {
   const isStream = /^text\/event-stream/i.test(headers["content-type"] ?? "");
+  const encoding = headers["content-encoding"]?.trim().toLowerCase();
+  // A plain body whose declared length is within the cap is read whole: undici fails a body that runs past its
+  // Content-Length, so the cap holds without counting chunks (and the bytes are decoded once, not per chunk).
+  if (!isStream && (!encoding || encoding === "identity") && Number.isInteger(declared) && declared <= limit)
+    return interpret(await response.body.text(), headers);
   const assembler = isStream ? createStreamAssembler() : undefined;
   const decoder = new TextDecoder("utf-8");
   const parts: string[] = [];
@@ -277,7 +345,11 @@ async function readBody(
     assembler.feed(tail);
     return assembler.finish();
   }
-  const text = parts.join("") + tail;
+  return interpret(parts.join("") + tail, headers);
+}
+
+/** A whole non-stream body as the flow reads it: empty, JSON (or JSON that does not parse), or text. */
+function interpret(text: string, headers: Record<string, string>): ResponseBody {
   if (text.trim() === "") return { kind: "empty" };
   if (/json/i.test(headers["content-type"] ?? "") || /^\s*[[{]/.test(text)) {
     try {

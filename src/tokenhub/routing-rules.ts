@@ -40,7 +40,23 @@ export interface CompiledRule {
   message?: RegExp;
 }
 
-export function compileRoutingRules(extra: readonly RoutingRule[] = []): CompiledRule[] {
+/**
+ * Compiled once per list: a resolved config is deep-frozen, so a frozen list cannot have changed since it was
+ * compiled, and every session of that config shares one compiled copy (frozen too) instead of holding its own.
+ */
+const compiled = new WeakMap<readonly RoutingRule[], readonly CompiledRule[]>();
+const NO_EXTRA: readonly RoutingRule[] = Object.freeze([]);
+
+export function compileRoutingRules(extra: readonly RoutingRule[] = NO_EXTRA): readonly CompiledRule[] {
+  const key = extra.length === 0 ? NO_EXTRA : extra;
+  const cached = compiled.get(key);
+  if (cached) return cached;
+  const rules = Object.freeze(compileAll(key));
+  if (Object.isFrozen(key)) compiled.set(key, rules);
+  return rules;
+}
+
+function compileAll(extra: readonly RoutingRule[]): CompiledRule[] {
   return [...extra, ...DEFAULT_ROUTING_RULES].map((rule) => ({
     reason: rule.reason,
     statuses: new Set(rule.statuses),

@@ -1,4 +1,5 @@
 import type { Dispatcher } from "undici";
+import { DEFAULT_CONNECTIONS_PER_ORIGIN } from "../schema/config.ts";
 import { publicOnlyLookup } from "./private-address.ts";
 
 /**
@@ -52,6 +53,8 @@ export interface DispatcherOptions {
   bodyMs?: number;
   /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read, when the dispatcher is created. @default process.env */
   env?: Env;
+  /** Most connections open at once to one origin; further requests queue. @default 128 */
+  connections?: number;
 }
 
 /**
@@ -66,6 +69,7 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
     ...(options.headersMs === undefined ? {} : { headersTimeout: options.headersMs }),
     ...(options.bodyMs === undefined ? {} : { bodyTimeout: options.bodyMs }),
     keepAliveTimeout: 4_000,
+    connections: options.connections ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
   };
   const proxy = proxyFromEnv(options.env ?? process.env);
   const direct = options.reach === "loopback" || (!proxy.https && !proxy.http);
@@ -78,6 +82,52 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
     ...(proxy.http ? { httpProxy: proxy.http } : {}),
     ...(proxy.noProxy ? { noProxy: proxy.noProxy } : {}),
   });
+}
+
+/** A dispatcher shared by every client built with the same options; `release` when done with it. */
+export interface DispatcherLease {
+  readonly dispatcher: Promise<Dispatcher>;
+  /** Gives the lease back; the last one closes the dispatcher (in-flight requests finish first). Idempotent. */
+  release(): Promise<void>;
+}
+
+const shared = new Map<string, { dispatcher: Promise<Dispatcher>; users: number }>();
+
+/**
+ * One dispatcher per process for each set of options (reach, timeouts, cap, the proxy the environment names),
+ * shared by every client that asks for it: thousands of concurrent flows to one origin share one pool and its
+ * connection cap, instead of each opening connections of its own. Counted: the last release closes it, so a
+ * process that closed all its clients holds no socket, as when each client owned its Agent.
+ */
+export function leaseDispatcher(options: DispatcherOptions): DispatcherLease {
+  const env = options.env ?? process.env;
+  const key = JSON.stringify([
+    options.reach,
+    options.connectMs,
+    options.headersMs ?? null,
+    options.bodyMs ?? null,
+    options.connections ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
+    proxyFromEnv(env),
+  ]);
+  let entry = shared.get(key);
+  if (!entry) {
+    entry = { dispatcher: createDispatcher({ ...options, env }), users: 0 };
+    shared.set(key, entry);
+  }
+  entry.users += 1;
+  const held = entry;
+  let released = false;
+  return {
+    dispatcher: held.dispatcher,
+    async release() {
+      if (released) return;
+      released = true;
+      held.users -= 1;
+      if (held.users > 0) return;
+      if (shared.get(key) === held) shared.delete(key);
+      await (await held.dispatcher).close();
+    },
+  };
 }
 
 /** What a failed request says about the connection, read the same way on every path. */

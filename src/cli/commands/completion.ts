@@ -1,4 +1,4 @@
-import { EXIT } from "../../session/index.ts";
+import { EXIT } from "../../session/basics.ts";
 import { listScenarios } from "../../simulator/index.ts";
 import { SHELLS } from "../args.ts";
 import { completionScript, type Shell } from "../completion.ts";

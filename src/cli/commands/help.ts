@@ -1,4 +1,4 @@
-import { EXIT } from "../../session/index.ts";
+import { EXIT } from "../../session/basics.ts";
 import { COMMAND_NAMES, helpText, unknownWord } from "../args.ts";
 import type { CliContext } from "../context.ts";
 

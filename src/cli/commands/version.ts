@@ -1,4 +1,4 @@
-import { EXIT } from "../../session/index.ts";
+import { EXIT } from "../../session/basics.ts";
 import type { CliContext } from "../context.ts";
 
 /** `version`, and `--version`/`-v` on every command: the package version (with --json, also the Node.js one). */

@@ -1,0 +1,64 @@
+// `tokenhub-setup --help` and `--version` answer without loading what only a flow or a server needs: the modules
+// a run loads are listed (a loader hook) and checked by name, never timed.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { isolatedEnv, MAIN } from "../helpers/cli.ts";
+
+const RECORD_LOADS = new URL("../helpers/record-loads.ts", import.meta.url).pathname;
+
+/** The URLs of every module `tokenhub-setup args` loaded, after checking it exited 0. */
+async function modulesLoadedBy(args: string[]): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), "tokenhub-loads-"));
+  const file = join(dir, "loaded.txt");
+  const isolated = isolatedEnv({ RECORD_LOADS_TO: file });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      execFile(process.execPath, ["--import", RECORD_LOADS, MAIN, ...args], { env: isolated.env }, (err) =>
+        err ? reject(err) : resolve(),
+      );
+    });
+    return readFileSync(file, "utf8").trim().split("\n");
+  } finally {
+    isolated.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What neither answer needs, by the part of a module's URL that names it. */
+const NOT_AT_START: ReadonlyArray<[what: string, pattern: RegExp]> = [
+  ["undici", /\/node_modules\/undici\//],
+  ["zod", /\/node_modules\/zod\//],
+  ["pino", /\/node_modules\/pino[^/]*\//],
+  ["xstate", /\/node_modules\/xstate\//],
+  [
+    "the flow (the session's face past src/session/basics.ts, the chart)",
+    /\/src\/(session\/(?!basics\.)|machine\/(?!exit-codes\.))/,
+  ],
+  ["node:http (which loads Node's own undici)", /^node:https?$/],
+  ["the prompt library", /\/node_modules\/@clack\//],
+  ["the MCP SDK", /\/node_modules\/@modelcontextprotocol\//],
+  ["the simulator", /\/src\/simulator\//],
+  ["the MCP server", /\/src\/mcp\//],
+  ["the key page", /\/src\/key-page\//],
+  ["another command's module", /\/src\/cli\/commands\/(?!help|version)/],
+];
+
+describe("start-up", () => {
+  for (const args of [["--help"], ["--version"], ["status", "--help"], ["version", "--json"]]) {
+    it(`\`tokenhub-setup ${args.join(" ")}\` loads no zod, pino, xstate, undici, flow, simulator, server or prompt library`, async () => {
+      const loaded = await modulesLoadedBy(args);
+      assert.ok(
+        loaded.some((url) => url.endsWith("/src/cli/args.ts")),
+        "the hook saw our own modules",
+      );
+      for (const [what, pattern] of NOT_AT_START) {
+        const hits = loaded.filter((url) => pattern.test(url));
+        assert.deepEqual(hits, [], `${what} was loaded`);
+      }
+    });
+  }
+});
