@@ -26,7 +26,7 @@ import {
   TOOL_NAME,
   type ToolParams,
 } from "./config.ts";
-import type { HostApi, HostSdk } from "./host.ts";
+import type { AuthProfileView, HostApi, HostSdk } from "./host.ts";
 import { hostLogger } from "./logging.ts";
 import { statusText, turnText } from "./text.ts";
 import {
@@ -43,10 +43,12 @@ import {
 /** Where the host finds the key once wired, in words (a SecretRef's coordinates, never a key). */
 function credentialText(credential: Exclude<Credential, { refusal: string }>): string {
   if ("use" in credential && credential.use === "profile")
-    return `key: OpenClaw's auth profile ${credential.profileId}`;
-  if ("use" in credential) return `key: ${ENV_VAR} in the gateway's environment`;
+    return credential.unchecked
+      ? `key: OpenClaw's auth profile ${credential.profileId}, as it is: this setup did not check the key it holds`
+      : `key: OpenClaw's auth profile ${credential.profileId}, holding the key this setup checked`;
+  if ("use" in credential) return `key: ${ENV_VAR}, which the gateway must have in its environment`;
   const { source, provider, id } = credential.ref;
-  return `key: a new auth profile ${credential.add} holding the SecretRef ${source}:${provider}:${id}`;
+  return `key: a new auth profile ${credential.add} holding the SecretRef ${source}:${provider}:${id}${credential.first ? ", used before the other TokenHub profiles (auth.order.tokenhub)" : ""}`;
 }
 
 export interface ActionResult {
@@ -169,12 +171,9 @@ export function createActions(api: HostApi, sdk: HostSdk) {
         const undone = await unwire(api, sdk.authProfiles, pluginStateDir());
         return {
           text: undone.restored
-            ? [
-                `Took back the TokenHub wiring in ${undone.path}: the default model and what was added for the tokenhub provider are as they were before.`,
-                ...(undone.kept.length > 0
-                  ? [`Left as changed since wiring: ${undone.kept.join(", ")}.`]
-                  : []),
-              ].join("\n")
+            ? undone.kept.length === 0
+              ? `Took back the TokenHub wiring in ${undone.path}: the config and OpenClaw's auth store are as they were before it.`
+              : `Took back the TokenHub wiring in ${undone.path}, except what is left as it is: ${undone.kept.join("; ")}.`
             : "Nothing to undo: this plugin has not wired TokenHub in.",
           details: {
             state: state ?? "none",
@@ -257,7 +256,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
   function plannedCredential(record: CompletionRecord, config: unknown): Credential {
     if (!sdk.authProfiles)
       return { refusal: "this OpenClaw has no provider auth store; update OpenClaw to 2026.9.6 or later." };
-    let profiles: string[];
+    let profiles: AuthProfileView[];
     try {
       profiles = sdk.authProfiles.list(PROVIDER_ID);
     } catch (err) {
@@ -314,7 +313,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
       ...described,
       text: [
         described.text,
-        `Wired: ${modelRef(record)} is served by the tokenhub provider (${credentialText(done.credential)})${done.defaultModel ? `; it is now the default model (was ${JSON.stringify(done.previous ?? null)})` : ""}. Config: ${done.path}.`,
+        `Wired: ${modelRef(record)} is served by the tokenhub provider (${credentialText(done.credential)})${done.defaultModel ? `; it is now the default model (${done.previous === undefined ? "there was none before" : `was ${JSON.stringify(done.previous)}`})` : ""}. Config: ${done.path}.`,
         `To undo: ${TOOL_NAME} {"action":"unwire"}.`,
       ].join("\n"),
       details: {

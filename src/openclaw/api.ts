@@ -10,7 +10,7 @@ import {
 import { getRuntimeConfigSourceSnapshot } from "openclaw/plugin-sdk/runtime-config-snapshot";
 import { resolveConfiguredSecretInputString } from "openclaw/plugin-sdk/secret-input-runtime";
 import { resolveStateDir } from "openclaw/plugin-sdk/state-paths";
-import type { HostAuthMethod, HostSdk } from "./host.ts";
+import type { AuthProfileView, HostAuthMethod, HostSdk } from "./host.ts";
 
 export { definePluginEntry };
 
@@ -22,12 +22,27 @@ export const sdk: HostSdk = {
   stateDir: () => resolveStateDir(process.env),
   // The default agent's store (no agentDir), the one `openclaw onboard` and `models auth login` write.
   authProfiles: {
-    list: (provider) => listProfilesForProvider(ensureAuthProfileStore(), provider),
+    list: (provider) => {
+      const store = ensureAuthProfileStore();
+      return listProfilesForProvider(store, provider).map((id) => {
+        const credential = (store.profiles[id] ?? {}) as {
+          keyRef?: AuthProfileView["keyRef"];
+          key?: unknown;
+        };
+        return {
+          id,
+          ...(credential.keyRef ? { keyRef: credential.keyRef } : {}),
+          holdsKey: typeof credential.key === "string" && credential.key.length > 0,
+        };
+      });
+    },
     add: async (profileId, credential) => {
-      await upsertAuthProfileWithLock({ profileId, credential });
+      if (!(await upsertAuthProfileWithLock({ profileId, credential })))
+        throw new Error(`OpenClaw's auth store is busy; the profile ${profileId} was not added.`);
     },
     remove: async (provider, profileIds) => {
-      await removeProviderAuthProfilesWithLock({ provider, profileIds });
+      if (!(await removeProviderAuthProfilesWithLock({ provider, profileIds })))
+        throw new Error(`OpenClaw's auth store is busy; ${profileIds.join(", ")} was not removed.`);
     },
   },
   // Published beside the runtime snapshot by the gateway (at start and on every reload) and by the CLI's config

@@ -107,11 +107,20 @@ export interface ApiKeyRefCredential {
   keyRef: { source: string; provider: string; id: string };
 }
 
+/** A stored profile as wiring may see it: where its key comes from, never the key. */
+export interface AuthProfileView {
+  id: string;
+  keyRef?: { source: string; provider: string; id: string };
+  /** Whether the profile holds a key itself (plain text in the host's store). */
+  holdsKey: boolean;
+}
+
 /** The default agent's auth-profile store, by profile id. */
 export interface HostAuthProfiles {
-  /** Ids of the profiles the store holds for `provider`. */
-  list(provider: string): string[];
+  /** The profiles the store holds for `provider`, in the store's order. */
+  list(provider: string): AuthProfileView[];
   add(profileId: string, credential: ApiKeyRefCredential): Promise<void>;
+  /** Throws when the store could not be changed (the host answers null when its lock is busy). */
   remove(provider: string, profileIds: string[]): Promise<void>;
 }
 

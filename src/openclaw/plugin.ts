@@ -112,6 +112,11 @@ export function registerTokenHub(api: HostApi, sdk: HostSdk): void {
           printCli(await guarded(() => actions.run({ action: "status" }, CLI_SESSION)), opts.json ?? false);
         },
       );
+      cliCommand(root, "unwire", "Take back what setup --wire changed").action(
+        async (opts: { json?: boolean }) => {
+          printCli(await guarded(() => actions.run({ action: "unwire" }, CLI_SESSION)), opts.json ?? false);
+        },
+      );
     },
     {
       descriptors: [

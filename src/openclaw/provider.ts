@@ -120,6 +120,9 @@ export function catalogRows(record: CompletionRecord | undefined, config: Config
   ];
 }
 
+/** A message as a sentence: the probe's messages may lack the closing period. */
+const sentence = (text: string) => (/[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`);
+
 /** The probe's answer in words for the person at `openclaw onboard` / `models auth login`. */
 export function keyVerdict(answer: KeyCheckAnswer, model: string, config: Config): KeyVerdict {
   const status = answer.status === null ? "" : ` (HTTP ${answer.status})`;
@@ -158,7 +161,7 @@ export function keyVerdict(answer: KeyCheckAnswer, model: string, config: Config
       return {
         accept: true,
         notice: true,
-        message: `The key could not be checked just now${status}: ${answer.message} It was stored as given; run \`openclaw tokenhub status\` later to check it.`,
+        message: `The key could not be checked just now${status}: ${sentence(answer.message)} It was stored as given; run \`openclaw tokenhub setup\` later to check it.`,
       };
   }
 }
@@ -262,6 +265,13 @@ export function tokenHubAuthMethod(
       });
       const result = await inner.run(ctx);
       if (verdict && !verdict.accept) throw new Error(verdict.message);
+      // The check rides on the host handing the key to resolveDefaultModel before storing it (OpenClaw
+      // 2026.9.6 does); a host that stops doing so must not store the key silently unchecked.
+      if (!verdict && result)
+        await ctx.prompter.note(
+          "This OpenClaw stored the key without handing it to TokenHub's check first. Run `openclaw tokenhub setup` to check it.",
+          PROVIDER_LABEL,
+        );
       if (verdict?.notice) await ctx.prompter.note(verdict.message, PROVIDER_LABEL);
       return result;
     },
@@ -273,8 +283,8 @@ export function tokenHubAuthMethod(
         flagName: AUTH_FLAG,
         envVar: ENV_VAR,
       });
-      // A key the host already keeps in a profile was checked when it was stored.
-      if (resolved && resolved.source !== "profile") {
+      // A key already kept in a profile is checked too: `models auth paste-api-key` stores keys unchecked.
+      if (resolved) {
         const verdict = await checkKey(deps, resolved.key);
         if (!verdict.accept) {
           ctx.runtime.error(verdict.message);
@@ -304,13 +314,14 @@ export function providerCatalog(deps: ProviderDeps) {
 }
 
 /**
- * Registers the provider and its catalog rows when the host has provider plugins; an older host gets the tool
- * and its config-editing wiring only. Called from `register`, so nothing here touches `api.runtime`.
+ * Registers the provider and its catalog rows. Every host this plugin declares (openclaw.compat.pluginApi) has
+ * provider registration; a host without it still gets the tool, but nothing to wire into. Called from
+ * `register`, so nothing here touches `api.runtime`.
  */
 export function registerTokenHubProvider(api: HostApi, sdk: HostSdk): boolean {
   if (!api.registerProvider || !sdk.createApiKeyAuthMethod) {
     api.logger.debug?.(
-      "tokenhub-setup: this OpenClaw has no provider registration; TokenHub is wired by config.",
+      "tokenhub-setup: this OpenClaw has no provider registration; the tokenhub_setup tool works, wiring does not.",
     );
     return false;
   }

@@ -9,23 +9,27 @@
  * Each change is kept with what was there before, in the plugin's state folder, so `unwire` takes back exactly
  * these changes and nothing else.
  */
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
 import { type CompletionRecord, ENV_VAR, TokenHubSetupError, writeJsonFile } from "../session/index.ts";
 import { DEFAULT_STORE_REF, PLUGIN_ID, type SecretRef, SecretRefSchema } from "./config.ts";
 import { applyEdit, type ConfigEdit, type Draft, mergeEdits, revertEdit, valueAt } from "./config-edits.ts";
-import type { HostApi, HostAuthProfiles } from "./host.ts";
+import type { AuthProfileView, HostApi, HostAuthProfiles } from "./host.ts";
 
 export const PROVIDER_ID = "tokenhub";
-/** The profile id `openclaw onboard` gives a provider's first API key; wiring adds it only when none exists. */
+/** The profile id `openclaw onboard` gives a provider's first API key; wiring uses it when it is free. */
 export const WIRED_PROFILE_ID = `${PROVIDER_ID}:default`;
+/** The id wiring uses when the user already has a `tokenhub:default` holding another key. */
+export const SETUP_PROFILE_ID = `${PROVIDER_ID}:tokenhub-setup`;
+const ENV_REF: SecretRef = { source: "env", provider: "default", id: ENV_VAR };
 
 /** How the host will find TokenHub's key once wired. */
 export type Credential =
-  | { use: "profile"; profileId: string }
+  | { use: "profile"; profileId: string; unchecked?: true }
   | { use: "env" }
-  | { add: string; ref: SecretRef }
+  | { add: string; ref: SecretRef; first: boolean }
   | { refusal: string };
 
 const obj = (value: unknown): Record<string, unknown> =>
@@ -33,25 +37,47 @@ const obj = (value: unknown): Record<string, unknown> =>
 
 const LOGIN_REMEDY = `run \`openclaw models auth login --provider ${PROVIDER_ID}\` (it checks the key the same way and stores it in OpenClaw's auth store), or give the gateway the key in ${ENV_VAR}`;
 
-/**
- * The credential wiring relies on: a TokenHub profile the host already holds; else the variable the setup read
- * the key from; else a new profile holding the SecretRef the plugin's config names. A key configured as plain
- * text, or handed over in memory, has no reference to copy and is refused with the host's own way to store it.
- */
-export function credentialFor(record: CompletionRecord, rawApiKey: unknown, profiles: string[]): Credential {
-  const existing = profiles[0];
-  if (existing) return { use: "profile", profileId: existing };
+/** The reference the verified key was read through: none for a key in plain text or handed over in memory. */
+export function verifiedRef(record: CompletionRecord, rawApiKey: unknown): SecretRef | { refusal: string } {
   const source = record.result.key_source;
-  if (source === "env") return { use: "env" };
+  if (source === "env") return ENV_REF;
   if (source === "host") {
-    if (rawApiKey === undefined) return { add: WIRED_PROFILE_ID, ref: DEFAULT_STORE_REF };
+    if (rawApiKey === undefined) return DEFAULT_STORE_REF;
     const ref = SecretRefSchema.safeParse(rawApiKey);
-    if (ref.success) return { add: WIRED_PROFILE_ID, ref: ref.data };
+    if (ref.success) return ref.data;
     return {
       refusal: `the key is configured as plain text in plugins.entries.${PLUGIN_ID}.config.apiKey, and OpenClaw's auth store should not get a copy of it: store it as a SecretRef first (openclaw config set ... --ref-source env|store), or ${LOGIN_REMEDY}.`,
     };
   }
   return { refusal: `the key was handed over for this conversation only; ${LOGIN_REMEDY}.` };
+}
+
+/**
+ * The credential wiring relies on: the key the setup verified, by its reference. A profile already holding that
+ * reference is used as it is; with no TokenHub profile at all, a key in TOKENHUB_API_KEY needs nothing (the
+ * provider declares the variable); otherwise a new profile holds the reference, put first in the provider's
+ * auth order when other TokenHub profiles exist (their keys were not checked here, and may be others). A key
+ * with no reference can only use a profile the user made, and that is said to be unchecked.
+ */
+export function credentialFor(
+  record: CompletionRecord,
+  rawApiKey: unknown,
+  profiles: readonly AuthProfileView[],
+): Credential {
+  const ref = verifiedRef(record, rawApiKey);
+  if ("refusal" in ref) {
+    const existing = profiles[0];
+    return existing ? { use: "profile", profileId: existing.id, unchecked: true } : ref;
+  }
+  const same = profiles.find((p) => !p.holdsKey && isDeepStrictEqual(p.keyRef, ref));
+  if (same) return { use: "profile", profileId: same.id };
+  if (profiles.length === 0 && record.result.key_source === "env") return { use: "env" };
+  const taken = new Set(profiles.map((p) => p.id));
+  return {
+    add: taken.has(WIRED_PROFILE_ID) ? SETUP_PROFILE_ID : WIRED_PROFILE_ID,
+    ref,
+    first: profiles.length > 0,
+  };
 }
 
 /** plugins.entries.tokenhub-setup.config.apiKey as written in the config, before any resolution. */
@@ -68,13 +94,20 @@ export function planEdits(
   record: CompletionRecord,
   credential: Credential,
   setDefault: boolean,
+  profileIds: readonly string[] = [],
 ): Array<{ path: string[]; value: unknown }> {
   const edits: Array<{ path: string[]; value: unknown }> = [];
-  if ("add" in credential)
+  if ("add" in credential) {
     edits.push({
       path: ["auth", "profiles", credential.add],
       value: { provider: PROVIDER_ID, mode: "api_key" },
     });
+    if (credential.first) {
+      const order = valueAt(config, ["auth", "order", PROVIDER_ID]);
+      const rest = Array.isArray(order) ? order.filter((id) => id !== credential.add) : profileIds;
+      edits.push({ path: ["auth", "order", PROVIDER_ID], value: [credential.add, ...rest] });
+    }
+  }
   if (!setDefault) return edits;
   const ref = modelRef(record);
   const model = valueAt(config, ["agents", "defaults", "model"]);
@@ -91,8 +124,25 @@ export function planEdits(
   return edits;
 }
 
+/** The only paths wiring writes; a record naming any other is not ours, and nothing of it is undone. */
+const WIRED_PATHS: ReadonlyArray<ReadonlyArray<string | RegExp>> = [
+  ["auth", "profiles", /^tokenhub:[\w.-]+$/],
+  ["auth", "order", PROVIDER_ID],
+  ["agents", "defaults", "model"],
+  ["agents", "defaults", "model", "primary"],
+  ["agents", "defaults", "models", /^tokenhub\/\S+$/],
+];
+const isWiredPath = (path: readonly string[]) =>
+  WIRED_PATHS.some(
+    (shape) =>
+      shape.length === path.length &&
+      shape.every((part, i) => (typeof part === "string" ? part === path[i] : part.test(path[i] as string))),
+  );
+/** A record larger than this is not one wiring wrote (a few hundred bytes). */
+const MAX_WIRING_BYTES = 64 * 1024;
+
 const EditSchema = z.object({
-  path: z.array(z.string()).min(1),
+  path: z.array(z.string()).min(1).refine(isWiredPath, "not a path wiring writes"),
   value: z.unknown(),
   existed: z.boolean(),
   before: z.unknown().optional(),
@@ -101,9 +151,13 @@ const EditSchema = z.object({
 /** What `wire` did, for `unwire`. */
 const WiringSchema = z.object({
   version: z.literal(2),
-  edits: z.array(EditSchema),
-  /** An auth profile wiring added to the host's store. */
-  profile: z.string().optional(),
+  edits: z.array(EditSchema).max(16),
+  /** An auth profile wiring added to the host's store, and the reference it holds. */
+  profile: z
+    .string()
+    .regex(/^tokenhub:[\w.-]+$/)
+    .optional(),
+  ref: SecretRefSchema.optional(),
 });
 type Wiring = z.infer<typeof WiringSchema>;
 /** What versions before the provider registration kept: a models.providers.tokenhub entry and the old default. */
@@ -136,7 +190,8 @@ export async function wire(
   rawApiKey: unknown,
   setDefault: boolean,
 ): Promise<WireResult> {
-  const credential = credentialFor(record, rawApiKey, auth.list(PROVIDER_ID));
+  const profiles = auth.list(PROVIDER_ID);
+  const credential = credentialFor(record, rawApiKey, profiles);
   if ("refusal" in credential) return credential;
   const backupPath = join(stateDir, "wiring-backup.json");
   const earlier = await readWiring(backupPath);
@@ -149,7 +204,8 @@ export async function wire(
       mutate(draft: Draft) {
         const previous = structuredClone(valueAt(draft, ["agents", "defaults", "model"]));
         const edits: ConfigEdit[] = [];
-        for (const { path, value } of planEdits(draft, record, credential, setDefault)) {
+        const ids = profiles.map((p) => p.id);
+        for (const { path, value } of planEdits(draft, record, credential, setDefault, ids)) {
           const edit = applyEdit(draft, path, value);
           if (edit) edits.push(edit);
         }
@@ -164,9 +220,9 @@ export async function wire(
     version: 2,
     edits: mergeEdits(earlier && "edits" in earlier ? earlier.edits : [], written.result.edits),
     ...("add" in credential
-      ? { profile: credential.add }
+      ? { profile: credential.add, ref: credential.ref }
       : earlier && "profile" in earlier && earlier.profile
-        ? { profile: earlier.profile }
+        ? { profile: earlier.profile, ...(earlier.ref ? { ref: earlier.ref } : {}) }
         : {}),
   };
   await writeJsonFile(backupPath, wiring);
@@ -177,7 +233,16 @@ export async function wire(
   };
 }
 
-/** Takes back what `wire` did (edits the user has changed since are left as they are) and nothing else. */
+const isAuthEdit = (edit: ConfigEdit) => edit.path[0] === "auth";
+/** Whether the config still picks a TokenHub model by default (primary or a fallback). */
+const defaultUsesTokenHub = (draft: Draft) =>
+  JSON.stringify(valueAt(draft, ["agents", "defaults", "model"]) ?? null).includes(`"${PROVIDER_ID}/`);
+
+/**
+ * Takes back what `wire` did, and nothing else. Left as they are, and named: a value the user changed since; the
+ * profile wiring added when it holds something else now (a `models auth login` under the same id), or when the
+ * default model is still a TokenHub one (removing its key would break it).
+ */
 export async function unwire(
   api: HostApi,
   auth: HostAuthProfiles | undefined,
@@ -186,20 +251,38 @@ export async function unwire(
   const backupPath = join(stateDir, "wiring-backup.json");
   const wiring = await readWiring(backupPath);
   if (!wiring) return { restored: false, kept: [] };
+  const profile = "profile" in wiring ? wiring.profile : undefined;
+  const now = profile ? auth?.list(PROVIDER_ID).find((p) => p.id === profile) : undefined;
+  const replaced =
+    profile !== undefined &&
+    now !== undefined &&
+    (now.holdsKey || !("ref" in wiring) || !isDeepStrictEqual(now.keyRef, wiring.ref));
   const written = await api.runtime.config.mutateConfigFile({
     afterWrite: { mode: "auto" },
     mutate(draft: Draft) {
-      if (!("edits" in wiring)) return revertLegacy(draft, wiring);
+      if (!("edits" in wiring)) return { kept: revertLegacy(draft, wiring), keepProfile: false };
       // Newest first, so an edit inside an object another edit created is undone before that object is pruned.
-      return [...wiring.edits]
-        .reverse()
-        .filter((edit) => !revertEdit(draft, edit))
-        .map((edit) => edit.path.join("."));
+      const newestFirst = [...wiring.edits].reverse();
+      const kept = newestFirst
+        .filter((edit) => !isAuthEdit(edit) && !revertEdit(draft, edit))
+        .map((edit) => `${edit.path.join(".")} (changed since wiring)`);
+      const stillUsed = defaultUsesTokenHub(draft);
+      if (profile && (replaced || stillUsed)) {
+        kept.push(
+          replaced
+            ? `auth profile ${profile} (it holds another key since wiring, e.g. from models auth login)`
+            : `auth profile ${profile} (the default model is still a TokenHub model, which needs it; remove it with openclaw models auth logout ${profile} --yes)`,
+        );
+        return { kept, keepProfile: true };
+      }
+      for (const edit of newestFirst.filter(isAuthEdit))
+        if (!revertEdit(draft, edit)) kept.push(`${edit.path.join(".")} (changed since wiring)`);
+      return { kept, keepProfile: false };
     },
   });
-  if ("profile" in wiring && wiring.profile) await auth?.remove(PROVIDER_ID, [wiring.profile]);
+  if (profile && !written.result.keepProfile && now) await auth?.remove(PROVIDER_ID, [profile]);
   await rm(backupPath, { force: true });
-  return { restored: true, path: written.path, kept: written.result };
+  return { restored: true, path: written.path, kept: written.result.kept };
 }
 
 /** Undoes what versions before the provider registration wrote: models.providers.tokenhub and the default. */
@@ -226,8 +309,12 @@ function revertLegacy(draft: Draft, legacy: z.infer<typeof LegacyWiringSchema>):
 async function readWiring(path: string): Promise<Wiring | z.infer<typeof LegacyWiringSchema> | undefined> {
   let text: string;
   try {
+    const size = (await stat(path)).size;
+    if (size > MAX_WIRING_BYTES)
+      throw wiringError(path, `it is ${size} bytes, not a record wiring wrote`, undefined);
     text = await readFile(path, "utf8");
   } catch (err) {
+    if (err instanceof TokenHubSetupError) throw err;
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw wiringError(path, (err as Error).message, err);
   }

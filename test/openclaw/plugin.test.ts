@@ -27,7 +27,10 @@ interface FakeHost {
   cli(name: string, opts: Record<string, unknown>): Promise<{ stdout: string; exitCode: number }>;
   configFile: Record<string, unknown>;
   /** The host's auth-profile store: profile id -> credential. */
-  authStore: Map<string, { provider: string; keyRef?: unknown }>;
+  authStore: Map<
+    string,
+    { provider: string; keyRef?: { source: string; provider: string; id: string }; key?: string }
+  >;
   logs: string[];
 }
 
@@ -92,7 +95,10 @@ function fakeHost(
   const sdk: HostSdk = {
     stateDir: () => stateDir,
     authProfiles: {
-      list: (provider) => [...authStore].filter(([, c]) => c.provider === provider).map(([id]) => id),
+      list: (provider) =>
+        [...authStore]
+          .filter(([, c]) => c.provider === provider)
+          .map(([id, c]) => ({ id, ...(c.keyRef ? { keyRef: c.keyRef } : {}), holdsKey: Boolean(c.key) })),
       add: async (id, credential) => {
         authStore.set(id, structuredClone(credential));
       },
@@ -346,11 +352,12 @@ describe("OpenClaw adapter (fake host)", () => {
     assert.equal(undone.details.unwired, true, undone.content[0]?.text);
     assert.deepEqual(configFile, before);
     assert.equal(host.authStore.size, 0);
-    const again = await host.tool().execute("c3", { action: "unwire" });
-    assert.equal(again.details.unwired, false);
+    const again = await host.cli("unwire", {});
+    assert.match(again.stdout, /Nothing to undo/);
+    assert.equal(again.exitCode, 0);
   });
 
-  it("uses a TokenHub profile the host already has, and unwire leaves it; a default changed since wiring stays", async () => {
+  it("another TokenHub profile (a key this setup did not check): a new profile holds the verified reference and goes first; unwire leaves theirs and a default changed since", async () => {
     const configFile: Record<string, unknown> = {
       plugins: { entries: { "tokenhub-setup": { config: { apiKey: KEY_REF } } } },
     };
@@ -360,25 +367,133 @@ describe("OpenClaw adapter (fake host)", () => {
       { E2E_KEY: KEY },
       configFile,
     );
-    host.authStore.set("tokenhub:work", {
-      provider: "tokenhub",
-      keyRef: { source: "env", provider: "default", id: "W" },
-    });
+    host.authStore.set("tokenhub:default", { provider: "tokenhub", key: "sk-pasted-unchecked" });
     const wired = await host.tool().execute("c1", { action: "start", wire: true, setDefault: true });
-    assert.match(wired.content[0]?.text ?? "", /key: OpenClaw's auth profile tokenhub:work/);
-    assert.equal((configFile as { auth?: unknown }).auth, undefined);
+    assert.match(
+      wired.content[0]?.text ?? "",
+      /a new auth profile tokenhub:tokenhub-setup holding the SecretRef env:default:E2E_KEY, used before the other TokenHub profiles/,
+    );
+    assert.deepEqual(host.authStore.get("tokenhub:tokenhub-setup")?.keyRef, KEY_REF);
+    assert.deepEqual((configFile.auth as { order: unknown }).order, {
+      tokenhub: ["tokenhub:tokenhub-setup", "tokenhub:default"],
+    });
     (configFile.agents as { defaults: { model: { primary: string } } }).defaults.model.primary =
       "other/chosen";
     const undone = await host.tool().execute("c2", { action: "unwire" });
     assert.match(
       undone.content[0]?.text ?? "",
-      /Left as changed since wiring: agents\.defaults\.model\.primary/,
+      /except what is left as it is: agents\.defaults\.model\.primary \(changed since wiring\)\./,
     );
     assert.equal(
       (configFile.agents as { defaults: { model: { primary: string } } }).defaults.model.primary,
       "other/chosen",
     );
+    assert.deepEqual([...host.authStore.keys()], ["tokenhub:default"]);
+    assert.equal((configFile as { auth?: unknown }).auth, undefined);
+  });
+
+  it("a profile already holding the verified reference is used as it is, and unwire leaves it", async () => {
+    const configFile: Record<string, unknown> = {
+      plugins: { entries: { "tokenhub-setup": { config: { apiKey: KEY_REF } } } },
+    };
+    const before = structuredClone(configFile);
+    const host = fakeHost(
+      { baseUrl: sim.baseUrl, apiKey: KEY_REF },
+      join(dir, "wire-same"),
+      { E2E_KEY: KEY },
+      configFile,
+    );
+    host.authStore.set("tokenhub:work", { provider: "tokenhub", keyRef: KEY_REF });
+    const wired = await host.tool().execute("c1", { action: "start", wire: true });
+    assert.match(
+      wired.content[0]?.text ?? "",
+      /key: OpenClaw's auth profile tokenhub:work, holding the key this setup checked/,
+    );
+    assert.deepEqual(configFile, before, "nothing to write without setDefault");
+    await host.tool().execute("c2", { action: "unwire" });
     assert.deepEqual([...host.authStore.keys()], ["tokenhub:work"]);
+  });
+
+  it("unwire keeps the profile when it holds another key since wiring (models auth login under the same id)", async () => {
+    const configFile: Record<string, unknown> = {
+      plugins: { entries: { "tokenhub-setup": { config: { apiKey: KEY_REF } } } },
+    };
+    const host = fakeHost(
+      { baseUrl: sim.baseUrl, apiKey: KEY_REF },
+      join(dir, "wire-relogin"),
+      { E2E_KEY: KEY },
+      configFile,
+    );
+    await host.tool().execute("c1", { action: "start", wire: true, setDefault: true });
+    host.authStore.set("tokenhub:default", { provider: "tokenhub", key: "sk-logged-in-since" });
+    const undone = await host.tool().execute("c2", { action: "unwire" });
+    assert.match(
+      undone.content[0]?.text ?? "",
+      /auth profile tokenhub:default \(it holds another key since wiring/,
+    );
+    assert.equal(host.authStore.get("tokenhub:default")?.key, "sk-logged-in-since");
+    assert.deepEqual((configFile.auth as { profiles: unknown }).profiles, {
+      "tokenhub:default": { provider: "tokenhub", mode: "api_key" },
+    });
+  });
+
+  it("unwire keeps the profile while the default model is still a TokenHub one the user chose since", async () => {
+    const configFile: Record<string, unknown> = {
+      plugins: { entries: { "tokenhub-setup": { config: { apiKey: KEY_REF } } } },
+    };
+    const host = fakeHost(
+      { baseUrl: sim.baseUrl, apiKey: KEY_REF },
+      join(dir, "wire-still"),
+      { E2E_KEY: KEY },
+      configFile,
+    );
+    await host.tool().execute("c1", { action: "start", wire: true, setDefault: true });
+    (configFile.agents as { defaults: { model: { primary: string } } }).defaults.model.primary =
+      "tokenhub/alibaba/deepseek-v3.2";
+    const undone = await host.tool().execute("c2", { action: "unwire" });
+    assert.match(
+      undone.content[0]?.text ?? "",
+      /auth profile tokenhub:default \(the default model is still a TokenHub model/,
+    );
+    assert.ok(host.authStore.has("tokenhub:default"));
+  });
+
+  it("a wiring record naming paths or profiles wiring never writes, or too large, is refused and nothing is undone", async () => {
+    const stateDir = join(dir, "wire-hostile");
+    const configFile: Record<string, unknown> = {
+      plugins: { entries: { "tokenhub-setup": { config: {} } } },
+      agents: { defaults: { models: { "mock/m": {} } } },
+    };
+    const before = structuredClone(configFile);
+    const host = fakeHost({ baseUrl: sim.baseUrl }, stateDir, {}, configFile);
+    host.authStore.set("openai:manual", { provider: "openai", key: "sk-openai" });
+    const file = join(stateDir, "plugins", "tokenhub-setup", "wiring-backup.json");
+    await mkdir(dirname(file), { recursive: true });
+    for (const hostile of [
+      { version: 2, edits: [{ path: ["plugins", "entries"], value: {}, existed: false, created: 1 }] },
+      {
+        version: 2,
+        edits: [
+          {
+            path: ["agents", "defaults", "models"],
+            value: {},
+            existed: true,
+            before: { "evil/m": {} },
+            created: 2,
+          },
+        ],
+      },
+      { version: 2, edits: [], profile: "openai:manual" },
+    ]) {
+      await writeFile(file, JSON.stringify(hostile));
+      const undone = await host.tool().execute("c1", { action: "unwire" });
+      assert.match(undone.content[0]?.text ?? "", /cannot be read/, JSON.stringify(hostile));
+    }
+    await writeFile(file, JSON.stringify({ version: 2, edits: [], pad: "x".repeat(70_000) }));
+    const big = await host.tool().execute("c2", { action: "unwire" });
+    assert.match(big.content[0]?.text ?? "", /cannot be read: it is \d+ bytes/);
+    assert.deepEqual(configFile, before);
+    assert.ok(host.authStore.has("openai:manual"));
   });
 
   it("refuses to wire a key configured as plain text, naming the host's way to store it, and writes nothing", async () => {

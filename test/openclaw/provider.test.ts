@@ -164,6 +164,30 @@ describe("TokenHub as an OpenClaw provider", () => {
     assert.doesNotMatch(out.errors.join("\n"), new RegExp(BAD));
   });
 
+  it("onboard (non-interactive): a key the host already keeps in a profile is checked too (paste-api-key stores keys unchecked)", async () => {
+    const stored: Array<{ profileId: string; key: string }> = [];
+    const method = tokenHubAuthMethod(fakeCreate(stored), deps);
+    const { ctx, out } = nonInteractive(BAD);
+    sim.reset();
+    const fromProfile = { ...ctx, resolveApiKey: async () => ({ key: BAD, source: "profile" as const }) };
+    assert.equal(await method.runNonInteractive?.(fromProfile as typeof ctx), null);
+    assert.equal(out.exitCode, 1);
+    assert.equal(sim.requests.filter((r) => r.path.endsWith("/chat/completions")).length, 1);
+    assert.match(out.errors.join("\n"), /TokenHub rejected this key/);
+  });
+
+  it("models auth login on a host that stores the key without handing it to the check first: said, not silent", async () => {
+    const create = (options: Parameters<ReturnType<typeof fakeCreate>>[0]) => {
+      const host = fakeCreate([])(options);
+      // A host whose run never calls resolveDefaultModel.
+      return { ...host, run: async () => ({ profiles: [{ profileId: "tokenhub:default" }] }) };
+    };
+    const method = tokenHubAuthMethod(create as ReturnType<typeof fakeCreate>, deps);
+    const { ctx, notes } = interactive(GOOD);
+    await method.run(ctx);
+    assert.match(notes.join("\n"), /stored the key without handing it to TokenHub's check/);
+  });
+
   it("models auth login (interactive): a good key's profile goes back to the host; a 401 ends with an error", async () => {
     const method = tokenHubAuthMethod(fakeCreate([]), deps);
     const good = interactive(GOOD);
