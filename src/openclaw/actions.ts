@@ -40,6 +40,8 @@ import {
   wire,
 } from "./wiring.ts";
 
+const NO_AUTH_STORE = "this OpenClaw has no provider auth store; update OpenClaw to 2026.9.6 or later.";
+
 /** Where the host finds the key once wired, in words (a SecretRef's coordinates, never a key). */
 function credentialText(credential: Exclude<Credential, { refusal: string }>): string {
   if ("use" in credential && credential.use === "profile")
@@ -254,8 +256,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
 
   /** The credential wiring would rely on, read without writing anything. */
   function plannedCredential(record: CompletionRecord, config: unknown): Credential {
-    if (!sdk.authProfiles)
-      return { refusal: "this OpenClaw has no provider auth store; update OpenClaw to 2026.9.6 or later." };
+    if (!sdk.authProfiles) return { refusal: NO_AUTH_STORE };
     let profiles: AuthProfileView[];
     try {
       profiles = sdk.authProfiles.list(PROVIDER_ID);
@@ -287,12 +288,8 @@ export function createActions(api: HostApi, sdk: HostSdk) {
         text: `${described.text}\nNot wired: there is no verified integration to wire; run the setup first.`,
       };
     }
-    const planned = plannedCredential(record, config);
-    if ("refusal" in planned || !sdk.authProfiles)
-      return {
-        ...described,
-        text: `${described.text}\nNot wired: ${"refusal" in planned ? planned.refusal : ""}`,
-      };
+    // wire() reads the auth store and decides the credential itself (its refusals are handled below).
+    if (!sdk.authProfiles) return { ...described, text: `${described.text}\nNot wired: ${NO_AUTH_STORE}` };
     let done: WireResult;
     try {
       done = await wire(

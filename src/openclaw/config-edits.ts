@@ -18,7 +18,7 @@ export interface ConfigEdit {
   created: number;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
+export const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value);
 
 export function valueAt(root: unknown, path: readonly string[]): unknown {

@@ -174,14 +174,6 @@ export interface ProviderDeps {
 }
 
 /** Reads the record; an unreadable one is no verified integration, not a failure of the host's command. */
-async function loadVerified(deps: ProviderDeps): Promise<CompletionRecord | undefined> {
-  try {
-    return verifiedOf((await readRecord(deps.recordPath())).record);
-  } catch {
-    return undefined;
-  }
-}
-
 async function loadRecord(deps: ProviderDeps): Promise<CompletionRecord | undefined> {
   try {
     return (await readRecord(deps.recordPath())).record;
@@ -189,6 +181,8 @@ async function loadRecord(deps: ProviderDeps): Promise<CompletionRecord | undefi
     return undefined;
   }
 }
+
+const loadVerified = async (deps: ProviderDeps) => verifiedOf(await loadRecord(deps));
 
 /** One probe with `key` against where the provider will send it; a key that cannot be one is refused. */
 export async function checkKey(deps: ProviderDeps, key: string, signal?: AbortSignal): Promise<KeyVerdict> {

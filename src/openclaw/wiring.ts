@@ -15,7 +15,15 @@ import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
 import { type CompletionRecord, ENV_VAR, TokenHubSetupError, writeJsonFile } from "../session/index.ts";
 import { DEFAULT_STORE_REF, PLUGIN_ID, type SecretRef, SecretRefSchema } from "./config.ts";
-import { applyEdit, type ConfigEdit, type Draft, mergeEdits, revertEdit, valueAt } from "./config-edits.ts";
+import {
+  applyEdit,
+  type ConfigEdit,
+  type Draft,
+  isObject,
+  mergeEdits,
+  revertEdit,
+  valueAt,
+} from "./config-edits.ts";
 import type { AuthProfileView, HostApi, HostAuthProfiles } from "./host.ts";
 
 export const PROVIDER_ID = "tokenhub";
@@ -32,8 +40,7 @@ export type Credential =
   | { add: string; ref: SecretRef; first: boolean }
   | { refusal: string };
 
-const obj = (value: unknown): Record<string, unknown> =>
-  value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+const obj = (value: unknown): Record<string, unknown> => (isObject(value) ? value : {});
 
 const LOGIN_REMEDY = `run \`openclaw models auth login --provider ${PROVIDER_ID}\` (it checks the key the same way and stores it in OpenClaw's auth store), or give the gateway the key in ${ENV_VAR}`;
 

@@ -149,6 +149,20 @@ function fakeHost(
   };
 }
 
+/** A host whose plugin config holds the key as the env SecretRef KEY_REF, state under `folder`. */
+function keyRefHost(folder: string, sim: Simulator, dir: string) {
+  const configFile: Record<string, unknown> = {
+    plugins: { entries: { "tokenhub-setup": { config: { apiKey: KEY_REF } } } },
+  };
+  const host = fakeHost(
+    { baseUrl: sim.baseUrl, apiKey: KEY_REF },
+    join(dir, folder),
+    { E2E_KEY: KEY },
+    configFile,
+  );
+  return { host, configFile };
+}
+
 describe("OpenClaw adapter (fake host)", () => {
   let dir: string;
   let sim: Simulator;
@@ -358,15 +372,7 @@ describe("OpenClaw adapter (fake host)", () => {
   });
 
   it("another TokenHub profile (a key this setup did not check): a new profile holds the verified reference and goes first; unwire leaves theirs and a default changed since", async () => {
-    const configFile: Record<string, unknown> = {
-      plugins: { entries: { "tokenhub-setup": { config: { apiKey: KEY_REF } } } },
-    };
-    const host = fakeHost(
-      { baseUrl: sim.baseUrl, apiKey: KEY_REF },
-      join(dir, "wire-existing"),
-      { E2E_KEY: KEY },
-      configFile,
-    );
+    const { host, configFile } = keyRefHost("wire-existing", sim, dir);
     host.authStore.set("tokenhub:default", { provider: "tokenhub", key: "sk-pasted-unchecked" });
     const wired = await host.tool().execute("c1", { action: "start", wire: true, setDefault: true });
     assert.match(
@@ -393,16 +399,8 @@ describe("OpenClaw adapter (fake host)", () => {
   });
 
   it("a profile already holding the verified reference is used as it is, and unwire leaves it", async () => {
-    const configFile: Record<string, unknown> = {
-      plugins: { entries: { "tokenhub-setup": { config: { apiKey: KEY_REF } } } },
-    };
+    const { host, configFile } = keyRefHost("wire-same", sim, dir);
     const before = structuredClone(configFile);
-    const host = fakeHost(
-      { baseUrl: sim.baseUrl, apiKey: KEY_REF },
-      join(dir, "wire-same"),
-      { E2E_KEY: KEY },
-      configFile,
-    );
     host.authStore.set("tokenhub:work", { provider: "tokenhub", keyRef: KEY_REF });
     const wired = await host.tool().execute("c1", { action: "start", wire: true });
     assert.match(
@@ -415,15 +413,7 @@ describe("OpenClaw adapter (fake host)", () => {
   });
 
   it("unwire keeps the profile when it holds another key since wiring (models auth login under the same id)", async () => {
-    const configFile: Record<string, unknown> = {
-      plugins: { entries: { "tokenhub-setup": { config: { apiKey: KEY_REF } } } },
-    };
-    const host = fakeHost(
-      { baseUrl: sim.baseUrl, apiKey: KEY_REF },
-      join(dir, "wire-relogin"),
-      { E2E_KEY: KEY },
-      configFile,
-    );
+    const { host, configFile } = keyRefHost("wire-relogin", sim, dir);
     await host.tool().execute("c1", { action: "start", wire: true, setDefault: true });
     host.authStore.set("tokenhub:default", { provider: "tokenhub", key: "sk-logged-in-since" });
     const undone = await host.tool().execute("c2", { action: "unwire" });
@@ -438,15 +428,7 @@ describe("OpenClaw adapter (fake host)", () => {
   });
 
   it("unwire keeps the profile while the default model is still a TokenHub one the user chose since", async () => {
-    const configFile: Record<string, unknown> = {
-      plugins: { entries: { "tokenhub-setup": { config: { apiKey: KEY_REF } } } },
-    };
-    const host = fakeHost(
-      { baseUrl: sim.baseUrl, apiKey: KEY_REF },
-      join(dir, "wire-still"),
-      { E2E_KEY: KEY },
-      configFile,
-    );
+    const { host, configFile } = keyRefHost("wire-still", sim, dir);
     await host.tool().execute("c1", { action: "start", wire: true, setDefault: true });
     (configFile.agents as { defaults: { model: { primary: string } } }).defaults.model.primary =
       "tokenhub/alibaba/deepseek-v3.2";
