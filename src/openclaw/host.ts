@@ -230,6 +230,23 @@ export interface HostProvider {
     order?: "simple" | "profile" | "paired" | "late";
     run(ctx: CatalogContext): Promise<unknown>;
   };
+  /**
+   * Supplemental catalog rows (`ProviderPlugin.augmentModelCatalog`). The host gives them its picker order
+   * (`providerOrder`) in the order returned, which is the only order a runtime catalog's rows get in 2026.9.6.
+   */
+  augmentModelCatalog?(ctx: AugmentCatalogContext): Promise<HostCatalogEntry[] | null>;
+}
+
+/** A model row as the host's catalog holds it (`ModelCatalogEntry`); the fields we read, the rest kept as is. */
+export interface HostCatalogEntry {
+  id: string;
+  name: string;
+  provider: string;
+  [field: string]: unknown;
+}
+
+export interface AugmentCatalogContext {
+  entries: HostCatalogEntry[];
 }
 
 export type CatalogKind = "text" | "image_generation" | "video_generation";

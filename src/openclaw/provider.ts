@@ -21,11 +21,13 @@ import {
 import { PLUGIN_ID, type PluginConfig, PluginConfigSchema } from "./config.ts";
 import type {
   ApiKeyAuthOptions,
+  AugmentCatalogContext,
   CatalogContext,
   CatalogKind,
   CatalogRow,
   HostApi,
   HostAuthMethod,
+  HostCatalogEntry,
   HostModelDefinition,
   HostProviderConfig,
   HostSdk,
@@ -308,6 +310,26 @@ export function providerCatalog(deps: ProviderDeps) {
 }
 
 /**
+ * The verified model first in `openclaw models list`. The host sorts a provider's rows by `providerOrder`,
+ * then id, and gives that order only to rows a manifest declares (ours are discovered at run time) or that
+ * this hook returns, in the order returned. So the hook hands back the host's own TokenHub rows, unchanged,
+ * verified model first: the host merges them onto themselves and keeps only the order. The host's docs mark
+ * the hook deprecated with `catalog`; a host without it lists the rows by id, the verified one still named so.
+ */
+export function catalogOrder(deps: ProviderDeps) {
+  return async (ctx: AugmentCatalogContext): Promise<HostCatalogEntry[] | null> => {
+    const ours = ctx.entries.filter((entry) => entry.provider === PROVIDER_ID);
+    if (ours.length === 0) return null;
+    const byId = new Map(ours.map((entry) => [entry.id, entry]));
+    const ordered = textModels(await loadVerified(deps), deps.config).flatMap((id) => {
+      const entry = byId.get(id);
+      return entry ? [{ ...entry }] : [];
+    });
+    return ordered.length > 0 ? ordered : null;
+  };
+}
+
+/**
  * Registers the provider and its catalog rows. Every host this plugin declares (openclaw.compat.pluginApi) has
  * provider registration; a host without it still gets the tool, but nothing to wire into. Called from
  * `register`, so nothing here touches `api.runtime`.
@@ -346,6 +368,7 @@ export function registerTokenHubProvider(api: HostApi, sdk: HostSdk): boolean {
       order: "simple",
       run: async () => ({ provider: providerConfig(await loadVerified(deps), deps.config) }),
     },
+    augmentModelCatalog: catalogOrder(deps),
   });
   api.registerModelCatalogProvider?.({
     provider: PROVIDER_ID,

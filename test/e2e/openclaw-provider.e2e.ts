@@ -222,10 +222,9 @@ describe(`TokenHub as an OpenClaw provider (real host)`, { timeout: 15 * 60_000 
   });
 
   // The host orders a provider's models itself (dist/model-catalog-order-*.mjs, compareModelCatalogEntries):
-  // by the order the plugin's manifest declares (`providerOrder`, assigned only to manifest-declared rows),
-  // else by model id. Runtime catalog rows have no declared order, so `models list` is alphabetical for
-  // TokenHub whatever the catalog returns (seen: deepseek-v3.2 first from the catalog, alibaba/... first in the
-  // list). The verified model shows in the row's name and as the host's `default` tag instead.
+  // by `providerOrder`, else by model id. Runtime catalog rows get a `providerOrder` only from the provider's
+  // augmentModelCatalog hook, which hands them back verified first. Here the verified model also sorts first by
+  // name; the last test below verifies one that sorts last by name.
   it("models list --refresh shows the TokenHub models, the verified one named so and tagged default", async () => {
     const listed = await oc(["models", "list", "--provider", "tokenhub", "--refresh", "--json"], {
       TOKENHUB_API_KEY: GOOD,
@@ -336,5 +335,27 @@ describe(`TokenHub as an OpenClaw provider (real host)`, { timeout: 15 * 60_000 
     assert.equal(pasted.code, 0);
     assert.match(pasted.output, /Auth profile: tokenhub:pasted \(tokenhub\/api_key\)/);
     assert.equal(chatRequests(sim).length, 0, "no check");
+  });
+
+  it("models list puts the verified model first, not the first by name: deepseek-v3.2 verified lists before alibaba/deepseek-v3.2", async () => {
+    sim.reset();
+    const setup = await oc(["tokenhub", "setup", "--json"], { TOKENHUB_API_KEY: GOOD });
+    const details = JSON.parse(setup.stdout.slice(setup.stdout.indexOf("{"))) as {
+      record?: { model?: string };
+    };
+    assert.equal(details.record?.model, "deepseek-v3.2", setup.stdout.slice(-600));
+    const listed = await oc(["models", "list", "--provider", "tokenhub", "--refresh", "--json"], {
+      TOKENHUB_API_KEY: GOOD,
+    });
+    log(`models list after deepseek-v3.2 verified: ${listed.ms} ms; ${listed.stdout.slice(0, 600)}`);
+    const { models = [] } = JSON.parse(listed.stdout.slice(listed.stdout.indexOf("{"))) as {
+      models?: Array<{ key: string; name: string }>;
+    };
+    assert.deepEqual(
+      models.map((m) => m.key),
+      ["tokenhub/deepseek-v3.2", `tokenhub/${VERIFIED}`],
+      "by name alone the host would list alibaba/deepseek-v3.2 first",
+    );
+    assert.equal(models[0]?.name, "deepseek-v3.2 (TokenHub, verified)");
   });
 });

@@ -16,6 +16,7 @@ import type {
 } from "../../src/openclaw/host.ts";
 import { registerTokenHub } from "../../src/openclaw/plugin.ts";
 import {
+  catalogOrder,
   catalogRows,
   type ProviderDeps,
   providerConfig,
@@ -267,6 +268,32 @@ describe("TokenHub as an OpenClaw provider", () => {
     assert.ok(catalogRows(undefined, config).every((r) => r.capabilities?.verified === false));
   });
 
+  it("the picker order: the host's own TokenHub rows handed back unchanged, verified first, others left out", async () => {
+    const path = join(dir, "order.json");
+    await writeFile(path, JSON.stringify(record({ model: "deepseek-v3.2" })));
+    const order = catalogOrder({ ...deps, recordPath: () => path });
+    const row = (provider: string, id: string) => ({
+      provider,
+      id,
+      name: `${id} row`,
+      api: "openai-completions",
+    });
+    const entries = [
+      row("tokenhub", "alibaba/deepseek-v3.2"),
+      row("openai", "gpt-5.4"),
+      row("tokenhub", "deepseek-v3.2"),
+      row("tokenhub", "retired-model"),
+    ];
+    const ordered = await order({ entries });
+    assert.deepEqual(ordered, [row("tokenhub", "deepseek-v3.2"), row("tokenhub", "alibaba/deepseek-v3.2")]);
+    assert.notEqual(ordered?.[0], entries[2], "copies: the host's own rows are not touched");
+    assert.equal(
+      await order({ entries: [row("openai", "gpt-5.4")] }),
+      null,
+      "no TokenHub rows (no key): nothing",
+    );
+  });
+
   it("registers the provider and its catalog rows when the host has them; the catalog reads the record", async () => {
     const path = join(dir, "status.json");
     await writeFile(path, JSON.stringify(record({ result: { ...record().result, base_url: sim.baseUrl } })));
@@ -318,5 +345,14 @@ describe("TokenHub as an OpenClaw provider", () => {
     assert.equal(built.provider.models[0]?.id, "alibaba/deepseek-v3.2");
     assert.deepEqual(rows?.kinds, ["text", "image_generation", "video_generation"]);
     assert.equal((await rows?.staticCatalog?.(ctx(undefined)))?.[0]?.model, "alibaba/deepseek-v3.2");
+    assert.deepEqual(
+      (
+        await provider?.augmentModelCatalog?.({
+          entries: [{ provider: "tokenhub", id: "deepseek-v3.2", name: "d" }],
+        })
+      )?.map((e) => e.id),
+      ["deepseek-v3.2"],
+      "the picker-order hook is registered with the provider",
+    );
   });
 });
