@@ -28,7 +28,7 @@ import {
 } from "./config.ts";
 import type { AuthProfileView, HostApi, HostSdk } from "./host.ts";
 import { hostLogger } from "./logging.ts";
-import { statusText, turnText } from "./text.ts";
+import { type Audience, personCommands, statusText, turnText } from "./text.ts";
 import {
   type Credential,
   credentialFor,
@@ -153,8 +153,9 @@ export function createActions(api: HostApi, sdk: HostSdk) {
   async function run(
     params: ToolParams,
     sessionKey: string,
-    options: { config?: unknown; signal?: AbortSignal } = {},
+    options: { config?: unknown; signal?: AbortSignal; audience?: Audience } = {},
   ): Promise<ActionResult> {
+    const audience = options.audience ?? "agent";
     if (!pluginConfig) {
       const issue = parsed.error?.issues[0];
       return {
@@ -186,7 +187,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
         };
       }
       const record = await runner().readRecord();
-      const text = statusText(record, recordPath());
+      const text = statusText(record, recordPath(), audience);
       const exitCode = statusExitCode(rest);
       if (params.wire)
         return withWiring(
@@ -194,6 +195,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
           record,
           params,
           config,
+          audience,
         );
       return { text, details: { state: state ?? "none", ...(record ? { record } : {}) }, exitCode };
     }
@@ -211,6 +213,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
         ),
         params,
         config,
+        audience,
       );
     }
 
@@ -224,18 +227,23 @@ export function createActions(api: HostApi, sdk: HostSdk) {
       config,
       options.signal,
     );
-    const described = describe(result, params, config);
+    const described = describe(result, params, config, audience);
     const record = result.output?.status === "complete" ? result.output.record : undefined;
-    return params.wire && record ? withWiring(described, record, params, config) : described;
+    return params.wire && record ? withWiring(described, record, params, config, audience) : described;
   }
 
-  function describe(result: TurnResult, params: ToolParams, config: unknown): ActionResult {
+  function describe(
+    result: TurnResult,
+    params: ToolParams,
+    config: unknown,
+    audience: Audience,
+  ): ActionResult {
     const needKey = needKeyOf(result);
     const record = result.output?.status === "complete" ? result.output.record : undefined;
     return {
       text: [
-        turnText(result, { recordPath: recordPath() }),
-        ...(record && !params.wire ? [wiringPreview(record, config)] : []),
+        turnText(result, { recordPath: recordPath(), audience }),
+        ...(record && !params.wire ? [wiringPreview(record, config, audience)] : []),
         ...refusedSnapshotLines(result),
       ].join("\n"),
       details: {
@@ -269,11 +277,13 @@ export function createActions(api: HostApi, sdk: HostSdk) {
   }
 
   /** What wiring would do, shown before anything is written. Only ever a SecretRef, never a key. */
-  function wiringPreview(record: CompletionRecord, config: unknown): string {
+  function wiringPreview(record: CompletionRecord, config: unknown, audience: Audience): string {
     const credential = plannedCredential(record, config);
     if ("refusal" in credential)
       return `(Wiring TokenHub in as the default model is not possible yet: ${credential.refusal})`;
-    return `If the user agrees, wiring would make ${modelRef(record)} usable (${credentialText(credential)}) and, with setDefault, OpenClaw's default model.`;
+    return audience !== "agent"
+      ? `${personCommands(audience).wire} would make ${modelRef(record)} usable (${credentialText(credential)}) and, with --set-default, OpenClaw's default model.`
+      : `If the user agrees, wiring would make ${modelRef(record)} usable (${credentialText(credential)}) and, with setDefault, OpenClaw's default model.`;
   }
 
   async function withWiring(
@@ -281,6 +291,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
     record: CompletionRecord | undefined,
     params: ToolParams,
     config: unknown,
+    audience: Audience,
   ): Promise<ActionResult> {
     if (record?.integration_status !== "success") {
       return {
@@ -311,7 +322,8 @@ export function createActions(api: HostApi, sdk: HostSdk) {
       text: [
         described.text,
         `Wired: ${modelRef(record)} is served by the tokenhub provider (${credentialText(done.credential)})${done.defaultModel ? `; it is now the default model (${done.previous === undefined ? "there was none before" : `was ${JSON.stringify(done.previous)}`})` : ""}. Config: ${done.path}.`,
-        `To undo: ${TOOL_NAME} {"action":"unwire"}.`,
+        ...(done.policy ? [done.policy] : []),
+        `To undo: ${audience === "agent" ? `${TOOL_NAME} {"action":"unwire"}` : personCommands(audience).unwire}.`,
       ].join("\n"),
       details: {
         ...described.details,
@@ -320,6 +332,7 @@ export function createActions(api: HostApi, sdk: HostSdk) {
           model: modelRef(record),
           credential: done.credential,
           ...(done.defaultModel ? { defaultModel: done.defaultModel } : {}),
+          ...(done.policy ? { policy: done.policy } : {}),
         },
       },
     };

@@ -55,11 +55,10 @@ export function registerTokenHub(api: HostApi, sdk: HostSdk): void {
       const action = COMMAND_ACTIONS[word];
       if (!action) return { text: "Usage: /tokenhub setup | resume | status | cancel" };
       const result = await guarded(() =>
-        actions.run(
-          { action },
-          ctx.sessionKey ?? DEFAULT_SESSION,
-          ctx.config === undefined ? {} : { config: ctx.config },
-        ),
+        actions.run({ action }, ctx.sessionKey ?? DEFAULT_SESSION, {
+          audience: "chat",
+          ...(ctx.config === undefined ? {} : { config: ctx.config }),
+        }),
       );
       return { text: result.text };
     },
@@ -98,23 +97,32 @@ export function registerTokenHub(api: HostApi, sdk: HostSdk): void {
             const result =
               "invalid" in parsed
                 ? parsed.invalid
-                : await guarded(() => actions.run(parsed.params, CLI_SESSION));
+                : await guarded(() => actions.run(parsed.params, CLI_SESSION, PERSON));
             printCli(result, opts.json ?? false);
           },
         );
       cliCommand(root, "resume", "Continue a setup after the key was stored").action(
         async (opts: { json?: boolean }) => {
-          printCli(await guarded(() => actions.run({ action: "resume" }, CLI_SESSION)), opts.json ?? false);
+          printCli(
+            await guarded(() => actions.run({ action: "resume" }, CLI_SESSION, PERSON)),
+            opts.json ?? false,
+          );
         },
       );
       cliCommand(root, "status", "Show the last recorded TokenHub integration").action(
         async (opts: { json?: boolean }) => {
-          printCli(await guarded(() => actions.run({ action: "status" }, CLI_SESSION)), opts.json ?? false);
+          printCli(
+            await guarded(() => actions.run({ action: "status" }, CLI_SESSION, PERSON)),
+            opts.json ?? false,
+          );
         },
       );
       cliCommand(root, "unwire", "Take back what setup --wire changed").action(
         async (opts: { json?: boolean }) => {
-          printCli(await guarded(() => actions.run({ action: "unwire" }, CLI_SESSION)), opts.json ?? false);
+          printCli(
+            await guarded(() => actions.run({ action: "unwire" }, CLI_SESSION, PERSON)),
+            opts.json ?? false,
+          );
         },
       );
     },
@@ -125,6 +133,9 @@ export function registerTokenHub(api: HostApi, sdk: HostSdk): void {
     },
   );
 }
+
+/** `openclaw tokenhub ...` is read by a person at a terminal, not the model. */
+const PERSON = { audience: "terminal" } as const;
 
 const COMMAND_ACTIONS: Record<string, ToolParams["action"]> = {
   setup: "start",

@@ -124,11 +124,38 @@ export function planEdits(
       ? { path: ["agents", "defaults", "model"], value: ref }
       : { path: ["agents", "defaults", "model", "primary"], value: ref },
   );
-  // An allowlist (agents.defaults.models) would refuse a default it does not list.
+  // A legacy allowlist (agents.defaults.models, until `openclaw doctor --fix` moves it to modelPolicy.allow) would
+  // refuse a default it does not list. modelPolicy.allow itself is the user's: see policyNote.
   const allow = valueAt(config, ["agents", "defaults", "models"]);
   if (Object.keys(obj(allow)).length > 0 && !Object.hasOwn(obj(allow), ref))
     edits.push({ path: ["agents", "defaults", "models", ref], value: {} });
   return edits;
+}
+
+/**
+ * Whether OpenClaw's override policy (`agents.defaults.modelPolicy.allow`, docs/concepts/models.md: exact refs or
+ * trailing prefix wildcards such as `provider/*`; omitted or empty allows any model) lets `/model` and `--model`
+ * pick `ref`.
+ */
+export function policyAdmits(config: unknown, ref: string): boolean {
+  const allow = valueAt(config, ["agents", "defaults", "modelPolicy", "allow"]);
+  if (!Array.isArray(allow) || allow.length === 0) return true;
+  return allow.some(
+    (entry) =>
+      typeof entry === "string" &&
+      (entry === ref || entry === "*" || (entry.endsWith("/*") && ref.startsWith(entry.slice(0, -1)))),
+  );
+}
+
+/**
+ * What a person runs to let `/model` pick TokenHub models, when the policy does not: wiring never edits the policy
+ * itself, as OpenClaw's own provider setup does not ("they never change modelPolicy.allow").
+ */
+export function policyNote(config: unknown, ref: string): string | undefined {
+  if (policyAdmits(config, ref)) return undefined;
+  const allow = valueAt(config, ["agents", "defaults", "modelPolicy", "allow"]) as unknown[];
+  const json = JSON.stringify([...allow, `${PROVIDER_ID}/*`]).replaceAll("'", "'\\''");
+  return `OpenClaw's model policy (agents.defaults.modelPolicy.allow) does not list ${ref}, so /model and --model refuse it. To allow TokenHub's models: openclaw config set agents.defaults.modelPolicy.allow '${json}' --strict-json`;
 }
 
 /** The only paths wiring writes; a record naming any other is not ours, and nothing of it is undone. */
@@ -182,6 +209,8 @@ export type WireResult =
       credential: Exclude<Credential, { refusal: string }>;
       defaultModel?: string;
       previous?: unknown;
+      /** Set when OpenClaw's model policy refuses the wired model as an override (see `policyNote`). */
+      policy?: string;
     };
 
 /**
@@ -204,7 +233,10 @@ export async function wire(
   const earlier = await readWiring(backupPath);
   if ("add" in credential)
     await auth.add(credential.add, { type: "api_key", provider: PROVIDER_ID, keyRef: credential.ref });
-  let written: { path: string; result: { edits: ConfigEdit[]; previous: unknown } };
+  let written: {
+    path: string;
+    result: { edits: ConfigEdit[]; previous: unknown; policy: string | undefined };
+  };
   try {
     written = await api.runtime.config.mutateConfigFile({
       afterWrite: { mode: "auto" },
@@ -216,7 +248,7 @@ export async function wire(
           const edit = applyEdit(draft, path, value);
           if (edit) edits.push(edit);
         }
-        return { edits, previous };
+        return { edits, previous, policy: policyNote(draft, modelRef(record)) };
       },
     });
   } catch (err) {
@@ -237,6 +269,7 @@ export async function wire(
     path: written.path,
     credential,
     ...(setDefault ? { defaultModel: modelRef(record), previous: written.result.previous } : {}),
+    ...(written.result.policy ? { policy: written.result.policy } : {}),
   };
 }
 

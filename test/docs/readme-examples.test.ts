@@ -140,9 +140,12 @@ const DISPOSITIONS: Record<string, Disposition> = {
   "openclaw secrets store set TOKENHUB_API_KEY --kind secret && openclaw secrets reload": {
     skip: "needs the OpenClaw CLI (npm run test:e2e:openclaw stores and reloads the key the same way)",
   },
-  "TOKENHUB_API_KEY=sk-... openclaw onboard --non-interactive --accept-risk --auth-choice tokenhub-api-key --secret-input-mode ref":
+  "read -rs TOKENHUB_API_KEY && export TOKENHUB_API_KEY": {
+    skip: "reads a key typed at a terminal (the e2e hands the host its key in TOKENHUB_API_KEY)",
+  },
+  "openclaw onboard --non-interactive --accept-risk --auth-choice tokenhub-api-key --secret-input-mode ref --skip-health":
     {
-      skip: "needs the OpenClaw CLI (test/e2e/openclaw-provider.e2e.ts onboards with these flags, plus --skip-* for a headless host)",
+      skip: "needs the OpenClaw CLI (test/e2e/openclaw-provider.e2e.ts onboards with these flags, plus the other --skip-* for a headless host)",
     },
   "openclaw models auth login --provider tokenhub": {
     skip: "needs the OpenClaw CLI and a terminal (test/e2e/openclaw-provider.e2e.ts runs it in tmux)",

@@ -1,5 +1,6 @@
 // The OpenClaw adapter against a fake host (the real host runs in test/e2e/openclaw.e2e.ts).
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -412,6 +413,38 @@ describe("OpenClaw adapter (fake host)", () => {
     assert.deepEqual([...host.authStore.keys()], ["tokenhub:work"]);
   });
 
+  it("a model policy (agents.defaults.modelPolicy.allow) that refuses the wired model is named with the command that allows it, and left as it is", async () => {
+    const { host, configFile } = keyRefHost("wire-policy", sim, dir);
+    configFile.agents = { defaults: { modelPolicy: { allow: ["zzother/zeta-model", "it's/odd"] } } };
+    const wired = await host.tool().execute("c1", { action: "start", wire: true, setDefault: true });
+    const text = wired.content[0]?.text ?? "";
+    assert.match(text, /does not list tokenhub\/deepseek-v3\.2, so \/model and --model refuse it/);
+    const command = /openclaw (config set agents\.defaults\.modelPolicy\.allow '.*' --strict-json)/.exec(
+      text,
+    )?.[1];
+    // What a shell hands OpenClaw from that line: the policy as it was, plus tokenhub/*.
+    const argv = execFileSync("bash", ["-c", `printf '%s\\n' ${command}`], { encoding: "utf8" }).split("\n");
+    assert.deepEqual(argv.slice(0, 3), ["config", "set", "agents.defaults.modelPolicy.allow"]);
+    assert.deepEqual(argv[4], "--strict-json");
+    assert.deepEqual(JSON.parse(argv[3] ?? ""), ["zzother/zeta-model", "it's/odd", "tokenhub/*"]);
+    assert.deepEqual(
+      (configFile.agents as { defaults: { modelPolicy: unknown } }).defaults.modelPolicy,
+      { allow: ["zzother/zeta-model", "it's/odd"] },
+      "the policy is the user's",
+    );
+    assert.equal(
+      (wired.details as { wiring?: { policy?: string } }).wiring?.policy?.startsWith(
+        "OpenClaw's model policy",
+      ),
+      true,
+    );
+    // A policy admitting TokenHub (a provider wildcard) gets no sentence.
+    const { host: host2, configFile: configFile2 } = keyRefHost("wire-policy-ok", sim, dir);
+    configFile2.agents = { defaults: { modelPolicy: { allow: ["tokenhub/*"] } } };
+    const admitted = await host2.tool().execute("c1", { action: "start", wire: true, setDefault: true });
+    assert.doesNotMatch(admitted.content[0]?.text ?? "", /modelPolicy/);
+  });
+
   it("unwire keeps the profile when it holds another key since wiring (models auth login under the same id)", async () => {
     const { host, configFile } = keyRefHost("wire-relogin", sim, dir);
     await host.tool().execute("c1", { action: "start", wire: true, setDefault: true });
@@ -554,5 +587,35 @@ describe("OpenClaw adapter (fake host)", () => {
     assert.match(status.text, /Last TokenHub check: success/);
     const usage = await host.command({ args: "dance", sessionKey: "agent:main:c" });
     assert.match(usage.text, /^Usage: \/tokenhub/);
+  });
+
+  // What the model reads names tool calls; a person is told commands (the review found the model's text at a terminal).
+  const TOOL_TALK = /tokenhub_setup|Offer the user|Tell the user|If the user agrees|"action"/;
+
+  it("openclaw tokenhub (a person at a terminal) is told commands, not tool calls, from no key to wired and back", async () => {
+    const host = fakeHost({ baseUrl: sim.baseUrl }, join(dir, "cli-person"), {});
+    const none = await host.cli("status", {});
+    assert.match(none.stdout, /No TokenHub integration is recorded yet .*Run openclaw tokenhub setup\./);
+    const waiting = await host.cli("setup", {});
+    assert.match(waiting.stdout, /Create a key at https:\/\/.*\nThen run openclaw tokenhub resume\./s);
+    const { host: keyed } = keyRefHost("cli-person-keyed", sim, dir);
+    const done = await keyed.cli("setup", {});
+    assert.match(done.stdout, /openclaw tokenhub setup --wire would make tokenhub\/deepseek-v3\.2 usable/);
+    const wired = await keyed.cli("setup", { wire: true, setDefault: true });
+    assert.match(wired.stdout, /Wired: tokenhub\/deepseek-v3\.2/);
+    assert.match(wired.stdout, /To undo: openclaw tokenhub unwire\./);
+    const undone = await keyed.cli("unwire", {});
+    for (const out of [none, waiting, done, wired, undone])
+      assert.doesNotMatch(out.stdout, TOOL_TALK, out.stdout);
+    // The model still gets its own sentences.
+    const forModel = await keyed.tool().execute("c1", { action: "start" });
+    assert.match(forModel.content[0]?.text ?? "", /If the user agrees/);
+  });
+
+  it("/tokenhub (a person in a chat) is told slash commands, not tool calls", async () => {
+    const host = fakeHost({ baseUrl: sim.baseUrl }, join(dir, "cmd-person"), {});
+    const waiting = await host.command({ args: "setup", sessionKey: "agent:main:p" });
+    assert.match(waiting.text, /Then run \/tokenhub resume\./);
+    assert.doesNotMatch(waiting.text, TOOL_TALK);
   });
 });
