@@ -9,11 +9,17 @@
  * Each change is kept with what was there before, in the plugin's state folder, so `unwire` takes back exactly
  * these changes and nothing else.
  */
-import { readFile, rm, stat } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
-import { type CompletionRecord, ENV_VAR, TokenHubSetupError, writeJsonFile } from "../session/index.ts";
+import {
+  type CompletionRecord,
+  ENV_VAR,
+  readStateFile,
+  TokenHubSetupError,
+  writeJsonFile,
+} from "../session/index.ts";
 import { DEFAULT_STORE_REF, PLUGIN_ID, type SecretRef, SecretRefSchema } from "./config.ts";
 import {
   applyEdit,
@@ -349,13 +355,16 @@ function revertLegacy(draft: Draft, legacy: z.infer<typeof LegacyWiringSchema>):
 async function readWiring(path: string): Promise<Wiring | z.infer<typeof LegacyWiringSchema> | undefined> {
   let text: string;
   try {
-    const size = (await stat(path)).size;
-    if (size > MAX_WIRING_BYTES)
-      throw wiringError(path, `it is ${size} bytes, not a record wiring wrote`, undefined);
-    text = await readFile(path, "utf8");
+    text = await readStateFile(path, MAX_WIRING_BYTES);
   } catch (err) {
-    if (err instanceof TokenHubSetupError) throw err;
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "EFBIG")
+      throw wiringError(
+        path,
+        `it is ${(err as { size?: number }).size} bytes, not a record wiring wrote`,
+        err,
+      );
     throw wiringError(path, (err as Error).message, err);
   }
   let json: unknown;

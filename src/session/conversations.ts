@@ -1,8 +1,12 @@
 import { createHash } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { SnapshotEnvelope } from "../schema/snapshot.ts";
 import { writeFileAtomic } from "../status/atomic-write.ts";
+import { readStateFile } from "../status/read-state-file.ts";
+
+/** Four times the longest snapshot runTurn takes (256 Ki characters, up to 4 bytes each in UTF-8). */
+const MAX_CONVERSATION_FILE_BYTES = 1024 * 1024;
 
 /**
  * One stored snapshot per conversation, for a host that calls `runTurn` once per turn and has no store of its
@@ -18,7 +22,7 @@ export function createConversationStore(dir: string) {
     /** The stored envelope's text, or undefined when this conversation has none. */
     async load(conversation: string): Promise<string | undefined> {
       try {
-        return await readFile(pathOf(conversation), "utf8");
+        return await readStateFile(pathOf(conversation), MAX_CONVERSATION_FILE_BYTES);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw err;

@@ -35,6 +35,7 @@ export {
 /** The Step-5 record, and where a key came from. */
 export { type CompletionRecord, CompletionRecordSchema, type KeySource } from "../schema/record.ts";
 export type { SnapshotEnvelope } from "../schema/snapshot.ts";
+export { readStateFile } from "../status/read-state-file.ts";
 /** Whether a process with this pid exists (one of another user counts): for folders named by a run's pid. */
 export { isAlive as processIsAlive } from "../status/temp-files.ts";
 /** An agent tool's shared half: the SETUP event a call asks for, what a model reads after it (host words added). */

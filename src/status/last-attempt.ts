@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { writeFileAtomic } from "./atomic-write.ts";
+import { readStateFile } from "./read-state-file.ts";
 
 /**
  * A run that stopped before sending anything (no key found, or cancelled at the key prompt) writes no record:
@@ -30,7 +30,7 @@ export async function writeLastAttempt(recordPath: string, attempt: LastAttempt)
 export async function readLastAttempt(recordPath: string): Promise<LastAttempt | undefined> {
   try {
     const parsed = LastAttemptSchema.safeParse(
-      JSON.parse(await readFile(lastAttemptPath(recordPath), "utf8")),
+      JSON.parse(await readStateFile(lastAttemptPath(recordPath), 64 * 1024)),
     );
     return parsed.success ? parsed.data : undefined;
   } catch {

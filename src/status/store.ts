@@ -1,8 +1,11 @@
-import { readFile } from "node:fs/promises";
 import { StatusStoreError } from "../errors.ts";
 import { type CompletionRecord, CompletionRecordSchema, StoredRecordSchema } from "../schema/record.ts";
 import { scrubDeep } from "../secrets/scrubber.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
+import { readStateFile } from "./read-state-file.ts";
+
+/** A record is a few kilobytes; a file far larger is not one, and is not read into memory. */
+export const MAX_RECORD_FILE_BYTES = 1024 * 1024;
 
 /** Where Step-5 records go. Hosts with their own storage supply one; the file store is the default. */
 export interface StatusStore {
@@ -34,9 +37,16 @@ export function createFileStatusStore(path: string): StatusStore {
     async read() {
       let text: string;
       try {
-        text = await readFile(path, "utf8");
+        text = await readStateFile(path, MAX_RECORD_FILE_BYTES);
       } catch (cause) {
-        if ((cause as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        const code = (cause as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") return undefined;
+        if (code === "ENOTREG" || code === "EFBIG")
+          throw new StatusStoreError(
+            "status_unreadable",
+            `Could not read the status record: ${(cause as Error).message}.`,
+            { remedy: "Move it out of the way; the next setup writes a new record there.", cause },
+          );
         throw new StatusStoreError("status_unreadable", `Could not read the status record at ${path}.`, {
           remedy: "Check the file's permissions.",
           cause,
