@@ -75,8 +75,23 @@ export interface Session {
   stop(): Promise<void>;
 }
 
+/**
+ * Settings made per config (configs are deep-frozen and cached per process) and base URL: every session of a
+ * host shares one frozen object in its context instead of holding a copy (a parked session is smaller).
+ */
+const settingsByConfig = new WeakMap<Config, Settings>();
+
 /** The part of the config the statechart carries in its context (and so in every snapshot). */
 export function machineSettings(config: Config, baseUrl: string): Settings {
+  const known = settingsByConfig.get(config);
+  if (known?.baseUrl === baseUrl) return known;
+  const settings = Object.freeze(settingsOf(config, baseUrl));
+  Object.freeze(settings.multimodal);
+  if (Object.isFrozen(config)) settingsByConfig.set(config, settings);
+  return settings;
+}
+
+function settingsOf(config: Config, baseUrl: string): Settings {
   return {
     modelChain: config.modelChain,
     retry: config.retry,
@@ -146,6 +161,7 @@ export function createSession(options: SessionOptions = {}): Session {
     ...(restored ? { snapshot: restored as never } : {}),
   });
   const { transferCommand } = config.multimodal;
+  let mediaDir: string | undefined;
   const hook =
     options.transferHook ??
     (transferCommand
@@ -163,7 +179,11 @@ export function createSession(options: SessionOptions = {}): Session {
     ...(keychain ? { keychain } : {}),
     media: {
       config: config.multimodal,
-      dir: config.multimodal.outputDir ?? defaultMediaDir(),
+      // Found when a check first saves a file: most flows run none, and the default is a few path joins.
+      get dir() {
+        mediaDir ??= config.multimodal.outputDir ?? defaultMediaDir();
+        return mediaDir;
+      },
       timeouts: config.timeouts,
       ...(hook ? { hook } : {}),
     },

@@ -69,8 +69,16 @@ export function openEnvelope(raw: unknown): SnapshotEnvelope {
   }
   if (rest.wait?.for === "video" && checks?.snapshot.context.task === null)
     throw corrupt("a video wait without its task");
+  restsOpened.set(envelope.data, rest);
   return envelope.data;
 }
+
+/**
+ * The rest each envelope `openEnvelope` returned was found to be in: resolving it against the chart is most of
+ * what a restore costs besides xstate itself, and the restore needs it again. The envelope is a fresh object of
+ * openEnvelope's own (parsed from JSON text), so nothing can have changed it in between.
+ */
+const restsOpened = new WeakMap<SnapshotEnvelope, Rest>();
 
 interface StoredChecks {
   src: string;
@@ -97,7 +105,7 @@ function storedChecks(children: unknown): StoredChecks | undefined {
 
 /** Where an opened envelope's flow stands (what resumes it, its wait), without restoring it. */
 export function restOfEnvelope(envelope: SnapshotEnvelope): Rest {
-  return storedRest(envelope) as Rest;
+  return restsOpened.get(envelope) ?? (storedRest(envelope) as Rest);
 }
 
 /** The stored value resolved against the chart; a value the chart does not have is no rest at all. */
@@ -123,8 +131,8 @@ const MAX_SNAPSHOT_DEPTH = 32;
 
 /**
  * The snapshot as plain JSON data within bounds: text parsed, an object serialised and parsed again (no
- * getters, prototypes, cycles or class instances survive), at most 256 KiB and 32 levels deep, checked
- * without recursion so that no nesting can overflow the stack.
+ * getters, prototypes, cycles or class instances survive), at most 256 KiB and 32 levels deep, checked by a
+ * recursion that stops at that depth, so that no nesting can overflow the stack.
  */
 function boundedJson(raw: unknown): unknown {
   let text: string | undefined;
@@ -143,15 +151,20 @@ function boundedJson(raw: unknown): unknown {
     // No cause: V8's SyntaxError quotes the text around the error, and a corrupt snapshot may hold anything.
     throw corrupt("the snapshot is not valid JSON");
   }
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop() as [unknown, number];
-    if (node === null || typeof node !== "object") continue;
-    if (depth >= MAX_SNAPSHOT_DEPTH)
-      throw corrupt(`the snapshot nests deeper than ${MAX_SNAPSHOT_DEPTH} levels`);
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
-  }
+  checkDepth(value, 0);
   return value;
+}
+
+/** Recursion bounded by MAX_SNAPSHOT_DEPTH: at most 32 frames, whatever the nesting (JSON.parse has parsed it). */
+function checkDepth(node: unknown, depth: number): void {
+  if (node === null || typeof node !== "object") return;
+  if (depth >= MAX_SNAPSHOT_DEPTH)
+    throw corrupt(`the snapshot nests deeper than ${MAX_SNAPSHOT_DEPTH} levels`);
+  if (Array.isArray(node)) {
+    for (const child of node) checkDepth(child, depth + 1);
+    return;
+  }
+  for (const key in node) checkDepth((node as Record<string, unknown>)[key], depth + 1);
 }
 
 /**
