@@ -69,6 +69,14 @@ export function withPreferences(
   settings: Settings,
   preferences: { modelChain?: string[]; stream?: boolean; multimodal?: Capability[] } | undefined,
 ): Settings {
+  // Nothing chosen, or what the settings say already: the same object (contexts share it, see machineSettings).
+  if (
+    (preferences?.modelChain === undefined || sameList(preferences.modelChain, settings.modelChain)) &&
+    (preferences?.stream === undefined || preferences.stream === settings.stream) &&
+    (preferences?.multimodal === undefined ||
+      sameList(preferences.multimodal, settings.multimodal.capabilities))
+  )
+    return settings;
   return {
     ...settings,
     modelChain: preferences?.modelChain ?? settings.modelChain,
@@ -78,4 +86,8 @@ export function withPreferences(
       capabilities: preferences?.multimodal ?? settings.multimodal.capabilities,
     },
   };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

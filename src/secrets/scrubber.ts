@@ -30,6 +30,11 @@ let bulk: RegExp[] = [];
 let recent: string[] = [];
 let recentMatcher: RegExp | undefined;
 const known = new Set<string>();
+/**
+ * The length of the shortest variant known: a match covers exactly as many UTF-16 code units as its variant (the
+ * `i` flag without `u` folds one code unit to one), so shorter text cannot hold one and skips the patterns.
+ */
+let shortest = Number.POSITIVE_INFINITY;
 let rebuildNeeded = false;
 /** Variants per compiled pattern, and how many may wait in `recent` before a full rebuild. */
 const CHUNK_VARIANTS = 4096;
@@ -86,7 +91,10 @@ export function registerSecret(secret: string): void {
   const variants = encodingsOf(secret);
   patterns.set(secret, variants);
   const fresh = variants.filter((v) => !known.has(v));
-  for (const v of fresh) known.add(v);
+  for (const v of fresh) {
+    known.add(v);
+    if (v.length < shortest) shortest = v.length;
+  }
   if (fresh.length === 0 || rebuildNeeded) return;
   if (recent.length + fresh.length > MAX_RECENT || containsBulk(fresh)) {
     rebuildNeeded = true;
@@ -100,7 +108,12 @@ export function registerSecret(secret: string): void {
 export function forgetSecret(secret: string): void {
   if (!patterns.delete(secret)) return;
   known.clear();
-  for (const variants of patterns.values()) for (const v of variants) known.add(v);
+  shortest = Number.POSITIVE_INFINITY;
+  for (const variants of patterns.values())
+    for (const v of variants) {
+      known.add(v);
+      if (v.length < shortest) shortest = v.length;
+    }
   rebuildNeeded = true;
 }
 
@@ -142,6 +155,7 @@ function alternation(variants: string[]): RegExp {
 const redacted = () => REDACTED;
 
 export function scrub(text: string): string {
+  if (text.length < shortest) return text;
   if (rebuildNeeded) rebuild();
   let out = text;
   for (const matcher of bulk) out = out.replace(matcher, redacted);
@@ -185,14 +199,13 @@ function walk(value: unknown, seen: WeakMap<object, unknown>): unknown {
   }
   const out: Record<string, unknown> = {};
   seen.set(value, out);
-  for (const [k, v] of Object.entries(value)) {
-    // defineProperty, not assignment: a "__proto__" key (JSON.parse makes those) must stay data.
-    Object.defineProperty(out, scrub(k), {
-      value: walk(v, seen),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+  for (const k of Object.keys(value)) {
+    const key = scrub(k);
+    const v = walk((value as Record<string, unknown>)[k], seen);
+    // A "__proto__" key (JSON.parse makes those) must stay data: defineProperty, not assignment, for it alone.
+    if (key === "__proto__")
+      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[key] = v;
   }
   return out;
 }

@@ -1,11 +1,11 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { inspect } from "node:util";
-import { type Actor, type AnyActorRef, createActor, type Subscription, toPromise } from "xstate";
+import { type Actor, createActor, type Subscription, toPromise } from "xstate";
 import { EventError, TokenHubSetupError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
 import type { SetupMachine } from "../machine/chart.ts";
 import type { Settings, SetupEvent } from "../machine/context.ts";
-import { invokedMachine, type Rest, restOf, whereIs } from "../machine/face.ts";
+import { type Rest, restOf, whereIs } from "../machine/face.ts";
 import { needKeyNotification } from "../machine/notifications.ts";
 import type { Config, ConfigInput } from "../schema/config.ts";
 import { type HostEvent, HostEventSchema, type Notification, type Output } from "../schema/host.ts";
@@ -75,8 +75,23 @@ export interface Session {
   stop(): Promise<void>;
 }
 
+/**
+ * Settings made per config (configs are deep-frozen and cached per process) and base URL: every session of a
+ * host shares one frozen object in its context instead of holding a copy (a parked session is smaller).
+ */
+const settingsByConfig = new WeakMap<Config, Settings>();
+
 /** The part of the config the statechart carries in its context (and so in every snapshot). */
 export function machineSettings(config: Config, baseUrl: string): Settings {
+  const known = settingsByConfig.get(config);
+  if (known?.baseUrl === baseUrl) return known;
+  const settings = Object.freeze(settingsOf(config, baseUrl));
+  Object.freeze(settings.multimodal);
+  if (Object.isFrozen(config)) settingsByConfig.set(config, settings);
+  return settings;
+}
+
+function settingsOf(config: Config, baseUrl: string): Settings {
   return {
     modelChain: config.modelChain,
     retry: config.retry,
@@ -128,28 +143,25 @@ export function createSession(options: SessionOptions = {}): Session {
     const clean = scrubDeep(notification);
     for (const listener of listeners) listener(clean);
   };
-  // Every actor of the flow (the chart, and the checks' machine it invokes) reports here: the chart's own
-  // subscribers hear nothing while only the checks move, and the checks emit their progress themselves.
+  // Both actors of the flow that have states (the chart, and the checks' machine it invokes) report here: the
+  // chart's own subscribers hear nothing while only the checks move, and the checks emit their progress
+  // themselves (services.ts hands the session the checks' actor as it starts: `checksStarting`).
   const changed = new Set<() => void>();
   let lastState = "";
-  let ready = false; // inspection starts before createActor returns; nothing is listening yet then
+  const moved = () => {
+    if (logger.isLevelEnabled("debug")) {
+      const state = whereIs(actor.getSnapshot());
+      if (state !== lastState) logger.debug({ from: lastState || "(start)", to: state }, "transition");
+      lastState = state;
+    }
+    for (const listener of changed) listener();
+  };
   const actor: Actor<SetupMachine> = createActor(boundMachine, {
     input: { settings },
     ...(restored ? { snapshot: restored as never } : {}),
-    inspect: (event) => {
-      const ref = event.actorRef as AnyActorRef;
-      if (event.type === "@xstate.actor" && invokedMachine(ref.src))
-        ref.on("*", (emitted: unknown) => publish(emitted as Notification));
-      if (!ready || event.type !== "@xstate.snapshot") return;
-      if (logger.isLevelEnabled("debug")) {
-        const state = whereIs(actor.getSnapshot());
-        if (state !== lastState) logger.debug({ from: lastState || "(start)", to: state }, "transition");
-        lastState = state;
-      }
-      for (const listener of changed) listener();
-    },
   });
   const { transferCommand } = config.multimodal;
+  let mediaDir: string | undefined;
   const hook =
     options.transferHook ??
     (transferCommand
@@ -167,15 +179,23 @@ export function createSession(options: SessionOptions = {}): Session {
     ...(keychain ? { keychain } : {}),
     media: {
       config: config.multimodal,
-      dir: config.multimodal.outputDir ?? defaultMediaDir(),
+      // Found when a check first saves a file: most flows run none, and the default is a few path joins.
+      get dir() {
+        mediaDir ??= config.multimodal.outputDir ?? defaultMediaDir();
+        return mediaDir;
+      },
       timeouts: config.timeouts,
       ...(hook ? { hook } : {}),
     },
     notify: publish,
+    checksStarting: (checks) => {
+      checks.on("*", (emitted: unknown) => publish(emitted as Notification));
+      // Its errors reach the chart as the invocation's error event; this observer only keeps time.
+      checks.subscribe({ next: moved, error: () => {} });
+    },
   });
   actor.on("*", (emitted) => publish(emitted as Notification));
-  actor.subscribe({ error: (err) => logger.error({ err }, "the setup flow crashed") });
-  ready = true;
+  actor.subscribe({ next: moved, error: (err) => logger.error({ err }, "the setup flow crashed") });
   actor.start();
 
   const stateOf = () => whereIs(actor.getSnapshot());

@@ -206,6 +206,21 @@ describe("scrub", () => {
     registerSecret(gone);
     assert.equal(scrub(gone), REDACTED);
   });
+
+  it("scrubs text exactly as long as the shortest key, and a short key registered after long ones", () => {
+    // scrub skips text shorter than every variant it knows; the bound must follow registrations and forgets.
+    registered();
+    const short = `k${randomBytes(2).toString("hex")}`; // 5 characters, shorter than any key before it
+    assert.equal(scrub(short), short);
+    registerSecret(short);
+    assert.equal(scrub(short), REDACTED);
+    assert.equal(scrub(short.toUpperCase()), REDACTED);
+    assert.deepEqual(scrubDeep({ [short]: [short] }), { [REDACTED]: [REDACTED] });
+    forgetSecret(short);
+    assert.equal(scrub(short), short);
+    const kept = registered();
+    assert.equal(scrub(kept), REDACTED);
+  });
 });
 
 describe("scrubDeep", () => {

@@ -150,6 +150,33 @@ describe("stored snapshots are untrusted", () => {
     }
   });
 
+  it("a completion whose record failed, lacks a field or sits beside a failure is refused (its record checked once, on opening)", async () => {
+    const failure = { code: "retries_exhausted", message: "m", remedy: "r" };
+    for (const tamper of [
+      (e: Record<string, Json>) => {
+        (ctx(e).record as Record<string, Json>).integration_status = "failed";
+      },
+      (e: Record<string, Json>) => {
+        delete (ctx(e).record as Record<string, Json>).model;
+      },
+      (e: Record<string, Json>) => {
+        ctx(e).failure = failure;
+      },
+      (e: Record<string, Json>) => {
+        e.state = "escalated";
+        (e.snapshot as Record<string, Json>).value = "escalated";
+      },
+    ]) {
+      const tampered = clone(complete);
+      tamper(tampered);
+      sim.reset();
+      const result = await turn({ type: "SETUP" }, tampered);
+      assert.equal(result.refusedSnapshot?.code, "snapshot_corrupt", JSON.stringify(result.refusedSnapshot));
+      assert.equal(result.state, "complete");
+      assert.equal(sim.requests.length, 1, "a refused one starts again, with a request");
+    }
+  });
+
   it("a foreign child actor in a waiting state is not run; a video wait without its settings takes the config's", async () => {
     const tampered = clone(backingOff);
     const snapshot = tampered.snapshot as Record<string, Json>;
