@@ -131,7 +131,8 @@ async function child(
 }
 
 /**
- * A record-write child: the four write variants interleaved call by call (rotating order) in this one process,
+ * A record-write child: the four write variants interleaved call by call (balanced orders: each follows every
+ * other equally often) in this one process,
  * so each store write is timed next to the bare writes it is compared with. The writes are I/O: their times
  * follow the disk and the other processes' fsyncs far more than the few kilobytes the store allocates, and
  * pairs of fresh processes seconds apart gave ratios from 0.44x to 1.42x. Repeats are fresh processes.

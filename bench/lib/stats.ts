@@ -1,6 +1,6 @@
 // Measurement helpers shared by the benchmarks. The machine these run on is shared and noisy, so nothing here
-// trusts an absolute time on its own: variants run interleaved (A, B, A, B, ...), in an order that rotates each
-// round so none is always first, and results are medians compared as ratios.
+// trusts an absolute time on its own: variants run interleaved (A, B, A, B, ...), in a balanced order that changes
+// each round so none is always first or always after the same neighbour, and results are medians compared as ratios.
 
 import { performance } from "node:perf_hooks";
 
@@ -35,7 +35,20 @@ export interface InterleaveOptions {
 }
 
 /**
- * Runs the variants interleaved, rotating the order every round (round r starts with variant r mod n), and
+ * The orders of a balanced (Williams) design for n variants: every variant comes first equally often and follows
+ * every other equally often over the cycle (n orders for even n, 2n for odd). A plain rotation (A B C D, B C D A,
+ * ...) always puts the same variant after the same neighbour, so what one leaves behind (the bare write without a
+ * directory fsync leaves the disk work for whoever writes next) is always paid by the same other.
+ */
+export function balancedOrders(n: number): number[][] {
+  const base: number[] = [];
+  for (let i = 0, lo = 1, hi = n - 1; i < n; i++) base.push(i === 0 ? 0 : i % 2 === 1 ? lo++ : hi--);
+  const rows = Array.from({ length: n }, (_, r) => base.map((v) => (v + r) % n));
+  return n % 2 === 0 ? rows : [...rows, ...rows.map((row) => [...row].reverse())];
+}
+
+/**
+ * Runs the variants interleaved, in the balanced orders of `balancedOrders` round after round, and
  * returns each variant's per-call times in milliseconds, round by round (index i of every list is the same
  * round, so paired comparisons are possible).
  */
@@ -47,10 +60,11 @@ export async function interleave<K extends string>(
   const batch = options.batch ?? 1;
   const times = Object.fromEntries(names.map((n) => [n, [] as number[]])) as unknown as Record<K, number[]>;
   const total = (options.warmup ?? 0) + options.rounds;
+  const orders = balancedOrders(names.length);
   for (let round = 0; round < total; round++) {
     const measured = round >= (options.warmup ?? 0);
-    for (let i = 0; i < names.length; i++) {
-      const name = names[(round + i) % names.length] as K;
+    for (const index of orders[round % orders.length] as number[]) {
+      const name = names[index] as K;
       const run = variants[name];
       const started = performance.now();
       for (let j = 0; j < batch; j++) await run();
