@@ -1,6 +1,9 @@
 import type { z } from "zod";
 import { lazy, once, zod } from "./lazy.ts";
 import { CONTRACT, MEDIA, VIDEO_PROTOCOLS } from "./quickstart.ts";
+import { CAPABILITIES, DEFAULT_CONNECTIONS_PER_ORIGIN, MAX_DURATION_MS } from "./values.ts";
+
+export { CAPABILITIES, DEFAULT_CONNECTIONS_PER_ORIGIN, MAX_DURATION_MS };
 
 /** This module's schemas, built on first use (see lazy.ts). */
 const build = once(() => {
@@ -285,12 +288,6 @@ const build = once(() => {
 });
 
 /**
- * The longest duration any option takes, milliseconds: one day. Far beyond any sensible wait, and well inside
- * what Node's timers hold (2^31-1 ms): past that, a timer fires at once, so 3e9 ms would time out immediately.
- */
-export const MAX_DURATION_MS = 86_400_000;
-
-/**
  * One routing rule: how a refusal that means "this model format cannot be served for you" is recognised.
  * TokenHub publishes no error codes (tokenhub-api.md, Errors), so rules match status plus code and message
  * patterns, case-insensitively. Rules given in config are tried before the built-in table.
@@ -303,8 +300,6 @@ export const TimeoutsSchema = lazy(() => build().TimeoutsSchema);
 
 export const RetrySchema = lazy(() => build().RetrySchema);
 
-export const CAPABILITIES = ["image", "video"] as const;
-
 export const CapabilitySchema = lazy(() => build().CapabilitySchema);
 
 export type Capability = z.infer<typeof CapabilitySchema>;
@@ -316,12 +311,6 @@ export const VideoCheckSchema = lazy(() => build().VideoCheckSchema);
 export const MultimodalSchema = lazy(() => build().MultimodalSchema);
 
 export type MultimodalConfig = z.output<typeof MultimodalSchema>;
-
-/**
- * The default cap on connections to one origin, per process: enough to keep a gateway busy, few enough that
- * thousands of concurrent flows queue for a connection instead of running out of file descriptors (EMFILE).
- */
-export const DEFAULT_CONNECTIONS_PER_ORIGIN = 128;
 
 export const ConfigSchema = lazy(() => build().ConfigSchema);
 

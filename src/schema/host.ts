@@ -2,6 +2,9 @@ import type { z } from "zod";
 import * as config from "./config.ts";
 import { lazy, once, real, zod } from "./lazy.ts";
 import * as record from "./record.ts";
+import { STEP_TITLES } from "./values.ts";
+
+export { STEP_TITLES };
 
 /** This module's schemas, built on first use (see lazy.ts). */
 const build = once(() => {
@@ -192,14 +195,6 @@ export const HostEventSchema = lazy(() => build().HostEventSchema);
 export type HostEvent = z.infer<typeof HostEventSchema>;
 
 // ---- notifications the skill emits ------------------------------------------------------------------------
-
-export const STEP_TITLES = {
-  1: "Read TOKENHUB_API_KEY",
-  2: "Ask for a key",
-  3: "Send the minimal chat request",
-  4: "Validate the response",
-  5: "Write the integration record",
-} as const;
 
 export const ProgressNotificationSchema = lazy(() => build().ProgressNotificationSchema);
 

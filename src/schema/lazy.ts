@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { standIn } from "./stand-in.ts";
 
 // Our schemas are built the first time anything touches one, not at import: building all of them cost ~85 ms
 // (warm compile cache, on top of zod's own ~110 ms) while a run uses only some (issue 15).
@@ -12,59 +13,51 @@ import { z } from "zod";
 /** zod, for the builders: `const z = zod()` at the top of a builder keeps its body as it was at module level. */
 export const zod = (): typeof z => z;
 
-/** `build`, run once, on the first call. */
-export function once<T>(build: () => T): () => T {
-  let built: { value: T } | undefined;
-  return () => {
-    built ??= { value: build() };
-    return built.value;
-  };
-}
-
-/** The real object behind each stand-in. */
-const realOf = new WeakMap<object, () => object>();
-
-/** The real schema (or shape) behind a stand-in made by `lazy`; anything else as it is. */
-export function real<T extends object>(value: T): T {
-  const get = realOf.get(value);
-  return get === undefined ? value : (get() as T);
-}
+export { once, real } from "./stand-in.ts";
 
 /**
- * A stand-in for the object `get` returns (a schema, or a shape of schemas), made on first use. Functions read
- * from it are the real object's own: zod's methods are closures over the schema, so `this` does not matter.
+ * A stand-in for a schema (or a shape of schemas) that its module's builder makes on first use. Metadata
+ * (`.describe()`, `.meta()`) is kept in zod's registry by schema identity: the stand-in of a schema reports the
+ * same, so z.toJSONSchema(stand-in) says what z.toJSONSchema(real) does.
  */
 export function lazy<T extends object>(get: () => T): T {
-  let target: T | undefined;
-  const resolve = (): T => {
-    if (target === undefined) {
-      target = get();
-      // Metadata (`.describe()`, `.meta()`) is kept in zod's registry by schema identity: the stand-in of a
-      // schema reports the same, so z.toJSONSchema(stand-in) says what z.toJSONSchema(real) does.
-      const registry = "_zod" in target ? zod().globalRegistry : undefined;
-      const meta = registry?.get(target as never);
-      if (registry !== undefined && meta !== undefined) {
-        // An id names one schema only; the real one keeps it.
-        const { id: _id, ...rest } = meta;
-        registry.add(stand as never, rest);
-      }
-    }
-    return target;
-  };
-  const stand: T = new Proxy({} as T, {
-    get: (_, key) => Reflect.get(resolve(), key),
-    set: (_, key, value) => Reflect.set(resolve(), key, value),
-    has: (_, key) => Reflect.has(resolve(), key),
-    deleteProperty: (_, key) => Reflect.deleteProperty(resolve(), key),
-    defineProperty: (_, key, descriptor) => Reflect.defineProperty(resolve(), key, descriptor),
-    ownKeys: () => Reflect.ownKeys(resolve()),
-    // The stand-in's own target is an empty object: a property it reports must be configurable (a Proxy rule).
-    getOwnPropertyDescriptor: (_, key) => {
-      const descriptor = Reflect.getOwnPropertyDescriptor(resolve(), key);
-      return descriptor === undefined ? undefined : { ...descriptor, configurable: true };
-    },
-    getPrototypeOf: () => Reflect.getPrototypeOf(resolve()),
-  });
-  realOf.set(stand, resolve);
-  return stand;
+  return standIn(get, { onResolve: sameMetadata, answer: asSchema });
+}
+
+/** Registers `stand` with the metadata of the schema it stands for (none for a shape). */
+export function sameMetadata(stand: object, target: object): void {
+  if (!("_zod" in target)) return;
+  const meta = z.globalRegistry.get(target as never);
+  if (meta === undefined) return;
+  // An id names one schema only; the real one keeps it.
+  const { id: _id, ...rest } = meta;
+  z.globalRegistry.add(stand as never, rest);
+}
+
+/** Each stand-in's view of its schema's `_zod`. */
+const internals = new WeakMap<object, object>();
+
+/**
+ * What a schema's stand-in answers: the real schema's, except that its `_zod` (zod's internals) is seen through
+ * a view. z.toJSONSchema keeps what it made of a schema by the schema's identity (the stand-in's), while the
+ * JSON Schema makers of wrappers (a pipe, an optional, a default...) look it up by their own schema's (the real
+ * one's): the view files the one under the other too, so z.toJSONSchema(stand-in of a pipe) works as on the pipe.
+ */
+export function asSchema(key: string | symbol, value: unknown, stand: object, target: object): unknown {
+  if (key !== "_zod" || typeof value !== "object" || value === null || !("_zod" in target)) return value;
+  let view = internals.get(stand);
+  if (view === undefined) {
+    view = new Proxy(value, {
+      get(zodInternals, name) {
+        const held: unknown = Reflect.get(zodInternals, name);
+        if (name !== "processJSONSchema" || typeof held !== "function") return held;
+        return (ctx: { seen: Map<object, unknown> }, ...rest: unknown[]) => {
+          if (!ctx.seen.has(target) && ctx.seen.has(stand)) ctx.seen.set(target, ctx.seen.get(stand));
+          return held(ctx, ...rest);
+        };
+      },
+    });
+    internals.set(stand, view);
+  }
+  return view;
 }

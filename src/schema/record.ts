@@ -1,6 +1,9 @@
 import type { z } from "zod";
 import { lazy, once, zod } from "./lazy.ts";
 import { TEMPLATE } from "./quickstart.ts";
+import { COMPLETION_TEMPLATE_FIELDS, FAILURE_CODES, LOCAL_FAILURE_CODES } from "./values.ts";
+
+export { COMPLETION_TEMPLATE_FIELDS, LOCAL_FAILURE_CODES };
 
 /** This module's schemas, built on first use (see lazy.ts). */
 const build = once(() => {
@@ -9,22 +12,7 @@ const build = once(() => {
 
   const ProviderModeSchema = z.enum([TEMPLATE.providerMode, "provider-pinned", "plan-model"]);
 
-  const FailureCodeSchema = z.enum([
-    "key_rejected",
-    "retries_exhausted",
-    "server_delay_too_long",
-    "deadline_exceeded",
-    "routing_exhausted",
-    "insufficient_balance",
-    "invalid_response",
-    "fatal",
-    "status_write_failed",
-    // Faults on this side, not TokenHub's: no connection at all, or a base URL that is not TokenHub's API.
-    "unreachable",
-    "wrong_base_url",
-    // The run was stopped (Ctrl-C, a host's cancel) after it had sent a request and before a verdict.
-    "cancelled",
-  ]);
+  const FailureCodeSchema = z.enum(FAILURE_CODES);
 
   const AttemptSchema = z.object({
     model: z.string(),
@@ -174,14 +162,6 @@ export type ProviderMode = z.infer<typeof ProviderModeSchema>;
 
 export const FailureCodeSchema = lazy(() => build().FailureCodeSchema);
 
-/** Failures whose cause is on the user's side: a local remedy, their own exit code, and no escalation. */
-export const LOCAL_FAILURE_CODES: ReadonlySet<FailureCode> = new Set([
-  "unreachable",
-  "wrong_base_url",
-  // The record's folder is on this machine: TokenHub answered, the write here failed.
-  "status_write_failed",
-]);
-
 export type FailureCode = z.infer<typeof FailureCodeSchema>;
 
 /** One request the flow made, for the scrubbed diagnostic an escalation carries. */
@@ -210,16 +190,6 @@ export const LastSuccessSchema = lazy(() => build().LastSuccessSchema);
 export const CompletionRecordSchema = lazy(() => build().CompletionRecordSchema);
 
 export type CompletionRecord = z.infer<typeof CompletionRecordSchema>;
-
-/** The completion template fields in the quickstart's order (the manifest and tests use this list). */
-export const COMPLETION_TEMPLATE_FIELDS = [
-  "integration_status",
-  "provider_mode",
-  "model",
-  "endpoint",
-  "validated_at",
-  "notes",
-] as const;
 
 /**
  * Records written before the template was followed word for word (0.1.0: `integration_status: "complete"`,

@@ -1,8 +1,9 @@
 import type { z } from "zod";
 import { lazy, once, zod } from "./lazy.ts";
 
-export const SNAPSHOT_FORMAT = "tokenhub-setup.snapshot";
-export const SNAPSHOT_FORMAT_VERSION = 1;
+import { SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_VERSION } from "./values.ts";
+
+export { SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_VERSION };
 
 /** This module's schemas, built on first use (see lazy.ts). */
 const build = once(() => {
