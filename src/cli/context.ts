@@ -43,8 +43,13 @@ export function createContext(parsed: Parsed, io: CliIo): CliContext {
   const json = values.json === true;
   const quiet = values.quiet === true;
   // https://no-color.org: any non-empty NO_COLOR turns colour off; so does --no-color or a non-terminal stderr.
-  const color =
-    values["no-color"] !== true && !io.env.NO_COLOR && (io.stderr as { isTTY?: boolean }).isTTY === true;
+  // Asked when first needed: --help and --version never make stderr.
+  let color: boolean | undefined;
+  const colored = () => {
+    color ??=
+      values["no-color"] !== true && !io.env.NO_COLOR && (io.stderr as { isTTY?: boolean }).isTTY === true;
+    return color;
+  };
   let logger: Logger | undefined;
   const say = (text: string) => void io.stderr.write(`${text}\n`);
   return {
@@ -53,7 +58,9 @@ export function createContext(parsed: Parsed, io: CliIo): CliContext {
     positionals: parsed.positionals,
     json,
     quiet,
-    color,
+    get color() {
+      return colored();
+    },
     interactive: io.interactive === true && values["no-input"] !== true && !json,
     // Made when first asked for: `--version` and `help` log nothing, and need not load pino.
     get logger() {
@@ -69,7 +76,8 @@ export function createContext(parsed: Parsed, io: CliIo): CliContext {
     info: (text) => {
       if (!quiet) say(text);
     },
-    paint: (style, text) => (color ? `\u001b[${CODES[style][0]}m${text}\u001b[${CODES[style][1]}m` : text),
+    paint: (style, text) =>
+      colored() ? `\u001b[${CODES[style][0]}m${text}\u001b[${CODES[style][1]}m` : text,
   };
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type Simulator, startSimulator } from "../simulator/index.ts";
+import type { Simulator } from "../simulator/index.ts";
 
 /** `--simulate`: the simulator on a loopback port, and the one key it accepts, for Step-1 to find. */
 export interface Demo {
@@ -14,6 +14,8 @@ export interface Demo {
  */
 export async function startDemo(scenario = "happy"): Promise<Demo> {
   const demoKey = `sk-sim-${randomBytes(12).toString("hex")}`;
+  // Loaded only for --simulate: the simulator pulls node:http, and with it Node's own undici (~50 ms).
+  const { startSimulator } = await import("../simulator/index.ts");
   const sim = await startSimulator({ scenario, acceptKeys: [demoKey] });
   return { sim, sources: { env: { TOKENHUB_API_KEY: demoKey }, keychain: false } };
 }

@@ -17,21 +17,37 @@ const { runCli } = await import("./run.ts");
 const { default: pkg } = await import("../../package.json", { with: { type: "json" } });
 
 // `tokenhub-setup ... | head` closes the pipe early: that is the reader's choice, not an error worth a stack.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw err;
-  });
-}
+// Each stream is guarded when it is first used: making process.stderr costs a stream that --help never writes to.
+const guarded = new WeakSet<NodeJS.WriteStream>();
+const guard = (stream: NodeJS.WriteStream) => {
+  if (!guarded.has(stream)) {
+    guarded.add(stream);
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+  return stream;
+};
+const { isatty } = process.getBuiltinModule("node:tty");
 
 let interrupts = 0;
 const code = await runCli(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdin: process.stdin,
+  get stdout() {
+    return guard(process.stdout);
+  },
+  get stderr() {
+    return guard(process.stderr);
+  },
+  // Made when a command reads it: process.stdin builds a stream (for a file or /dev/null, fs streams and
+  // readline's modules), ~4 ms that --help, --version and most runs never need.
+  get stdin() {
+    return process.stdin;
+  },
   env: process.env,
-  // Prompts only when a person is at the keyboard: stdin to type into, stderr to draw on.
-  interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
+  // Prompts only when a person is at the keyboard: stdin to type into, stderr to draw on (asked of the file
+  // descriptors, which is what the streams' isTTY says, without making the streams).
+  interactive: isatty(2) && isatty(0),
   version: pkg.version,
   onInterrupt(handler) {
     const onSigint = () => {

@@ -17,7 +17,9 @@ export type Env = Readonly<Record<string, string | undefined>>;
  */
 let undici: Promise<typeof import("undici")> | undefined;
 export function loadUndici(): Promise<typeof import("undici")> {
-  undici ??= import("undici");
+  // Node gives a CommonJS module's namespace its `default` (module.exports) beside the named exports; a
+  // code-split bundle (the bin, scripts/bundle-bin.ts) gives only `default`. Every export is on `default`.
+  undici ??= import("undici").then((m) => (m as { default?: typeof import("undici") }).default ?? m);
   return undici;
 }
 

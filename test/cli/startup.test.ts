@@ -1,5 +1,6 @@
-// `tokenhub-setup --help` and `--version` answer without loading what only a flow or a server needs: the modules
-// a run loads are listed (a loader hook) and checked by name, never timed.
+// `tokenhub-setup --help` and `--version` answer without loading what only a flow or a server needs, and
+// importing the package loads none of its dependencies: the modules a process loads are listed (a loader hook)
+// and checked by name, never timed.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -10,14 +11,17 @@ import { isolatedEnv, MAIN } from "../helpers/cli.ts";
 
 const RECORD_LOADS = new URL("../helpers/record-loads.ts", import.meta.url).pathname;
 
-/** The URLs of every module `tokenhub-setup args` loaded, after checking it exited 0. */
+const ENTRY = new URL("../../src/index.ts", import.meta.url).href;
+
+/** The URLs of every module `tokenhub-setup args` (or `-e CODE`, an ES module) loaded, after checking it exited 0. */
 async function modulesLoadedBy(args: string[]): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), "tokenhub-loads-"));
   const file = join(dir, "loaded.txt");
   const isolated = isolatedEnv({ RECORD_LOADS_TO: file });
   try {
     await new Promise<void>((resolve, reject) => {
-      execFile(process.execPath, ["--import", RECORD_LOADS, MAIN, ...args], { env: isolated.env }, (err) =>
+      const argv = args[0] === "-e" ? ["--input-type=module", ...args] : [MAIN, ...args];
+      execFile(process.execPath, ["--import", RECORD_LOADS, ...argv], { env: isolated.env }, (err) =>
         err ? reject(err) : resolve(),
       );
     });
@@ -61,4 +65,31 @@ describe("start-up", () => {
       }
     });
   }
+});
+
+describe("importing the package", () => {
+  it("loads no zod, xstate, undici or pino, nor the flow, the client or the schemas' builders", async () => {
+    const loaded = await modulesLoadedBy(["-e", `await import(${JSON.stringify(ENTRY)});`]);
+    assert.ok(
+      loaded.some((url) => url.endsWith("/src/index.ts")),
+      "the hook saw the entry",
+    );
+    const notAtImport: ReadonlyArray<[what: string, pattern: RegExp]> = [
+      ["zod", /\/node_modules\/zod\//],
+      ["xstate", /\/node_modules\/xstate\//],
+      ["undici", /\/node_modules\/undici\//],
+      ["pino", /\/node_modules\/pino[^/]*\//],
+      ["node:http (which loads Node's own undici)", /^node:https?$/],
+      ["the flow (the session past its clock, the chart)", /\/src\/(session\/(?!clock\.)|machine\/)/],
+      ["the client", /\/src\/tokenhub\//],
+      [
+        "a schema module with zod (past the plain values and the stand-ins)",
+        /\/src\/schema\/(?!values\.|stand-in\.)/,
+      ],
+    ];
+    for (const [what, pattern] of notAtImport) {
+      const hits = loaded.filter((url) => pattern.test(url));
+      assert.deepEqual(hits, [], `${what} was loaded`);
+    }
+  });
 });

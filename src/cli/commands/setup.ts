@@ -19,7 +19,6 @@ import {
 import { inFlagTerms, multimodalOptions, targetProblem } from "../config-flags.ts";
 import { type CliContext, stringOption } from "../context.ts";
 import { type Demo, startDemo } from "../demo.ts";
-import { keyFromPage } from "../key-page-wait.ts";
 import { createProgressLines } from "../progress-lines.ts";
 import { needKeyLines, type RenderFacts, renderNotification } from "../render.ts";
 import { SIMULATED_MEDIA_FATE } from "../simulated-media.ts";
@@ -144,6 +143,8 @@ export async function setupCommand(ctx: CliContext): Promise<number> {
     // On a terminal (or the key page), a missing or rejected key is asked for, and the flow goes on from there.
     while (waitsForKey() && (ui || keyPage) && needKey && !interrupted) {
       if (keyPage && keys) {
+        // The key page (node:http, and with it Node's own undici) is loaded only when it is shown.
+        const { keyFromPage } = await import("../key-page-wait.ts");
         const answer = await keyFromPage(ctx, { keys, config, signal: interruption.signal });
         if ("ended" in answer) break;
         session.send(answer.event);
