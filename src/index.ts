@@ -27,6 +27,7 @@ export {
   TokenHubSetupError,
 } from "./errors.ts";
 export { createLogger, type Logger, type LoggerOptions, silentLogger } from "./log.ts";
+export { MACHINE_VERSION } from "./machine/version.ts";
 export type * from "./schema/index.ts";
 export {
   CAPABILITIES,
@@ -59,8 +60,6 @@ const schemaTools = once(() => load<typeof SchemaTools>("./schema/lazy"));
 const status = once(() => load<typeof Status>("./status/index"));
 const tokenhub = once(() => load<typeof TokenHub>("./tokenhub/index"));
 
-/** The statechart's version: a snapshot from another one is refused. machine/chart.ts holds the same. */
-export const MACHINE_VERSION = "tokenhub-setup/5";
 export const setupMachine: typeof Chart.setupMachine = standIn(() => chart().setupMachine);
 
 export const createSession: typeof Flow.createSession = (...args) => flow().createSession(...args);

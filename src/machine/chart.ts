@@ -54,8 +54,7 @@ import {
 import { type Decision, decide } from "./policy.ts";
 import { buildRecord, facts, outputOf, withAttempt, withMultimodal } from "./record.ts";
 
-/** Bump when states, context or events change shape: snapshots from another version are refused. */
-export const MACHINE_VERSION = "tokenhub-setup/5";
+export { MACHINE_VERSION } from "./version.ts";
 
 /** The id the multimodal checks run under while the chart is in `multimodal` (snapshots store them by it). */
 export const MEDIA_CHECKS_ID = "media";

@@ -80,7 +80,11 @@ describe("importing the package", () => {
       ["undici", /\/node_modules\/undici\//],
       ["pino", /\/node_modules\/pino[^/]*\//],
       ["node:http (which loads Node's own undici)", /^node:https?$/],
-      ["the flow (the session past its clock, the chart)", /\/src\/(session\/(?!clock\.)|machine\/)/],
+      ["node:util (errors.ts renders with the inspect Node hands it)", /^node:util$/],
+      [
+        "the flow (the session past its clock, the chart past its version)",
+        /\/src\/(session\/(?!clock\.)|machine\/(?!version\.))/,
+      ],
       ["the client", /\/src\/tokenhub\//],
       [
         "a schema module with zod (past the plain values and the stand-ins)",
