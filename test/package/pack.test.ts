@@ -66,6 +66,30 @@ describe("npm pack: what a host installs", () => {
     assert.deepEqual(built, sources);
   });
 
+  // The bin is the one bundled entry (scripts/bundle-bin.ts): its chunks are .mjs beside it, outside the tsc
+  // output counted above. Every chunk shipped is one the bin reaches, so a stale chunk cannot ride along.
+  it("its bin's bundle chunks are exactly those the bin reaches", () => {
+    const shipped = files.filter((f) => f.endsWith(".mjs")).sort();
+    assert.ok(shipped.length > 0, "the bin is bundled into chunks");
+    assert.ok(
+      shipped.every((f) => /^dist\/cli\/bin-[A-Z0-9]+\.mjs$/.test(f)),
+      shipped.join(" "),
+    );
+    const reached = new Set<string>();
+    const queue = [pkg.bin["tokenhub-setup"]?.replace(/^\.\//, "") ?? ""];
+    while (queue.length > 0) {
+      const file = queue.pop() as string;
+      for (const [, chunk] of readFileSync(join(ROOT, file), "utf8").matchAll(
+        /["'`]\.\/(bin-[A-Z0-9]+\.mjs)["'`]/g,
+      )) {
+        const path = `dist/cli/${chunk}`;
+        if (!reached.has(path)) queue.push(path);
+        reached.add(path);
+      }
+    }
+    assert.deepEqual([...reached].sort(), shipped);
+  });
+
   it("every entry point package.json names is in it: bin, exports, the OpenClaw extension", () => {
     const targets = [
       ...Object.values(pkg.bin),
