@@ -143,8 +143,7 @@ export function planEdits(
  * trailing prefix wildcards such as `provider/*`; omitted or empty allows any model) lets `/model` and `--model`
  * pick `ref`.
  */
-export function policyAdmits(config: unknown, ref: string): boolean {
-  const allow = valueAt(config, ["agents", "defaults", "modelPolicy", "allow"]);
+function admits(allow: unknown, ref: string): boolean {
   if (!Array.isArray(allow) || allow.length === 0) return true;
   return allow.some(
     (entry) =>
@@ -158,9 +157,9 @@ export function policyAdmits(config: unknown, ref: string): boolean {
  * itself, as OpenClaw's own provider setup does not ("they never change modelPolicy.allow").
  */
 export function policyNote(config: unknown, ref: string): string | undefined {
-  if (policyAdmits(config, ref)) return undefined;
-  const allow = valueAt(config, ["agents", "defaults", "modelPolicy", "allow"]) as unknown[];
-  const json = JSON.stringify([...allow, `${PROVIDER_ID}/*`]).replaceAll("'", "'\\''");
+  const allow = valueAt(config, ["agents", "defaults", "modelPolicy", "allow"]);
+  if (admits(allow, ref)) return undefined;
+  const json = JSON.stringify([...(allow as unknown[]), `${PROVIDER_ID}/*`]).replaceAll("'", "'\\''");
   return `OpenClaw's model policy (agents.defaults.modelPolicy.allow) does not list ${ref}, so /model and --model refuse it. To allow TokenHub's models: openclaw config set agents.defaults.modelPolicy.allow '${json}' --strict-json`;
 }
 
