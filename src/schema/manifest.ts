@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 import { ConfigSchema } from "./config.ts";
 import {
   CancelEventSchema,
@@ -12,7 +12,6 @@ import {
   ProgressNotificationSchema,
   SetupEventSchema,
 } from "./host.ts";
-import { real, zod } from "./lazy.ts";
 import { COMPLETION_TEMPLATE_FIELDS, CompletionRecordSchema } from "./record.ts";
 import { SnapshotEnvelopeSchema } from "./snapshot.ts";
 
@@ -28,7 +27,7 @@ export const TRIGGERS = [
 ] as const;
 
 const schema = (s: z.ZodType, io: "input" | "output" = "output") =>
-  zod().toJSONSchema(real(s), { io, target: "draft-2020-12", unrepresentable: "any" });
+  z.toJSONSchema(s, { io, target: "draft-2020-12", unrepresentable: "any" });
 
 /**
  * skill.manifest.json, built from the zod schemas (and the chart's rest states) so it cannot drift: `npm run manifest` writes it and a test
