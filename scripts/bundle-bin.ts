@@ -8,8 +8,12 @@
 // stay tsc's one module per source file, sharing one copy of each dependency with the host that imports them. A
 // process running the bin is its own, so its copies of zod, undici and xstate meet no other copy.
 //
+// `--help`, `-h`, `help`, `--version`, `-v` and `version` alone are answered by main.js from a table rendered here
+// by the command itself (tsc's unbundled output, run as a person would), so they load nothing else.
+//
 // What stays outside the bundle: keytar (optional and native; tests point it at a fake with a resolve hook) and
 // pino, which log.ts loads with `require` from node_modules when the first logger is made.
+import { spawnSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
 import { basename, join } from "node:path";
@@ -60,6 +64,33 @@ const builtinsByName: Plugin = {
   },
 };
 
+/** The one-word questions main.js answers from the table (src/cli/main.ts). */
+const PRERENDER = ["--help", "-h", "help", "--version", "-v", "version"];
+
+/**
+ * What the unbundled command prints for each of PRERENDER, run twice in unlike environments (colour, terminal,
+ * width, locale): an answer that differs, fails or writes to stderr cannot be pre-rendered, and fails the build.
+ */
+function prerender(): Record<string, string> {
+  const envs = [
+    { PATH: process.env.PATH ?? "" },
+    { PATH: process.env.PATH ?? "", NO_COLOR: "1", TERM: "dumb", COLUMNS: "40", LANG: "C" },
+  ];
+  const table: Record<string, string> = {};
+  for (const asked of PRERENDER) {
+    const answers = envs.map((env) => {
+      const run = spawnSync(process.execPath, [entry, asked], { env, encoding: "utf8", stdio: "pipe" });
+      if (run.status !== 0 || run.stderr !== "" || run.stdout === "") {
+        throw new Error(`tokenhub-setup ${asked} exited ${run.status} with ${JSON.stringify(run.stderr)}`);
+      }
+      return run.stdout;
+    });
+    if (answers[0] !== answers[1]) throw new Error(`tokenhub-setup ${asked} depends on the environment`);
+    table[asked] = answers[0] as string;
+  }
+  return table;
+}
+
 const result = await build({
   entryPoints: { main: entry },
   bundle: true,
@@ -81,6 +112,9 @@ const result = await build({
   banner: {
     js: 'import { createRequire as __bundleRequire } from "node:module";\nconst require = __bundleRequire(import.meta.url);',
   },
+  // As a string literal, which stays in main.js: an object literal would be moved to a shared chunk and cost
+  // two more modules to load before the answer.
+  define: { "globalThis.TOKENHUB_PRERENDERED": JSON.stringify(JSON.stringify(prerender())) },
   plugins: [builtinsByName],
   write: false,
   logLevel: "warning",

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { pathToFileURL } from "node:url";
 import { isolatedEnv, MAIN } from "../helpers/cli.ts";
 
 const RECORD_LOADS = new URL("../helpers/record-loads.ts", import.meta.url).pathname;
@@ -14,13 +15,13 @@ const RECORD_LOADS = new URL("../helpers/record-loads.ts", import.meta.url).path
 const ENTRY = new URL("../../src/index.ts", import.meta.url).href;
 
 /** The URLs of every module `tokenhub-setup args` (or `-e CODE`, an ES module) loaded, after checking it exited 0. */
-async function modulesLoadedBy(args: string[]): Promise<string[]> {
+async function modulesLoadedBy(args: string[], main = MAIN): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), "tokenhub-loads-"));
   const file = join(dir, "loaded.txt");
   const isolated = isolatedEnv({ RECORD_LOADS_TO: file });
   try {
     await new Promise<void>((resolve, reject) => {
-      const argv = args[0] === "-e" ? ["--input-type=module", ...args] : [MAIN, ...args];
+      const argv = args[0] === "-e" ? ["--input-type=module", ...args] : [main, ...args];
       execFile(process.execPath, ["--import", RECORD_LOADS, ...argv], { env: isolated.env }, (err) =>
         err ? reject(err) : resolve(),
       );
@@ -65,6 +66,46 @@ describe("start-up", () => {
       }
     });
   }
+});
+
+const DIST_MAIN = new URL("../../dist/cli/main.js", import.meta.url).pathname;
+
+/** `node main args` in an isolated home: exit code, stdout and stderr. */
+function runMain(main: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const isolated = isolatedEnv();
+  return new Promise((resolve) => {
+    execFile(process.execPath, [main, ...args], { env: isolated.env }, (error, stdout, stderr) => {
+      isolated.cleanup();
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+// The built bin answers these from a table the build renders by running the command (scripts/bundle-bin.ts).
+describe("the built bin's quick answers", () => {
+  for (const asked of ["--help", "-h", "help", "--version", "-v", "version"]) {
+    it(`\`tokenhub-setup ${asked}\` prints what the command computes, loading nothing past the bin's entry`, async () => {
+      const [built, computed] = await Promise.all([runMain(DIST_MAIN, [asked]), runMain(MAIN, [asked])]);
+      assert.deepEqual(built, computed);
+      assert.equal(built.code, 0);
+      assert.notEqual(built.stdout, "");
+      const ours = (await modulesLoadedBy([asked], DIST_MAIN)).filter((url) => url.startsWith("file:"));
+      assert.deepEqual(ours, [pathToFileURL(DIST_MAIN).href], "the pre-rendered answer was not used");
+    });
+  }
+
+  it("anything else goes the whole way: `--help --quiet` and `status --help` load the command line", async () => {
+    for (const args of [["--help", "--quiet"], ["status", "--help"], ["--HELP"]]) {
+      const loaded = await modulesLoadedBy(args, DIST_MAIN).catch(() => [] as string[]);
+      const [built, computed] = await Promise.all([runMain(DIST_MAIN, args), runMain(MAIN, args)]);
+      assert.deepEqual(built, computed, args.join(" "));
+      if (built.code === 0)
+        assert.ok(
+          loaded.some((url) => /\/bin-[A-Z0-9]+\.mjs$/.test(url)),
+          args.join(" "),
+        );
+    }
+  });
 });
 
 describe("importing the package", () => {
