@@ -1,4 +1,4 @@
-// Bundles the bin after `tsc` (npm run build): dist/cli/main.js becomes one code-split, minified bundle of the
+// Bundles the bin after `tsc` (npm run build): dist/cli/main.js becomes one code-split, compacted bundle of the
 // command (our modules, zod, undici, xstate, the MCP SDK, the prompt library), its lazily loaded parts in chunks
 // beside it (dist/cli/bin-*.mjs). A whole `tokenhub-setup --base-url ... --json` run loaded ~470 modules, and
 // resolving and instantiating them one by one was most of its start-up (issue 15): bundled, the run took 0.88x
@@ -98,7 +98,11 @@ const result = await build({
   format: "esm",
   platform: "node",
   target: "node22",
-  minify: true,
+  // Whitespace and syntax, not names: a stack under --verbose names the functions it passed through
+  // (createSession, request, ...), which a bug report needs; minified names were letters in a 1.9 MB file.
+  // Source maps would say more but weigh 2.1 MB (more than the bundle); the names cost 0.6 MB.
+  minifyWhitespace: true,
+  minifySyntax: true,
   // Our errors name themselves after their class (`this.name = new.target.name`): minified, they would not.
   keepNames: true,
   external: ["keytar"],
