@@ -11,8 +11,7 @@
 // `--help`, `-h`, `help`, `--version`, `-v` and `version` alone are answered by main.js from a table rendered here
 // by the command itself (tsc's unbundled output, run as a person would), so they load nothing else.
 //
-// What stays outside the bundle: keytar (optional and native; tests point it at a fake with a resolve hook) and
-// pino, which log.ts loads with `require` from node_modules when the first logger is made.
+// What stays outside the bundle: keytar (optional and native; tests point it at a fake with a resolve hook).
 import { spawnSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";

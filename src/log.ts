@@ -1,5 +1,4 @@
-import { createRequire } from "node:module";
-import type { DestinationStream, Logger } from "pino";
+import pino, { type DestinationStream, type Logger } from "pino";
 import { scrub, scrubError } from "./secrets/scrubber.ts";
 
 export type { Logger } from "pino";
@@ -29,19 +28,8 @@ const REDACT_PATHS = [
   "*.headers.Authorization",
 ];
 
-/**
- * pino (19 modules) is loaded with the first logger, not with this file: a CLI that only prints its help or
- * version makes none. It is CommonJS, so `require` gives it synchronously and `createLogger` stays synchronous.
- */
-let pinoModule: typeof import("pino") | undefined;
-const loadPino = () => {
-  pinoModule ??= createRequire(import.meta.url)("pino") as typeof import("pino");
-  return pinoModule;
-};
-
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.TOKENHUB_SETUP_LOG_LEVEL ?? "info";
-  const pino = loadPino();
   const logger = pino(
     {
       name: "tokenhub-setup",
