@@ -9,6 +9,32 @@ if (major < 22 || (major === 22 && minor < 19)) {
   process.exit(2);
 }
 
+/**
+ * A broken output stream is answered here, for both paths below. `tokenhub-setup ... | head` closes the pipe
+ * early: the reader's choice, not an error (EPIPE ends the process with the code it has). Anything else (a full
+ * disk, a revoked terminal) is one line on the other stream and exit 1, never a stack that would quote this
+ * file's minified text. Each stream is guarded when first used: making process.stderr costs a stream that
+ * --help never writes to.
+ */
+const guarded = new WeakSet<NodeJS.WriteStream>();
+// A method, not a named function: the bundle's keepNames would import its naming helper from a shared chunk.
+const streams = {
+  guard(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+    if (guarded.has(stream)) return stream;
+    guarded.add(stream);
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      if (stream === process.stdout) {
+        streams
+          .guard(process.stderr)
+          .write(`tokenhub-setup: could not write to stdout: ${err.code ?? err.message}.\n`);
+      }
+      process.exit(1);
+    });
+    return stream;
+  },
+};
+
 // `--help` and `--version` as the bundled bin answers them: rendered at build by the command itself
 // (scripts/bundle-bin.ts) and written here without loading the rest, so the commonest quick questions cost about
 // what starting Node does (issue 15). From the sources (no build) there is no table and every answer is computed.
@@ -18,12 +44,8 @@ const table: Readonly<Record<string, string>> | undefined = rendered ? JSON.pars
 const asked = process.argv.length === 3 ? (process.argv[2] as string) : undefined;
 const quick = table && asked !== undefined && Object.hasOwn(table, asked) ? table[asked] : undefined;
 if (quick === undefined) {
-  await import("./start.ts");
+  const { start } = await import("./start.ts");
+  process.exitCode = await start(streams.guard);
 } else {
-  // `tokenhub-setup --help | head` closes the pipe early: the reader's choice, as in start.ts.
-  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") process.exit(0);
-    throw err;
-  });
-  process.stdout.write(quick);
+  streams.guard(process.stdout).write(quick);
 }

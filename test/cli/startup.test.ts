@@ -2,8 +2,8 @@
 // importing the package loads nothing only a request, a log line or a server needs: the modules a process loads
 // are listed (a loader hook) and checked by name, never timed.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -109,6 +109,42 @@ describe("the built bin's quick answers", () => {
         );
     }
   });
+});
+
+describe("a broken stdout", () => {
+  /** `node main args > /dev/full`: exit code and stderr. */
+  function toFullDisk(main: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+    const isolated = isolatedEnv();
+    const full = openSync("/dev/full", "w");
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [main, ...args], {
+        env: isolated.env,
+        stdio: ["ignore", full, "pipe"],
+      });
+      closeSync(full);
+      let stderr = "";
+      child.stderr?.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on("close", (code) => {
+        isolated.cleanup();
+        resolve({ code, stderr });
+      });
+    });
+  }
+
+  for (const args of [["--help"], ["--version"], ["status", "--help"], ["version", "--json"]]) {
+    it(`\`tokenhub-setup ${args.join(" ")} > /dev/full\` says so in one line and exits 1, built or not`, async () => {
+      for (const main of [DIST_MAIN, MAIN]) {
+        const run = await toFullDisk(main, args);
+        assert.deepEqual(
+          run,
+          { code: 1, stderr: "tokenhub-setup: could not write to stdout: ENOSPC.\n" },
+          main,
+        );
+      }
+    });
+  }
 });
 
 describe("importing the package", () => {
