@@ -301,6 +301,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);
+
+/** Whether a word names a command: its own key, so `constructor` or `__proto__` is a mistyped command, not one. */
+export const isCommand = (word: string): boolean => Object.hasOwn(COMMANDS, word);
 export const KEY_ACTIONS = ["set", "clear", "where"] as const;
 export const SHELLS = ["bash", "zsh", "fish"] as const;
 
@@ -336,9 +339,9 @@ export function parseCommandLine(input: string[]): Parsed {
   const argv = commandFirst(input);
   const first = argv[0];
   // `setup` takes no words, so a first word that is not an option is a command: known, or mistyped.
-  if (first !== undefined && !first.startsWith("-") && !COMMANDS[first])
+  if (first !== undefined && !first.startsWith("-") && !isCommand(first))
     throw new UsageError(unknownWord("command", first, COMMAND_NAMES));
-  const command = first !== undefined && COMMANDS[first] ? first : "setup";
+  const command = first !== undefined && isCommand(first) ? first : "setup";
   const rest = command === first ? argv.slice(1) : argv;
   const spec = COMMANDS[command] as CommandSpec;
   const all = optionsOf(command);
@@ -379,7 +382,7 @@ function commandFirst(argv: string[]): string[] {
   let i = 0;
   while (i < argv.length && leading(argv[i] as string)) i++;
   const word = argv[i];
-  if (i === 0 || word === undefined || !COMMANDS[word]) return argv;
+  if (i === 0 || word === undefined || !isCommand(word)) return argv;
   return [word, ...argv.slice(0, i), ...argv.slice(i + 1)];
 }
 

@@ -1,5 +1,5 @@
 import { EXIT, scrub, TokenHubSetupError } from "../session/basics.ts";
-import { COMMANDS, helpText, type Parsed, parseCommandLine } from "./args.ts";
+import { helpText, isCommand, type Parsed, parseCommandLine } from "./args.ts";
 import type { CliContext } from "./context.ts";
 import { type CliIo, createContext } from "./context.ts";
 
@@ -30,7 +30,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     parsed = parseCommandLine(argv);
   } catch (err) {
-    const command = argv[0] && COMMANDS[argv[0]] ? ` ${argv[0]}` : "";
+    const command = argv[0] && isCommand(argv[0]) ? ` ${argv[0]}` : "";
     io.stderr.write(
       `tokenhub-setup${command}: ${(err as Error).message}. See \`tokenhub-setup${command} --help\`.\n`,
     );

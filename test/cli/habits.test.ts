@@ -76,6 +76,17 @@ describe("help, version and did-you-mean", () => {
     assert.doesNotMatch(r.stderr, /did you mean/);
   });
 
+  // The commands are an object's keys: a word its prototype answers to is no command either (helper-25 saw
+  // `constructor` end in "unexpected error", exit 1).
+  for (const word of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+    it(`\`${word}\` is an unknown command (exit 2), not an unexpected error`, async () => {
+      const r = await cli([word]);
+      assert.equal(r.code, EXIT.usage, r.stderr);
+      assert.match(r.stderr, new RegExp(`unknown command '${word}'`));
+      assert.doesNotMatch(r.stderr, /unexpected/);
+    });
+  }
+
   it("edit distance counts a swap of neighbours as one slip", () => {
     assert.equal(editDistance("stauts", "status"), 1);
     assert.equal(editDistance("", "key"), 3);
