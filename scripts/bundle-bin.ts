@@ -13,7 +13,7 @@
 //
 // What stays outside the bundle: keytar (optional and native; tests point it at a fake with a resolve hook).
 import { spawnSync } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -62,6 +62,12 @@ const builtinsByName: Plugin = {
     });
   },
 };
+
+// tsc's main.js reads the table from TOKENHUB_PRERENDERED; a bundle has it replaced. Bundling a bundle (this
+// script run twice by hand) would render from the old table and add a second set of chunks.
+if (!readFileSync(entry, "utf8").includes("TOKENHUB_PRERENDERED")) {
+  throw new Error(`${entry} is already bundled: run \`npm run build\`, which starts from tsc's output`);
+}
 
 /** The one-word questions main.js answers from the table (src/cli/main.ts). */
 const PRERENDER = ["--help", "-h", "help", "--version", "-v", "version"];
