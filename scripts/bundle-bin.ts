@@ -13,7 +13,7 @@
 //
 // What stays outside the bundle: keytar (optional and native; tests point it at a fake with a resolve hook).
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -129,10 +129,13 @@ const result = await build({
   logLevel: "warning",
 });
 
-// esbuild refuses to overwrite its input, so the bundle is written here: the entry over main.js (tsc's map of
-// it no longer applies), the chunks beside it.
+// The bundle holds everything the bin runs, so tsc's files for src/cli (modules and their types) would only
+// ride along in the package: nothing imports them (the library's exports do not reach src/cli).
+for (const name of readdirSync(cli)) rmSync(join(cli, name), { recursive: true, force: true });
+
+// esbuild refuses to overwrite its input (hence write: false and the clearing above after reading it): the
+// entry over main.js, the chunks beside it.
 for (const file of result.outputFiles) {
   const target = basename(file.path) === "main.mjs" ? entry : file.path;
   writeFileSync(target, file.contents);
 }
-rmSync(`${entry}.map`, { force: true });

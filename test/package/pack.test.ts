@@ -54,16 +54,31 @@ describe("npm pack: what a host installs", () => {
     assert.ok(files.includes("fixtures/scenarios/happy.json"));
   });
 
+  // src/cli ships as the bin's bundle alone (main.js and its chunks, below); every other source file is one
+  // module with its types. No source maps: they would point at src/, which is not shipped.
   it("its dist/ is this source built: a module for every source file, and none for a file that is gone", () => {
     const built = files
-      .filter((f) => f.startsWith("dist/") && f.endsWith(".js"))
+      .filter((f) => f.startsWith("dist/") && f.endsWith(".js") && f !== "dist/cli/main.js")
       .map((f) => f.slice("dist/".length, -".js".length))
       .sort();
     const sources = (readdirSync(join(ROOT, "src"), { recursive: true }) as string[])
-      .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+      .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !f.startsWith("cli/"))
       .map((f) => f.slice(0, -".ts".length))
       .sort();
     assert.deepEqual(built, sources);
+    const types = files
+      .filter((f) => f.endsWith(".d.ts"))
+      .map((f) => f.slice("dist/".length, -".d.ts".length));
+    assert.deepEqual(types.sort(), sources);
+    assert.deepEqual(
+      files.filter((f) => f.endsWith(".map")),
+      [],
+    );
+    assert.deepEqual(
+      files.filter((f) => f.startsWith("dist/cli/") && !/^dist\/cli\/(main\.js|bin-[A-Z0-9]+\.mjs)$/.test(f)),
+      [],
+      "dist/cli holds the bin's bundle alone",
+    );
   });
 
   // The bin is the one bundled entry (scripts/bundle-bin.ts): its chunks are .mjs beside it, outside the tsc
