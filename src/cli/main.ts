@@ -10,26 +10,29 @@ if (major < 22 || (major === 22 && minor < 19)) {
 }
 
 /**
- * A broken output stream is answered here, for both paths below. `tokenhub-setup ... | head` closes the pipe
- * early: the reader's choice, not an error (EPIPE ends the process with the code it has). Anything else (a full
- * disk, a revoked terminal) is one line on the other stream and exit 1, never a stack that would quote this
- * file's minified text. Each stream is guarded when first used: making process.stderr costs a stream that
- * --help never writes to.
+ * A broken output stream is answered here, for both paths below, and never ends a run early: the flow goes on,
+ * its record is written, and the exit code is the command's.
+ * - stdout closed by its reader (`tokenhub-setup ... | head`, EPIPE): the reader's choice; the rest is dropped.
+ * - stdout failing otherwise (a full disk): one line on stderr, and exit 1 where the command would give 0, since
+ *   its answer was lost.
+ * - stderr failing (closed, full): the progress lines and logs are dropped; stdout and the exit code still say
+ *   how it went (an MCP client's stderr log on a full disk must not kill the server).
+ * Each stream is guarded when first used: making process.stderr costs a stream that --help never writes to.
  */
 const guarded = new WeakSet<NodeJS.WriteStream>();
+let stdoutLost = false;
 // A method, not a named function: the bundle's keepNames would import its naming helper from a shared chunk.
 const streams = {
   guard(stream: NodeJS.WriteStream): NodeJS.WriteStream {
     if (guarded.has(stream)) return stream;
     guarded.add(stream);
     stream.on("error", (err: NodeJS.ErrnoException) => {
-      if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
-      if (stream === process.stdout) {
-        streams
-          .guard(process.stderr)
-          .write(`tokenhub-setup: could not write to stdout: ${err.code ?? err.message}.\n`);
-      }
-      process.exit(1);
+      if (stream !== process.stdout || err.code === "EPIPE" || stdoutLost) return;
+      stdoutLost = true;
+      streams
+        .guard(process.stderr)
+        .write(`tokenhub-setup: could not write to stdout: ${err.code ?? err.message}.\n`);
+      process.exitCode ||= 1;
     });
     return stream;
   },
@@ -45,7 +48,8 @@ const asked = process.argv.length === 3 ? (process.argv[2] as string) : undefine
 const quick = table && asked !== undefined && Object.hasOwn(table, asked) ? table[asked] : undefined;
 if (quick === undefined) {
   const { start } = await import("./start.ts");
-  process.exitCode = await start(streams.guard);
+  const code = await start(streams.guard);
+  process.exitCode = stdoutLost && code === 0 ? 1 : code;
 } else {
   streams.guard(process.stdout).write(quick);
 }

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
+import { EXIT } from "../../src/machine/exit-codes.ts";
 import { isolatedEnv, MAIN } from "../helpers/cli.ts";
 
 const RECORD_LOADS = new URL("../helpers/record-loads.ts", import.meta.url).pathname;
@@ -111,24 +112,29 @@ describe("the built bin's quick answers", () => {
   });
 });
 
-describe("a broken stdout", () => {
-  /** `node main args > /dev/full`: exit code and stderr. */
-  function toFullDisk(main: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+describe("broken output streams", () => {
+  /** `node main args` with stdout and stderr as given ("pipe" is read; "closed" is a pipe whose reader is gone). */
+  function runWith(
+    main: string,
+    args: string[],
+    out: { stdout: "pipe" | "full" | "closed"; stderr: "pipe" | "full" },
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const isolated = isolatedEnv();
     const full = openSync("/dev/full", "w");
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [main, ...args], {
         env: isolated.env,
-        stdio: ["ignore", full, "pipe"],
+        stdio: ["ignore", out.stdout === "full" ? full : "pipe", out.stderr === "full" ? full : "pipe"],
       });
       closeSync(full);
+      if (out.stdout === "closed") child.stdout?.destroy();
+      let stdout = "";
       let stderr = "";
-      child.stderr?.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
+      if (out.stdout === "pipe") child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
       child.on("close", (code) => {
         isolated.cleanup();
-        resolve({ code, stderr });
+        resolve({ code, stdout, stderr });
       });
     });
   }
@@ -136,15 +142,34 @@ describe("a broken stdout", () => {
   for (const args of [["--help"], ["--version"], ["status", "--help"], ["version", "--json"]]) {
     it(`\`tokenhub-setup ${args.join(" ")} > /dev/full\` says so in one line and exits 1, built or not`, async () => {
       for (const main of [DIST_MAIN, MAIN]) {
-        const run = await toFullDisk(main, args);
+        const run = await runWith(main, args, { stdout: "full", stderr: "pipe" });
         assert.deepEqual(
-          run,
+          { code: run.code, stderr: run.stderr },
           { code: 1, stderr: "tokenhub-setup: could not write to stdout: ENOSPC.\n" },
           main,
         );
       }
     });
   }
+
+  // helper-26: a failing stderr ended every run at its first progress line, with exit 1 and nothing on stdout.
+  it("a stderr that cannot be written loses the progress lines, not the run: exit 0 and the record on stdout", async () => {
+    for (const main of [DIST_MAIN, MAIN]) {
+      const run = await runWith(main, ["--simulate", "--json"], { stdout: "pipe", stderr: "full" });
+      assert.equal(run.code, EXIT.complete, main);
+      assert.equal((JSON.parse(run.stdout) as { integration_status: string }).integration_status, "success");
+    }
+  });
+
+  // helper-26: a reader gone before the final write made a failed run exit 0.
+  it("a reader that closed stdout early does not change the exit code (401: 4)", async () => {
+    for (const main of [DIST_MAIN, MAIN]) {
+      const args = ["--simulate", "--scenario", "unauthorized", "--json"];
+      const run = await runWith(main, args, { stdout: "closed", stderr: "pipe" });
+      assert.equal(run.code, EXIT.keyRejected, `${main}: ${run.stderr}`);
+      assert.doesNotMatch(run.stderr, /could not write|EPIPE|\n\s+at /);
+    }
+  });
 });
 
 describe("importing the package", () => {
