@@ -1,4 +1,4 @@
-import { EXIT, scrub, TokenHubSetupError } from "../session/basics.ts";
+import { ENV_VAR, EXIT, registerSecret, scrub, TokenHubSetupError } from "../session/basics.ts";
 import { helpText, isCommand, type Parsed, parseCommandLine } from "./args.ts";
 import type { CliContext } from "./context.ts";
 import { type CliIo, createContext } from "./context.ts";
@@ -26,6 +26,10 @@ const HANDLERS = {
 
 /** The `tokenhub-setup` command line. Returns the exit code; errors are one line with a remedy, never a stack. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  // The key in the environment is kept out of every line from the start, not only once Step-1 has loaded it: an
+  // unexpected error before then may quote it (helper-26 showed one, by fault injection).
+  const envKey = io.env[ENV_VAR];
+  if (envKey) for (const key of new Set([envKey, envKey.trim()])) registerSecret(key);
   let parsed: Parsed;
   try {
     parsed = parseCommandLine(argv);

@@ -4,6 +4,9 @@
  * (test/conformance/quickstart.test.ts) reads the page and compares it with what the code sends and writes.
  */
 
+/** Step-1: where the key is read from. */
+export const ENV_VAR = "TOKENHUB_API_KEY";
+
 /** Section 1: the automation contract. */
 export const CONTRACT = {
   baseUrl: "https://tokenhub.link/v1",

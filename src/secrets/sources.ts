@@ -1,10 +1,11 @@
 import { TokenHubSetupError } from "../errors.ts";
+import { ENV_VAR } from "../schema/quickstart.ts";
 import type { KeySource } from "../schema/record.ts";
 import { describeSource, maskKey, parseKey, type SecretKey } from "./key.ts";
 import { readKeyFile } from "./key-file.ts";
 import type { Keychain } from "./keychain.ts";
 
-export const ENV_VAR = "TOKENHUB_API_KEY";
+export { ENV_VAR };
 
 /** Where Step-1 may find a key, besides one the host hands over in an event. */
 export interface KeySources {
