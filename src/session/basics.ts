@@ -13,6 +13,8 @@ export { createLogger, type Logger } from "../log.ts";
 export { EXIT } from "../machine/exit-codes.ts";
 /** The agent quickstart's fixed values: base URL, model formats, media defaults, video protocols. */
 export { CONTRACT, ENV_VAR, MEDIA, VIDEO_PROTOCOLS } from "../schema/quickstart.ts";
+/** The shortest value taken for a key (and so ever redacted): shorter ones are ordinary words. */
+export { MIN_KEY_LENGTH } from "../secrets/key.ts";
 /**
  * Replaces every key this process has seen with `[redacted]`: for text of unknown origin (a foreign error);
  * registerSecret adds one before it is loaded (the CLI's TOKENHUB_API_KEY, from the start).

@@ -58,3 +58,28 @@ describe("the key in the environment, before Step-1 loads it", () => {
     });
   }
 });
+
+// helper-27: registering any value made TOKENHUB_API_KEY=success redact the record's own words (exit 7), and
+// "type" or "complete" crash the run. Only what parseKey would take for a key (16 characters and up) is registered.
+describe("a word too short to be a key, in TOKENHUB_API_KEY", () => {
+  for (const word of ["type", "complete", "success", "TokenHub", "deepseek"]) {
+    it(`TOKENHUB_API_KEY=${word}: the simulated run completes and its record keeps its words`, async () => {
+      const isolated = isolatedEnv({ TOKENHUB_API_KEY: word });
+      const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          cliArgv(["--simulate", "--json"]),
+          { env: isolated.env },
+          (error, stdout) => {
+            isolated.cleanup();
+            resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout });
+          },
+        );
+      });
+      assert.equal(run.code, 0);
+      const record = JSON.parse(run.stdout) as { integration_status: string; model: string };
+      assert.equal(record.integration_status, "success");
+      assert.doesNotMatch(run.stdout, /\[redacted\]/);
+    });
+  }
+});
