@@ -22,13 +22,19 @@ export async function serveStdio(app: McpApp, io: { stdin: Readable; stdout: Wri
     io.stdin.once("end", () => resolve());
     io.stdin.once("close", () => resolve());
   });
+  // A client that stopped reading (stdout closed, EPIPE) is gone too, whatever its stdin does: an answer
+  // written now would wait for a 'drain' that never comes, and the server would never end (helper-27).
+  const away = new Promise<void>((resolve) => {
+    io.stdout.once("error", () => resolve());
+    io.stdout.once("close", () => resolve());
+  });
   await app.server().connect(transport);
   const answered = answeredRequests(transport);
-  await closed;
+  await Promise.race([closed, away]);
   // The client sent everything it will (its stdin is closed): the requests it made still get their answers, and
   // a call waiting on a key page returns now (nobody is left to tell the user).
   await app.closePages();
-  await answered();
+  await Promise.race([answered(), away]);
   await transport.close().catch(() => undefined);
 }
 

@@ -202,3 +202,41 @@ describe("tokenhub-setup mcp over stdio, with the SDK's client", () => {
     assert.match(textOf(status), /Last TokenHub check: success for model alibaba\/deepseek-v3\.2/);
   });
 });
+
+// helper-27: once a broken stdout no longer ended the process (main.ts lets a run finish with its own exit code),
+// a server whose client died mid-call waited forever for a 'drain': serveStdio treats a client that stopped
+// reading as gone.
+describe("tokenhub-setup mcp, when its client dies mid-call", () => {
+  it("ends on its own (exit 0) once stdin and stdout are both gone, a call still in flight", async () => {
+    const { spawnCli } = await import("../helpers/cli.ts");
+    const child = spawnCli(["mcp", "--simulate", "--scenario", "slow-headers"], { TOKENHUB_API_KEY: KEY });
+    const send = (message: object) =>
+      child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", ...message })}\n`);
+    let replies = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      replies += chunk.toString();
+    });
+    send({
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "dies", version: "1" } },
+    });
+    while (!replies.includes('"id":1')) await new Promise((resolve) => setTimeout(resolve, 20));
+    send({ method: "notifications/initialized" });
+    send({ id: 2, method: "tools/call", params: { name: "tokenhub_setup", arguments: { action: "start" } } });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    child.stdout.destroy();
+    child.stdin.end();
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("the server did not end within 20 s")), 20_000);
+      child.once("close", (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    }).catch((err: Error) => {
+      child.kill("SIGKILL");
+      throw err;
+    });
+    assert.equal(code, 0);
+  });
+});
