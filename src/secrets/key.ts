@@ -2,16 +2,12 @@ import { createHash } from "node:crypto";
 import { inspect } from "node:util";
 import { KeyFormatError } from "../errors.ts";
 import type { KeySource } from "../schema/record.ts";
-import { REDACTED, registerSecret } from "./scrubber.ts";
+import { MIN_KEY_LENGTH, REDACTED, registerSecret } from "./scrubber.ts";
 
 const MAX_KEY_LENGTH = 4096;
-/**
- * Shorter keys are refused: the scrubber keeps a key out of every output by redacting it wherever it appears, so
- * a short key that is also an ordinary word or a name we print ("complete", "Integration", "deepseek-v3.2") would
- * redact the flow's own words, break its record and notifications, and still not be a key. Sixteen characters
- * rules those out (an outside review pasted each of them). No TokenHub key is anywhere near this short.
- */
-export const MIN_KEY_LENGTH = 16;
+
+/** Shorter keys are refused: scrubber.ts says why (its one home, which the CLI's small face may load). */
+export { MIN_KEY_LENGTH };
 
 /**
  * An API key in memory. The value sits in a private field; JSON, `util.inspect`, string conversion and

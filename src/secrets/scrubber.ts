@@ -12,6 +12,15 @@
 
 export const REDACTED = "[redacted]";
 
+/**
+ * Shorter keys are refused (secrets/key.ts): the scrubber keeps a key out of every output by redacting it wherever
+ * it appears, so a short key that is also an ordinary word or a name we print ("complete", "Integration",
+ * "deepseek-v3.2") would redact the flow's own words, break its record and notifications, and still not be a key.
+ * Sixteen characters rules those out (an outside review pasted each of them). No TokenHub key is anywhere near
+ * this short. Here, not in key.ts, so that what registers a key early (the CLI) can follow the same rule.
+ */
+export const MIN_KEY_LENGTH = 16;
+
 const MIN_SECRET_LENGTH = 4; // shorter values would scrub ordinary words; keys are never this short
 
 const patterns = new Map<string, string[]>();

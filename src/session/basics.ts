@@ -13,10 +13,9 @@ export { createLogger, type Logger } from "../log.ts";
 export { EXIT } from "../machine/exit-codes.ts";
 /** The agent quickstart's fixed values: base URL, model formats, media defaults, video protocols. */
 export { CONTRACT, ENV_VAR, MEDIA, VIDEO_PROTOCOLS } from "../schema/quickstart.ts";
-/** The shortest value taken for a key (and so ever redacted): shorter ones are ordinary words. */
-export { MIN_KEY_LENGTH } from "../secrets/key.ts";
 /**
  * Replaces every key this process has seen with `[redacted]`: for text of unknown origin (a foreign error);
- * registerSecret adds one before it is loaded (the CLI's TOKENHUB_API_KEY, from the start).
+ * registerSecret adds one before it is loaded (the CLI's TOKENHUB_API_KEY, from the start), if it is at least
+ * MIN_KEY_LENGTH long (shorter ones are ordinary words, never keys).
  */
-export { registerSecret, scrub } from "../secrets/scrubber.ts";
+export { MIN_KEY_LENGTH, registerSecret, scrub } from "../secrets/scrubber.ts";
