@@ -1,11 +1,4 @@
-import {
-  ENV_VAR,
-  EXIT,
-  MIN_KEY_LENGTH,
-  registerSecret,
-  scrub,
-  TokenHubSetupError,
-} from "../session/basics.ts";
+import { ENV_VAR, EXIT, registerKey, scrub, TokenHubSetupError } from "../session/basics.ts";
 import { helpText, isCommand, type Parsed, parseCommandLine } from "./args.ts";
 import type { CliContext } from "./context.ts";
 import { type CliIo, createContext } from "./context.ts";
@@ -36,8 +29,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   // The key in the environment is kept out of every line from the start, not only once Step-1 has loaded it: an
   // unexpected error before then may quote it (helper-26 showed one, by fault injection).
   // By parseKey's rule: a value too short to be a key ("success", "TokenHub") is never redacted (helper-27).
-  const envKey = io.env[ENV_VAR]?.trim();
-  if (envKey && envKey.length >= MIN_KEY_LENGTH) registerSecret(envKey);
+  const envKey = io.env[ENV_VAR];
+  if (envKey) registerKey(envKey);
   let parsed: Parsed;
   try {
     parsed = parseCommandLine(argv);

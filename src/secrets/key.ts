@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { inspect } from "node:util";
 import { KeyFormatError } from "../errors.ts";
 import type { KeySource } from "../schema/record.ts";
-import { MIN_KEY_LENGTH, REDACTED, registerSecret } from "./scrubber.ts";
+import { MIN_KEY_LENGTH, REDACTED, registerKey, registerSecret } from "./scrubber.ts";
 
 const MAX_KEY_LENGTH = 4096;
 
@@ -72,7 +72,7 @@ export function parseKey(raw: string, source: KeySource, options: { subject?: st
   }
   // Register before any other check, so that even a refused key cannot reach a log line through a later message;
   // but not one too short to be a key, which would only redact ordinary words ("Open") everywhere.
-  if (value.length >= MIN_KEY_LENGTH) registerSecret(value);
+  registerKey(value);
   if (value.length === 0) {
     throw new KeyFormatError("key_empty", `${subject} is empty.`, {
       remedy: "Copy the whole key from the TokenHub console (API Keys) and supply it again.",

@@ -95,6 +95,15 @@ function urlEncodingsOf(secret: string): string[] {
   return out;
 }
 
+/**
+ * Registers a value that may be a key, by the rule parseKey applies: trimmed, and only when at least
+ * MIN_KEY_LENGTH long, so that an ordinary word set where a key belongs is never redacted from the output.
+ */
+export function registerKey(raw: string): void {
+  const value = raw.trim();
+  if (value.length >= MIN_KEY_LENGTH) registerSecret(value);
+}
+
 export function registerSecret(secret: string): void {
   if (secret.length < MIN_SECRET_LENGTH || patterns.has(secret)) return;
   const variants = encodingsOf(secret);

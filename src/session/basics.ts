@@ -15,7 +15,6 @@ export { EXIT } from "../machine/exit-codes.ts";
 export { CONTRACT, ENV_VAR, MEDIA, VIDEO_PROTOCOLS } from "../schema/quickstart.ts";
 /**
  * Replaces every key this process has seen with `[redacted]`: for text of unknown origin (a foreign error);
- * registerSecret adds one before it is loaded (the CLI's TOKENHUB_API_KEY, from the start), if it is at least
- * MIN_KEY_LENGTH long (shorter ones are ordinary words, never keys).
+ * registerKey adds one before it is loaded (the CLI's TOKENHUB_API_KEY, from the start), by parseKey's rule.
  */
-export { MIN_KEY_LENGTH, registerSecret, scrub } from "../secrets/scrubber.ts";
+export { registerKey, scrub } from "../secrets/scrubber.ts";
