@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { cliArgv, isolatedEnv } from "../helpers/cli.ts";
+import { cli, cliArgv, isolatedEnv } from "../helpers/cli.ts";
 import { findLeaks } from "../helpers/leak-scan.ts";
 
 const KEY = "sk-test-0123456789abcdef-FROMSTART";
@@ -64,18 +64,7 @@ describe("the key in the environment, before Step-1 loads it", () => {
 describe("a word too short to be a key, in TOKENHUB_API_KEY", () => {
   for (const word of ["type", "complete", "success", "TokenHub", "deepseek"]) {
     it(`TOKENHUB_API_KEY=${word}: the simulated run completes and its record keeps its words`, async () => {
-      const isolated = isolatedEnv({ TOKENHUB_API_KEY: word });
-      const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
-        execFile(
-          process.execPath,
-          cliArgv(["--simulate", "--json"]),
-          { env: isolated.env },
-          (error, stdout) => {
-            isolated.cleanup();
-            resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout });
-          },
-        );
-      });
+      const run = await cli(["--simulate", "--json"], { TOKENHUB_API_KEY: word });
       assert.equal(run.code, 0);
       const record = JSON.parse(run.stdout) as { integration_status: string; model: string };
       assert.equal(record.integration_status, "success");

@@ -74,13 +74,28 @@ describe("start-up", () => {
 
 const DIST_MAIN = new URL("../../dist/cli/main.js", import.meta.url).pathname;
 
-/** `node main args` in an isolated home: exit code, stdout and stderr. */
-function runMain(main: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `node main args` with stdout and stderr as given ("pipe" is read; "closed" is a pipe whose reader is gone). */
+function runWith(
+  main: string,
+  args: string[],
+  out: { stdout: "pipe" | "full" | "closed"; stderr: "pipe" | "full" } = { stdout: "pipe", stderr: "pipe" },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const isolated = isolatedEnv();
+  const full = openSync("/dev/full", "w");
   return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { env: isolated.env }, (error, stdout, stderr) => {
+    const child = spawn(process.execPath, [main, ...args], {
+      env: isolated.env,
+      stdio: ["ignore", out.stdout === "full" ? full : "pipe", out.stderr === "full" ? full : "pipe"],
+    });
+    closeSync(full);
+    if (out.stdout === "closed") child.stdout?.destroy();
+    let stdout = "";
+    let stderr = "";
+    if (out.stdout === "pipe") child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("close", (code) => {
       isolated.cleanup();
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+      resolve({ code, stdout, stderr });
     });
   });
 }
@@ -89,7 +104,7 @@ function runMain(main: string, args: string[]): Promise<{ code: number; stdout: 
 describe("the built bin's quick answers", () => {
   for (const asked of ["--help", "-h", "help", "--version", "-v", "version"]) {
     it(`\`tokenhub-setup ${asked}\` prints what the command computes, loading nothing past the bin's entry`, async () => {
-      const [built, computed] = await Promise.all([runMain(DIST_MAIN, [asked]), runMain(MAIN, [asked])]);
+      const [built, computed] = await Promise.all([runWith(DIST_MAIN, [asked]), runWith(MAIN, [asked])]);
       assert.deepEqual(built, computed);
       assert.equal(built.code, 0);
       assert.notEqual(built.stdout, "");
@@ -101,7 +116,7 @@ describe("the built bin's quick answers", () => {
   it("anything else goes the whole way: `--help --quiet` and `status --help` load the command line", async () => {
     for (const args of [["--help", "--quiet"], ["status", "--help"], ["--HELP"]]) {
       const loaded = await modulesLoadedBy(args, DIST_MAIN).catch(() => [] as string[]);
-      const [built, computed] = await Promise.all([runMain(DIST_MAIN, args), runMain(MAIN, args)]);
+      const [built, computed] = await Promise.all([runWith(DIST_MAIN, args), runWith(MAIN, args)]);
       assert.deepEqual(built, computed, args.join(" "));
       if (built.code === 0)
         assert.ok(
@@ -113,32 +128,6 @@ describe("the built bin's quick answers", () => {
 });
 
 describe("broken output streams", () => {
-  /** `node main args` with stdout and stderr as given ("pipe" is read; "closed" is a pipe whose reader is gone). */
-  function runWith(
-    main: string,
-    args: string[],
-    out: { stdout: "pipe" | "full" | "closed"; stderr: "pipe" | "full" },
-  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const isolated = isolatedEnv();
-    const full = openSync("/dev/full", "w");
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [main, ...args], {
-        env: isolated.env,
-        stdio: ["ignore", out.stdout === "full" ? full : "pipe", out.stderr === "full" ? full : "pipe"],
-      });
-      closeSync(full);
-      if (out.stdout === "closed") child.stdout?.destroy();
-      let stdout = "";
-      let stderr = "";
-      if (out.stdout === "pipe") child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on("close", (code) => {
-        isolated.cleanup();
-        resolve({ code, stdout, stderr });
-      });
-    });
-  }
-
   for (const args of [["--help"], ["--version"], ["status", "--help"], ["version", "--json"]]) {
     it(`\`tokenhub-setup ${args.join(" ")} > /dev/full\` says so in one line and exits 1, built or not`, async () => {
       for (const main of [DIST_MAIN, MAIN]) {
